@@ -1,0 +1,32 @@
+// One flat config for the whole repository. Syntax-only rules (no type-aware linting): `tsc -b`
+// already type-checks, and lint stays fast enough to run on every save.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  globalIgnores(['**/dist/**', '**/node_modules/**', '.data/**', '**/coverage/**', 'bench/results/**', '**/.turbo/**']),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { globals: globals.node },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // Services log through the pino logger they are given; a stray console.log skips it.
+    files: ['services/*/src/**', 'packages/*/src/**'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

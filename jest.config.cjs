@@ -1,0 +1,17 @@
+/** One jest run for the whole repository; TypeScript sources are used directly (no build needed for in-process tests). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  moduleNameMapper: {
+    '^@jobstream/(contracts|runtime)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@jobstream/(api|worker)$': '<rootDir>/services/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  globalSetup: '<rootDir>/test-support/global-setup.ts',
+  globalTeardown: '<rootDir>/test-support/global-teardown.ts',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Every error code the API answers with. Codes are stable: clients switch on them. */
+export const errorCodes = [
+  'VALIDATION_FAILED',
+  'INVALID_JSON',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_JOB_ID',
+  'INVALID_LAST_EVENT_ID',
+  'JOB_NOT_FOUND',
+  'IDEMPOTENCY_KEY_REUSED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REDIS_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'INTERNAL_ERROR',
+] as const;
+
+export const errorCodeSchema = z.enum(errorCodes);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+/** One problem with a request, pointing at the field. */
+export const errorDetailSchema = z.object({ path: z.string(), message: z.string() });
+
+/** The body of every 4xx and 5xx answer. */
+export const apiErrorBodySchema = z.object({
+  error: z.string(),
+  code: errorCodeSchema,
+  details: z.array(errorDetailSchema).optional(),
+});
+
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
+
+/** Turns zod issues into `details` entries (`payload.durationMs: Too big ...`). */
+export function zodIssuesToDetails(error: z.ZodError, pathPrefix: readonly (string | number)[] = []): ErrorDetail[] {
+  return error.issues.map((issue) => ({
+    path: [...pathPrefix, ...issue.path].map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './job-events.js';
+export * from './job-types/index.js';
+export * from './jobs.js';

@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import { demoWork } from './demo-work.js';
+import { flashcardsGenerate } from './flashcards-generate.js';
+
+export * from './define.js';
+export * from './demo-work.js';
+export * from './flashcards-generate.js';
+
+/** Every job type jobstream knows. Adding a type: its definition file and one line here. */
+export const jobTypes = {
+  [demoWork.name]: demoWork,
+  [flashcardsGenerate.name]: flashcardsGenerate,
+} as const;
+
+export type JobTypeName = keyof typeof jobTypes;
+export const jobTypeNames = Object.keys(jobTypes) as [JobTypeName, ...JobTypeName[]];
+export type JobPayload<T extends JobTypeName> = z.output<(typeof jobTypes)[T]['payload']>;
+
+export function isJobTypeName(name: string): name is JobTypeName {
+  return Object.prototype.hasOwnProperty.call(jobTypes, name);
+}

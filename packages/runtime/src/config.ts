@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/** Thrown by `loadConfig` functions: lists every bad variable at once. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid ${service} configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` with `schema`; on failure throws one ConfigError naming each variable and why. */
+export function parseEnv<S extends z.ZodType>(service: string, schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+    return `${name}: ${issue.message}${value === undefined ? '' : ` (got "${value}")`}`;
+  });
+  throw new ConfigError(service, problems);
+}
+
+/** An integer variable with a default and bounds. */
+export function intVar(defaultValue: number, min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
+}
+
+/** A boolean variable: true/false, 1/0, yes/no. */
+export function boolVar(defaultValue: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+}
+
+const hostPort = /^[^\s:,]+:\d{1,5}$/;
+
+/** The variables every service shares: how to reach Redis, where the queue lives, how to log. */
+export const commonEnvShape = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: boolVar(false),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
+    .refine((nodes) => !nodes || nodes.every((n) => hostPort.test(n)), 'must be a comma-separated list of host:port'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^\s:]+$/, 'must not contain spaces or ":"')
+    .default('{jobstream}'),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"')
+    .default('jobs'),
+  JOB_RETENTION_SECONDS: intVar(86_400, 60),
+  EVENTS_STREAM_MAX_LEN: intVar(10_000, 100),
+  FEED_MAX_LEN: intVar(100_000, 1_000),
+  JOB_HISTORY_MAX_LEN: intVar(1_000, 10),
+};
+
+/** Cross-field rule: on a Redis Cluster every key of the queue must hash to one slot. */
+export function requireHashTagOnCluster(
+  env: { REDIS_CLUSTER_NODES?: string[] | undefined; QUEUE_PREFIX: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.REDIS_CLUSTER_NODES && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['QUEUE_PREFIX'],
+      message: 'must contain a hash tag such as {jobstream} when REDIS_CLUSTER_NODES is set',
+    });
+  }
+}
+
+export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;
+
+/** What the Redis factory and the key helpers need, taken from the common variables. */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: string[] | undefined;
+}
+
+/** Where the queue and jobstream's own keys live, and how long things are kept. */
+export interface QueueSettings {
+  prefix: string;
+  name: string;
+  retentionSeconds: number;
+  eventsStreamMaxLen: number;
+  feedMaxLen: number;
+  historyMaxLen: number;
+}
+
+export function redisTargetFrom(env: CommonEnv): RedisTarget {
+  return { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES };
+}
+
+export function queueSettingsFrom(env: CommonEnv): QueueSettings {
+  return {
+    prefix: env.QUEUE_PREFIX,
+    name: env.QUEUE_NAME,
+    retentionSeconds: env.JOB_RETENTION_SECONDS,
+    eventsStreamMaxLen: env.EVENTS_STREAM_MAX_LEN,
+    feedMaxLen: env.FEED_MAX_LEN,
+    historyMaxLen: env.JOB_HISTORY_MAX_LEN,
+  };
+}

@@ -1,0 +1,102 @@
+import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { Queue } from 'bullmq';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createApp } from './app.js';
+import type { ApiConfig } from './config.js';
+import { JobStore } from './jobs/job-store.js';
+import { EventHub } from './sse/event-hub.js';
+import { FeedReader } from './sse/feed-reader.js';
+import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
+
+export interface ApiServer {
+  server: Server;
+  port: number;
+  hub: EventHub;
+  logger: Logger;
+  /** Readiness goes false, streams close with a spread-out retry hint, then connections close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an api process: one command connection (fails fast, so handlers can answer 503) and one
+ * blocking connection for the feed, however many clients are connected.
+ */
+export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
+  const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
+  const keys = jobstreamKeys(config.queue);
+  const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
+  const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });
+  await Promise.all([waitForReady(command, 30_000), waitForReady(blocking, 30_000)]);
+
+  const queue = new Queue(config.queue.name, {
+    connection: command,
+    prefix: config.queue.prefix,
+    streams: { events: { maxLen: config.queue.eventsStreamMaxLen } },
+  });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const store = new JobStore(queue);
+  const hub = new EventHub(config.sse.heartbeatMs);
+  const streams: JobStreamDeps = {
+    redis: command,
+    keys,
+    hub,
+    store,
+    logger: log,
+    retryMs: config.sse.retryMs,
+    maxBufferBytes: config.sse.maxBufferBytes,
+    onClose: (reason) => {
+      if (reason === 'slow_client') log.warn('closed a stream whose client stopped reading');
+    },
+  };
+  const feed = new FeedReader({
+    blocking,
+    command,
+    keys,
+    hub,
+    logger: log,
+    onResync: async () => {
+      const results = await Promise.allSettled(hub.subscribers().map((sub) => resyncStream(streams, sub)));
+      const failed = results.filter((r) => r.status === 'rejected').length;
+      if (failed > 0) throw new Error(`${failed} streams could not be resynced`);
+    },
+  });
+  await feed.start();
+
+  let accepting = true;
+  const app = createApp({
+    logger: log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    jobs: { queue, store, retentionSeconds: config.queue.retentionSeconds },
+    streams,
+    health: { redis: command, isAccepting: () => accepting },
+  });
+  const server = createServer(app);
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      accepting = false;
+      server.close();
+      // Spread the reconnects of the closed streams over the retry window so they do not stampede.
+      for (const sub of hub.subscribers()) sub.close('shutdown', config.sse.retryMs + Math.random() * config.sse.retryMs * 4);
+      hub.stop();
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      while (server.listening && Date.now() < deadline) await sleep(50);
+      server.closeAllConnections();
+      await feed.stop();
+      await queue.close().catch(() => undefined);
+      await Promise.allSettled([command.quit(), blocking.quit()]);
+    })();
+    return closing;
+  };
+
+  return { server, port, hub, logger: log, close };
+}

@@ -1,0 +1,34 @@
+import type { Logger } from '@jobstream/runtime';
+import express, { type Express } from 'express';
+import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
+import { requestLogger } from './http/request-logger.js';
+import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { jobEventRoutes } from './routes/job-events.js';
+import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
+import type { JobStreamDeps } from './sse/job-stream.js';
+
+export interface AppDeps {
+  logger: Logger;
+  bodyLimitBytes: number;
+  jobs: JobRoutesDeps;
+  streams: JobStreamDeps;
+  health: HealthDeps;
+}
+
+/** The HTTP surface, assembled from its routers; everything it needs is passed in. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLogger(deps.logger));
+  app.use(healthRoutes(deps.health));
+  const api = express.Router();
+  api.use(requireJson);
+  api.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
+  api.use(jobRoutes(deps.jobs));
+  api.use(jobEventRoutes(deps.streams));
+  app.use('/api', api);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,63 @@
+import {
+  commonEnvShape,
+  intVar,
+  parseEnv,
+  queueSettingsFrom,
+  redisTargetFrom,
+  requireHashTagOnCluster,
+  type QueueSettings,
+  type RedisTarget,
+} from '@jobstream/runtime';
+import { z } from 'zod';
+
+const apiEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    PORT: intVar(3000, 0, 65_535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    BODY_LIMIT_BYTES: intVar(100_000, 1_024, 50_000_000),
+    SSE_HEARTBEAT_MS: intVar(15_000, 100, 300_000),
+    SSE_RETRY_MS: intVar(3_000, 100, 300_000),
+    SSE_MAX_BUFFER_BYTES: intVar(1_048_576, 4_096),
+    SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
+  })
+  .superRefine(requireHashTagOnCluster);
+
+export interface ApiConfig {
+  logLevel: z.output<typeof apiEnvSchema>['LOG_LEVEL'];
+  logPretty: boolean;
+  redis: RedisTarget;
+  queue: QueueSettings;
+  /** Default 3000; 0 picks a free port. */
+  port: number;
+  /** Default 0.0.0.0. */
+  host: string;
+  /** Largest accepted request body. Default 100 kB. */
+  bodyLimitBytes: number;
+  sse: {
+    /** Interval of the heartbeat on every open stream. Default 15 s (under the 60 s proxy idle timeouts). */
+    heartbeatMs: number;
+    /** The `retry:` hint sent to browsers. Default 3 s. */
+    retryMs: number;
+    /** Bytes queued for one slow client before its stream is closed. Default 1 MiB. */
+    maxBufferBytes: number;
+  };
+  /** How long SIGTERM waits for requests and streams to close. Default 10 s. */
+  shutdownTimeoutMs: number;
+}
+
+/** Reads the api's configuration from the environment; throws one error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = parseEnv('api', apiEnvSchema, env);
+  return {
+    logLevel: parsed.LOG_LEVEL,
+    logPretty: parsed.LOG_PRETTY,
+    redis: redisTargetFrom(parsed),
+    queue: queueSettingsFrom(parsed),
+    port: parsed.PORT,
+    host: parsed.HOST,
+    bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+    sse: { heartbeatMs: parsed.SSE_HEARTBEAT_MS, retryMs: parsed.SSE_RETRY_MS, maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES },
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+  };
+}

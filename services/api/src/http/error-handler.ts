@@ -1,0 +1,61 @@
+import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ApiError } from './api-error.js';
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** The one mapping from thrown errors to HTTP answers. Anything unexpected is a 500 and is logged as a bug. */
+export function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  const e = err as BodyParserError;
+  switch (e?.type) {
+    case 'entity.too.large':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${e.limit ?? 'the limit'} bytes`);
+    case 'entity.parse.failed':
+      return new ApiError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body must be UTF-8 JSON');
+    case 'request.aborted':
+      return new ApiError(400, 'VALIDATION_FAILED', 'Request body was not received completely');
+    default:
+      break;
+  }
+  if (isRedisUnavailableError(err)) return ApiError.redisUnavailable();
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const apiError = toApiError(err);
+    if (res.headersSent) {
+      logger.warn({ err, url: req.originalUrl }, 'error after the response started');
+      res.end();
+      return;
+    }
+    if (apiError) {
+      if (apiError.status >= 500) logger.warn({ code: apiError.code, url: req.originalUrl }, apiError.message);
+      res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
+      return;
+    }
+    logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    res.status(500).json({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
+};
+
+/** POST bodies must be JSON; anything else is a 415 rather than an empty body. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' && !req.is('application/json')) {
+    next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'));
+    return;
+  }
+  next();
+};

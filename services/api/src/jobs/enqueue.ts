@@ -1,0 +1,82 @@
+import {
+  jobSubmissionSchema,
+  jobTypes,
+  zodIssuesToDetails,
+  type EnqueueResponse,
+  type JobState,
+  type JobSubmission,
+} from '@jobstream/contracts';
+import { Job, type Queue } from 'bullmq';
+import { createHash, randomUUID } from 'node:crypto';
+import { ApiError } from '../http/api-error.js';
+
+/** What BullMQ stores as a job's data. */
+export interface StoredJobData {
+  payload: Record<string, unknown>;
+  /** Hash of type and payload, to tell a retried submission from a different one under the same key. */
+  requestHash: string;
+}
+
+/** A UUID (v5 layout) derived from the key, so that the same key always names the same job. */
+export function jobIdForIdempotencyKey(key: string): string {
+  const hex = createHash('sha1').update(`jobstream:idempotency:${key}`).digest('hex');
+  const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+function requestHash(type: string, payload: unknown): string {
+  return createHash('sha256').update(JSON.stringify([type, payload])).digest('hex');
+}
+
+/** Validates a submission: the envelope, then the payload against its type's schema. */
+export function parseSubmission(body: unknown): JobSubmission & { payload: Record<string, unknown> } {
+  const envelope = jobSubmissionSchema.safeParse(body);
+  if (!envelope.success) throw ApiError.validation(zodIssuesToDetails(envelope.error));
+  const payload = jobTypes[envelope.data.type].payload.safeParse(envelope.data.payload);
+  if (!payload.success) throw ApiError.validation(zodIssuesToDetails(payload.error, ['payload']));
+  return { ...envelope.data, payload: payload.data as Record<string, unknown> };
+}
+
+export interface EnqueueResult {
+  response: EnqueueResponse;
+  /** True when an earlier submission with the same idempotency key is answered again. */
+  replayed: boolean;
+}
+
+/** Enqueues a validated submission; the same idempotency key always yields the same job. */
+export async function enqueueJob(
+  queue: Queue,
+  submission: JobSubmission,
+  options: { retentionSeconds: number; basePath: string },
+): Promise<EnqueueResult> {
+  const definition = jobTypes[submission.type];
+  const hash = requestHash(submission.type, submission.payload);
+  const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(submission.idempotencyKey) : randomUUID();
+  const links = { self: `${options.basePath}/jobs/${jobId}`, events: `${options.basePath}/jobs/${jobId}/events` };
+
+  if (submission.idempotencyKey) {
+    const existing = await Job.fromId<StoredJobData>(queue, jobId);
+    if (existing) {
+      if (existing.data.requestHash !== hash) {
+        throw new ApiError(
+          409,
+          'IDEMPOTENCY_KEY_REUSED',
+          'This idempotencyKey was already used for a different submission',
+        );
+      }
+      const state = (await existing.getState()) as JobState;
+      return { response: { jobId, type: existing.name, state, links }, replayed: true };
+    }
+  }
+
+  const data: StoredJobData = { payload: submission.payload, requestHash: hash };
+  // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
+  await queue.add(submission.type, data, {
+    jobId,
+    attempts: definition.retry.attempts,
+    backoff: { type: 'exponential', delay: definition.retry.backoffMs },
+    removeOnComplete: { age: options.retentionSeconds },
+    removeOnFail: { age: options.retentionSeconds },
+  });
+  return { response: { jobId, type: submission.type, state: 'waiting', links }, replayed: false };
+}

@@ -1,0 +1,15 @@
+import { createLogger, onShutdown } from '@jobstream/runtime';
+import { startApiServer } from './api-server.js';
+import { loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
+  const api = await startApiServer(config, logger);
+  onShutdown([() => api.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import type { Queue } from 'bullmq';
+import { Router, type Request, type Response } from 'express';
+import { ApiError } from '../http/api-error.js';
+import { idempotencyKeyFrom, parseJobId } from '../http/request-params.js';
+import { enqueueJob, parseSubmission } from '../jobs/enqueue.js';
+import type { JobStore } from '../jobs/job-store.js';
+
+export interface JobRoutesDeps {
+  queue: Queue;
+  store: JobStore;
+  retentionSeconds: number;
+  /** Runs before a job is accepted; throws an ApiError to refuse it. */
+  admit?: (req: Request) => Promise<void>;
+}
+
+function asObject(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+/** POST /api/jobs, the flashcards alias, and the job snapshot routes. */
+export function jobRoutes(deps: JobRoutesDeps): Router {
+  const router = Router();
+
+  const submit = async (req: Request, res: Response, body: unknown): Promise<void> => {
+    const submission = parseSubmission(body);
+    await deps.admit?.(req);
+    const { response, replayed } = await enqueueJob(deps.queue, submission, {
+      retentionSeconds: deps.retentionSeconds,
+      basePath: '/api',
+    });
+    res.status(202).set('Location', response.links.self);
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.json(response);
+  };
+
+  router.post('/jobs', async (req, res) => {
+    const body = asObject(req.body);
+    const key = idempotencyKeyFrom(req, body);
+    await submit(req, res, key === undefined ? req.body : { ...body, idempotencyKey: key });
+  });
+
+  // The route the first clients call: the body is the flashcards payload itself.
+  router.post('/ai/generate-flashcards', async (req, res) => {
+    const { idempotencyKey: _key, userId: _userId, ...payload } = asObject(req.body);
+    const key = idempotencyKeyFrom(req, asObject(req.body));
+    await submit(req, res, {
+      type: 'flashcards.generate',
+      payload,
+      ...(key === undefined ? {} : { idempotencyKey: key }),
+    });
+  });
+
+  const snapshot = async (req: Request, res: Response): Promise<void> => {
+    const jobId = parseJobId(req.params.id);
+    const job = await deps.store.getSnapshot(jobId);
+    if (!job) throw ApiError.jobNotFound(jobId);
+    res.set('Cache-Control', 'no-store').json(job);
+  };
+  router.get('/jobs/:id', snapshot);
+  router.get('/job-status/:id', snapshot);
+
+  router.get('/queue/stats', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await deps.store.getStats());
+  });
+
+  return router;
+}

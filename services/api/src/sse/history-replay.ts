@@ -1,0 +1,30 @@
+import type { JobSnapshot, LifecycleEvent } from '@jobstream/contracts';
+import { compareStreamIds, type HistoryRead } from '@jobstream/runtime';
+
+/** What a stream must send after `afterId`, given what the job's history holds. */
+export type ReplayPlan =
+  | { kind: 'replay'; events: LifecycleEvent[] }
+  /** The history does not cover `afterId`: say so, send the job as it is, then all that is stored. */
+  | { kind: 'reset' }
+  /** The client already has the terminal event: nothing will ever follow (answered with 204). */
+  | { kind: 'finished' };
+
+/**
+ * Decides how a stream resumes. A cursor is covered when it lies between the oldest and the
+ * newest stored event; anything else (trimmed, expired, from another job, made up) is a reset,
+ * never a silent gap.
+ */
+export function planReplay(read: HistoryRead, afterId: string | undefined, isTerminal: (e: LifecycleEvent) => boolean): ReplayPlan {
+  if (afterId === undefined) return { kind: 'replay', events: read.events };
+  if (!read.firstId || !read.last) return { kind: 'reset' };
+  if (compareStreamIds(afterId, read.firstId) < 0) return { kind: 'reset' };
+  const vsLast = compareStreamIds(afterId, read.last.id);
+  if (vsLast > 0) return { kind: 'reset' };
+  if (vsLast === 0 && isTerminal(read.last)) return { kind: 'finished' };
+  return { kind: 'replay', events: read.events };
+}
+
+/** True when the snapshot says nothing more will happen to the job. */
+export function isFinalState(snapshot: JobSnapshot): boolean {
+  return snapshot.state === 'completed' || snapshot.state === 'failed';
+}

@@ -1,0 +1,97 @@
+import {
+  boolVar,
+  commonEnvShape,
+  intVar,
+  parseEnv,
+  queueSettingsFrom,
+  redisTargetFrom,
+  requireHashTagOnCluster,
+  type QueueSettings,
+  type RedisTarget,
+} from '@jobstream/runtime';
+import { z } from 'zod';
+
+const workerEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    WORKER_CONCURRENCY: intVar(5, 1, 1_000),
+    WORKER_SHUTDOWN_TIMEOUT_MS: intVar(30_000, 0),
+    WORKER_LOCK_DURATION_MS: intVar(30_000, 1_000),
+    WORKER_STALLED_INTERVAL_MS: intVar(30_000, 500),
+    WORKER_MAX_STALLED_COUNT: intVar(1, 0, 100),
+    RELAY_ENABLED: boolVar(true),
+    RELAY_LOCK_TTL_MS: intVar(5_000, 1_000),
+    RELAY_BATCH_SIZE: intVar(500, 1, 10_000),
+    FLASHCARDS_PROVIDER: z.enum(['local', 'openai']).default('local'),
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    PROVIDER_TIMEOUT_MS: intVar(30_000, 100),
+  })
+  .superRefine((env, ctx) => {
+    requireHashTagOnCluster(env, ctx);
+    if (env.FLASHCARDS_PROVIDER === 'openai') {
+      for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FLASHCARDS_PROVIDER=openai' });
+      }
+    }
+  });
+
+export interface WorkerConfig {
+  logLevel: z.output<typeof workerEnvSchema>['LOG_LEVEL'];
+  logPretty: boolean;
+  redis: RedisTarget;
+  queue: QueueSettings;
+  /** Jobs one process runs at once. Default 5. */
+  concurrency: number;
+  /** How long SIGTERM waits for active jobs before giving up on them. Default 30 s. */
+  shutdownTimeoutMs: number;
+  /** BullMQ job lock; a job whose worker stops renewing it is stalled after this. Default 30 s. */
+  lockDurationMs: number;
+  /** How often stalled jobs are looked for. Default 30 s. */
+  stalledIntervalMs: number;
+  /** Stalls allowed before the job fails. Default 1. */
+  maxStalledCount: number;
+  relay: {
+    /** Whether this process takes part in relaying events (one process relays at a time). Default true. */
+    enabled: boolean;
+    /** Leadership lease; a dead relay is replaced within about this long. Default 5 s. */
+    lockTtlMs: number;
+    /** Events read per round. Default 500. */
+    batchSize: number;
+  };
+  flashcards: {
+    provider: 'local' | 'openai';
+    openai?: { baseUrl: string; apiKey: string; model: string; timeoutMs: number };
+  };
+}
+
+/** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = parseEnv('worker', workerEnvSchema, env);
+  return {
+    logLevel: parsed.LOG_LEVEL,
+    logPretty: parsed.LOG_PRETTY,
+    redis: redisTargetFrom(parsed),
+    queue: queueSettingsFrom(parsed),
+    concurrency: parsed.WORKER_CONCURRENCY,
+    shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
+    lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: parsed.WORKER_MAX_STALLED_COUNT,
+    relay: { enabled: parsed.RELAY_ENABLED, lockTtlMs: parsed.RELAY_LOCK_TTL_MS, batchSize: parsed.RELAY_BATCH_SIZE },
+    flashcards: {
+      provider: parsed.FLASHCARDS_PROVIDER,
+      ...(parsed.OPENAI_BASE_URL && parsed.OPENAI_API_KEY
+        ? {
+            openai: {
+              baseUrl: parsed.OPENAI_BASE_URL,
+              apiKey: parsed.OPENAI_API_KEY,
+              model: parsed.OPENAI_MODEL,
+              timeoutMs: parsed.PROVIDER_TIMEOUT_MS,
+            },
+          }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { JobTypeName } from '@jobstream/contracts';
+import type { FlashcardsProvider } from '../flashcards/provider.js';
+import { demoWorkHandler } from './demo-work.js';
+import { createFlashcardsHandler } from './flashcards-generate.js';
+import type { JobHandler } from './job-handler.js';
+
+export type JobCatalog = Record<JobTypeName, JobHandler>;
+
+/** Every processor, by job type. Adding a type: its handler file and one line here. */
+export function createJobCatalog(deps: { flashcardsProvider: FlashcardsProvider }): JobCatalog {
+  return {
+    'demo.work': demoWorkHandler as JobHandler,
+    'flashcards.generate': createFlashcardsHandler(deps.flashcardsProvider) as JobHandler,
+  };
+}

@@ -1,0 +1,29 @@
+import type { JobTypeDefinition } from '@jobstream/contracts';
+import type { Logger } from '@jobstream/runtime';
+import type { z } from 'zod';
+
+/** What a processor gets besides its payload. */
+export interface JobContext {
+  jobId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  logger: Logger;
+  /** Reports progress (0-100, or an object); each call becomes a `progress` event. */
+  reportProgress(progress: number | Record<string, unknown>): Promise<void>;
+  /** Aborted when the worker shuts down past its grace period. */
+  signal: AbortSignal;
+}
+
+/** A job type's processor, bound to its definition from the contracts package. */
+export interface JobHandler<Def extends JobTypeDefinition = JobTypeDefinition> {
+  definition: Def;
+  process(payload: z.output<Def['payload']>, ctx: JobContext): Promise<unknown>;
+}
+
+/** Declares a handler; a helper only so that the payload type flows from the definition. */
+export function defineJobHandler<Def extends JobTypeDefinition>(
+  definition: Def,
+  process: (payload: z.output<Def['payload']>, ctx: JobContext) => Promise<unknown>,
+): JobHandler<Def> {
+  return { definition, process };
+}

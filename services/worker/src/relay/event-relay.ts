@@ -1,0 +1,210 @@
+import { compareStreamIds, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createAppender, type AppendLimits } from './append-events.js';
+import {
+  entryFields,
+  mapBullEvent,
+  needsJobFields,
+  type BullEventEntry,
+  type FinishedJobFields,
+  type RelayedEvent,
+} from './map-bull-event.js';
+import { RelayLease } from './relay-lease.js';
+
+export interface EventRelayOptions {
+  /** For the lease, job hash reads and the append script. */
+  command: RedisClient;
+  /** Dedicated to the blocking XREAD. */
+  blocking: RedisClient;
+  keys: JobstreamKeys;
+  limits: AppendLimits;
+  /** Events read per round. */
+  batchSize: number;
+  /** Leadership lease; a dead relay is replaced within about this long. */
+  lockTtlMs: number;
+  logger: Logger;
+  /** How long one XREAD blocks; bounds how quickly stop() returns. Default 1 s. */
+  blockMs?: number;
+}
+
+export interface RelayStats {
+  leader: boolean;
+  relayed: number;
+  gaps: number;
+}
+
+/**
+ * Copies BullMQ's queue events into per-job histories and the live feed.
+ *
+ * Why a relay: BullMQ writes its events atomically with each state change, so they are the only
+ * source that never misses one, but its stream is capped, holds whole return values and names
+ * only the job. One relay at a time (a lease) reads it in order from a cursor kept in Redis and
+ * writes each event to the job's own history, so any api replica can replay any job from any
+ * event id. The cursor moves in the same script as the writes: a crash repeats nothing and
+ * skips nothing.
+ */
+export class EventRelay {
+  private readonly lease: RelayLease;
+  private readonly append: ReturnType<typeof createAppender>;
+  private readonly log: Logger;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private leader = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly stats: RelayStats = { leader: false, relayed: 0, gaps: 0 };
+
+  constructor(private readonly options: EventRelayOptions) {
+    this.lease = new RelayLease(options.command, options.keys.relayLock, randomUUID(), options.lockTtlMs);
+    this.append = createAppender(options.command, options.keys, options.limits);
+    this.log = options.logger.child({ component: 'event-relay' });
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.options.lockTtlMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  getStats(): RelayStats {
+    return { ...this.stats, leader: this.leader };
+  }
+
+  /** Stops after the current round and hands the lease over. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.running;
+    if (this.leader) await this.lease.release().catch(() => undefined);
+    this.leader = false;
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.leader) return;
+    try {
+      if (!(await this.lease.renew())) {
+        this.leader = false;
+        this.log.warn('relay lease lapsed; another process may take over');
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not renew relay lease');
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let cursor = '0-0';
+    let checkGap = true;
+    while (!this.stopping) {
+      try {
+        if (!this.leader) {
+          if (!(await this.lease.acquire())) {
+            await sleep(Math.max(200, Math.floor(this.options.lockTtlMs / 5)));
+            continue;
+          }
+          this.leader = true;
+          cursor = (await this.options.command.get(this.options.keys.relayCursor)) ?? '0-0';
+          this.log.info({ cursor }, 'relaying queue events');
+          checkGap = true;
+        }
+        if (checkGap) {
+          await this.detectGap(cursor);
+          checkGap = false;
+        }
+        cursor = await this.relayOnce(cursor);
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.warn({ err }, 'relay round failed; retrying');
+        checkGap = true;
+        await sleep(500);
+      }
+    }
+  }
+
+  /** One XREAD and one append; returns the new cursor. */
+  private async relayOnce(cursor: string): Promise<string> {
+    const { blocking, keys, batchSize } = this.options;
+    const reply = (await blocking.xread(
+      'COUNT',
+      batchSize,
+      'BLOCK',
+      this.options.blockMs ?? 1_000,
+      'STREAMS',
+      keys.bullEvents,
+      cursor,
+    )) as [string, BullEventEntry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    if (!last || !this.leader) return cursor;
+
+    const events = await this.mapEntries(entries);
+    const appended = await this.append(this.lease.token, last[0], events);
+    if (appended < 0) {
+      this.leader = false;
+      this.log.warn('relay lease lost before writing; leaving the batch to the new relay');
+      return cursor;
+    }
+    this.stats.relayed += appended;
+    return last[0];
+  }
+
+  private async mapEntries(entries: BullEventEntry[]): Promise<RelayedEvent[]> {
+    const needFields = [
+      ...new Set(
+        entries
+          .map(([, fields]) => entryFields(fields))
+          .filter((f) => needsJobFields(f.event) && f.jobId)
+          .map((f) => f.jobId as string),
+      ),
+    ];
+    const jobFields = new Map<string, FinishedJobFields>();
+    if (needFields.length > 0) {
+      const pipeline = this.options.command.pipeline();
+      for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), 'processedOn', 'finishedOn', 'atm');
+      const results = (await pipeline.exec()) ?? [];
+      needFields.forEach((jobId, i) => {
+        const [err, values] = results[i] ?? [null, null];
+        if (err || !Array.isArray(values)) return;
+        const [processedOn, finishedOn, atm] = values as (string | null)[];
+        jobFields.set(jobId, {
+          ...(processedOn ? { processedOn: Number(processedOn) } : {}),
+          ...(finishedOn ? { finishedOn: Number(finishedOn) } : {}),
+          ...(atm ? { attemptsMade: Number(atm) } : {}),
+        });
+      });
+    }
+    const events: RelayedEvent[] = [];
+    for (const entry of entries) {
+      try {
+        const jobId = entryFields(entry[1]).jobId;
+        const event = mapBullEvent(entry, jobId ? jobFields.get(jobId) : undefined);
+        if (event) events.push(event);
+      } catch (err) {
+        this.log.error({ err, entryId: entry[0] }, 'skipping a queue event that does not map to a lifecycle event');
+      }
+    }
+    return events;
+  }
+
+  /**
+   * BullMQ trims its stream; if entries past our cursor were trimmed while no relay ran, those
+   * events are gone. Say so loudly: it means the stream cap is too small for the outage.
+   */
+  private async detectGap(cursor: string): Promise<void> {
+    if (cursor === '0-0') return;
+    let info: unknown[];
+    try {
+      info = (await this.options.command.xinfo('STREAM', this.options.keys.bullEvents)) as unknown[];
+    } catch {
+      return; // no stream yet
+    }
+    const at = info.indexOf('max-deleted-entry-id');
+    const maxDeleted = at >= 0 ? String(info[at + 1]) : '0-0';
+    if (compareStreamIds(maxDeleted, cursor) > 0) {
+      this.stats.gaps += 1;
+      this.log.error(
+        { cursor, maxDeleted },
+        'queue events were trimmed before they were relayed; raise EVENTS_STREAM_MAX_LEN. Affected jobs show their outcome in snapshots only',
+      );
+    }
+  }
+}

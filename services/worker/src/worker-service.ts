@@ -1,0 +1,93 @@
+import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { Worker } from 'bullmq';
+import type { WorkerConfig } from './config.js';
+import { createFlashcardsProvider } from './flashcards/create-provider.js';
+import { createJobCatalog } from './jobs/index.js';
+import { createProcessor } from './processor.js';
+import { EventRelay } from './relay/event-relay.js';
+
+export interface WorkerService {
+  logger: Logger;
+  relay: EventRelay | undefined;
+  worker: Worker;
+  /** Stops taking jobs, waits for active ones (up to the shutdown timeout), closes connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker process's parts: the BullMQ worker running the catalog, and the event relay. */
+export async function startWorkerService(config: WorkerConfig, logger?: Logger): Promise<WorkerService> {
+  const log = logger ?? createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
+  const keys = jobstreamKeys(config.queue);
+  const command = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker:command' });
+  const workerConnection = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker' });
+  await waitForReady(command, 30_000);
+
+  const abort = new AbortController();
+  const catalog = createJobCatalog({ flashcardsProvider: createFlashcardsProvider(config.flashcards) });
+  const worker = new Worker(
+    config.queue.name,
+    createProcessor({
+      catalog,
+      redis: command,
+      eventsKey: keys.bullEvents,
+      eventsMaxLen: config.queue.eventsStreamMaxLen,
+      logger: log,
+      signal: abort.signal,
+    }),
+    {
+      connection: workerConnection,
+      prefix: config.queue.prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: config.maxStalledCount,
+      autorun: true,
+    },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
+
+  let relay: EventRelay | undefined;
+  let relayBlocking: ReturnType<typeof createRedis> | undefined;
+  if (config.relay.enabled) {
+    relayBlocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:relay' });
+    relay = new EventRelay({
+      command,
+      blocking: relayBlocking,
+      keys,
+      limits: {
+        feedMaxLen: config.queue.feedMaxLen,
+        historyMaxLen: config.queue.historyMaxLen,
+        retentionMs: config.queue.retentionSeconds * 1_000,
+      },
+      batchSize: config.relay.batchSize,
+      lockTtlMs: config.relay.lockTtlMs,
+      logger: log,
+    });
+    relay.start();
+  }
+  log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      log.info({ timeoutMs: config.shutdownTimeoutMs }, 'stopping: no new jobs, waiting for active ones');
+      // worker.close() waits for active jobs with no limit of its own.
+      const graceful = worker.close();
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        log.warn('active jobs did not finish in time; they will be picked up again as stalled jobs');
+        abort.abort();
+        await worker.close(true);
+      }
+      await relay?.stop();
+      await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);
+    })();
+    return closing;
+  };
+
+  return { logger: log, relay, worker, close };
+}

@@ -1,0 +1,31 @@
+import { startRedisServer } from './redis-server';
+
+/**
+ * Decides which Redis the suite runs against, in this order:
+ * 1. `REDIS_URL` when it is set;
+ * 2. a container from testcontainers where a Docker engine answers;
+ * 3. a `redis-server` started here on a free port.
+ * Tests read the choice from `JOBSTREAM_TEST_REDIS_URL` and isolate themselves by key prefix.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.REDIS_URL) {
+    process.env.JOBSTREAM_TEST_REDIS_URL = process.env.REDIS_URL;
+    return;
+  }
+  try {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const container = await new GenericContainer('redis:7-alpine')
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+      .withStartupTimeout(30_000)
+      .start();
+    process.env.JOBSTREAM_TEST_REDIS_URL = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+    (globalThis as Record<string, unknown>).__jobstreamRedis = { destroy: () => container.stop() };
+    return;
+  } catch {
+    // No container runtime here: fall through to a local redis-server.
+  }
+  const redis = await startRedisServer();
+  process.env.JOBSTREAM_TEST_REDIS_URL = redis.url;
+  (globalThis as Record<string, unknown>).__jobstreamRedis = redis;
+}

@@ -1,0 +1,111 @@
+import { request, type IncomingMessage, type ClientRequest } from 'node:http';
+
+/** One parsed SSE message as a browser would dispatch it. */
+export interface ReceivedEvent {
+  event: string;
+  id?: string;
+  data: Record<string, unknown>;
+  retry?: number;
+}
+
+export interface SseConnection {
+  status: number;
+  headers: IncomingMessage['headers'];
+  events: ReceivedEvent[];
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
+  /** Waits until `predicate` holds for the events received so far. */
+  waitFor(predicate: (events: ReceivedEvent[]) => boolean, timeoutMs?: number): Promise<ReceivedEvent[]>;
+  /** Lifecycle events only (the ones with an id). */
+  lifecycle(): ReceivedEvent[];
+  close(): void;
+  /** Stops reading from the socket without closing it (a slow client). */
+  pause(): void;
+}
+
+/** Parses a text/event-stream body per the WHATWG rules the tests rely on (event, id, data, retry). */
+function createParser(onEvent: (e: ReceivedEvent) => void) {
+  let buffer = '';
+  let current: { event?: string; id?: string; data: string[]; retry?: number } = { data: [] };
+  return (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline).replace(/\r$/, '');
+      buffer = buffer.slice(newline + 1);
+      if (line === '') {
+        if (current.data.length > 0) {
+          onEvent({
+            event: current.event ?? 'message',
+            ...(current.id !== undefined ? { id: current.id } : {}),
+            ...(current.retry !== undefined ? { retry: current.retry } : {}),
+            data: JSON.parse(current.data.join('\n')) as Record<string, unknown>,
+          });
+        }
+        current = { data: [] };
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') current.event = value;
+      else if (field === 'id') current.id = value;
+      else if (field === 'data') current.data.push(value);
+      else if (field === 'retry') current.retry = Number(value);
+    }
+  };
+}
+
+/** Opens an SSE stream over real HTTP. Resolves once the response headers arrived. */
+export function connectSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
+  return new Promise((resolve, reject) => {
+    const events: ReceivedEvent[] = [];
+    const waiters = new Set<() => void>();
+    let req: ClientRequest | undefined;
+    let endedResolve!: () => void;
+    const ended = new Promise<void>((r) => (endedResolve = r));
+    req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+      res.setEncoding('utf8');
+      const parse = createParser((e) => {
+        events.push(e);
+        for (const w of waiters) w();
+      });
+      res.on('data', (chunk: string) => parse(chunk));
+      res.on('end', () => endedResolve());
+      res.on('close', () => {
+        endedResolve();
+        for (const w of waiters) w();
+      });
+      res.on('error', () => endedResolve());
+      const connection: SseConnection = {
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        events,
+        ended,
+        lifecycle: () => events.filter((e) => e.id !== undefined),
+        waitFor(predicate, timeoutMs = 20_000) {
+          return new Promise((ok, fail) => {
+            if (predicate(events)) return ok(events);
+            const timer = setTimeout(() => {
+              waiters.delete(check);
+              fail(new Error(`timed out waiting; got ${events.map((e) => e.event).join(',')}`));
+            }, timeoutMs);
+            const check = (): void => {
+              if (!predicate(events)) return;
+              clearTimeout(timer);
+              waiters.delete(check);
+              ok(events);
+            };
+            waiters.add(check);
+          });
+        },
+        close: () => req?.destroy(),
+        pause: () => res.pause(),
+      };
+      resolve(connection);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
