@@ -24,7 +24,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.health));
   const api = express.Router();
   api.use(requireJson);
-  api.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
+  // Not strict: a scalar body is valid JSON and gets a VALIDATION_FAILED naming the problem, not INVALID_JSON.
+  api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
   api.use(jobRoutes(deps.jobs));
   api.use(jobEventRoutes(deps.streams));
   app.use('/api', api);

@@ -197,7 +197,7 @@ describe('openai flashcards provider', () => {
     await expect(generate(closed)).rejects.toMatchObject({
       code: 'PROVIDER_UNAVAILABLE',
       retryable: true,
-      message: expect.stringContaining('ECONNREFUSED'),
+      message: 'request failed (fetch failed: ECONNREFUSED)',
     });
   });
 

@@ -73,10 +73,23 @@ function statusError(status: number, bodyText: string, apiKey: string): Provider
 function requestError(err: unknown, jobSignal: AbortSignal, timeout: AbortSignal, timeoutMs: number): ProviderError {
   if (jobSignal.aborted) return new ProviderError('PROVIDER_ABORTED', 'request cancelled: the worker is stopping', { cause: err });
   if (timeout.aborted) return new ProviderError('PROVIDER_TIMEOUT', `no answer within ${timeoutMs} ms`, { cause: err });
-  // fetch reports "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ...) is in its cause.
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  const reason = err instanceof Error ? err.message : String(err);
-  return new ProviderError('PROVIDER_UNAVAILABLE', `request failed (${reason}${cause})`, { cause: err });
+  return new ProviderError('PROVIDER_UNAVAILABLE', `request failed (${describeFetchFailure(err)})`, { cause: err });
+}
+
+/**
+ * fetch rejects with "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+ * Parsed rather than checked with `instanceof Error`, which is false for errors from another realm.
+ */
+const fetchFailureSchema = z.object({
+  message: z.string(),
+  cause: z.object({ code: z.string().optional(), message: z.string().optional() }).optional(),
+});
+
+function describeFetchFailure(err: unknown): string {
+  const parsed = fetchFailureSchema.safeParse(err);
+  if (!parsed.success) return String(err);
+  const reason = parsed.data.cause?.code || parsed.data.cause?.message;
+  return reason ? `${parsed.data.message}: ${reason}` : parsed.data.message;
 }
 
 function parseCompletion(bodyText: string, count: number): FlashcardsOutput {

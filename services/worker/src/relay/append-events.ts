@@ -26,7 +26,7 @@ for i = 7, #ARGV, 4 do
   local jobId, id = ARGV[i], ARGV[i + 1]
   if after(id, cursor) then
     local historyKey = ARGV[6] .. jobId
-    local added = redis.pcall('XADD', historyKey, 'MAXLEN', '~', ARGV[4], id, '${HISTORY_FIELDS.event}', ARGV[i + 2], '${HISTORY_FIELDS.data}', ARGV[i + 3])
+    local added = redis.pcall('XADD', historyKey, 'MAXLEN', ARGV[4], id, '${HISTORY_FIELDS.event}', ARGV[i + 2], '${HISTORY_FIELDS.data}', ARGV[i + 3])
     if type(added) ~= 'table' then
       redis.call('PEXPIRE', historyKey, ARGV[5])
       redis.call('XADD', feedKey, 'MAXLEN', '~', ARGV[3], '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id)

@@ -1,0 +1,41 @@
+import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
+import { planReplay } from './history-replay';
+
+const ev = (id: string, event: LifecycleEvent['event'] = 'progress'): LifecycleEvent =>
+  ({ id, event, data: event === 'completed' ? { jobId: 'j', timestamp: 't', result: 1, duration: 1 } : { jobId: 'j', timestamp: 't', progress: 1 } }) as LifecycleEvent;
+
+const history = [ev('10-0', 'waiting'), ev('10-1', 'active'), ev('12-0'), ev('15-0', 'completed')];
+const read = (afterIndex?: number) => ({
+  events: afterIndex === undefined ? history : history.slice(afterIndex + 1),
+  firstId: '10-0',
+  last: history.at(-1)!,
+});
+
+describe('planReplay', () => {
+  it('replays the whole history to a client without a cursor', () => {
+    expect(planReplay(read(), undefined, isTerminalEvent)).toEqual({ kind: 'replay', events: history });
+  });
+
+  it('replays what follows a cursor inside the stored range', () => {
+    expect(planReplay(read(1), '10-1', isTerminalEvent)).toEqual({ kind: 'replay', events: history.slice(2) });
+    expect(planReplay(read(0), '10-0', isTerminalEvent)).toEqual({ kind: 'replay', events: history.slice(1) });
+  });
+
+  it('says finished when the cursor is the terminal event', () => {
+    expect(planReplay(read(3), '15-0', isTerminalEvent)).toEqual({ kind: 'finished' });
+  });
+
+  it('resets when the cursor is older than the oldest stored event (trimmed)', () => {
+    expect(planReplay(read(), '9-5', isTerminalEvent)).toEqual({ kind: 'reset' });
+  });
+
+  it('resets when the cursor is newer than anything stored, or nothing is stored', () => {
+    expect(planReplay(read(3), '16-0', isTerminalEvent)).toEqual({ kind: 'reset' });
+    expect(planReplay({ events: [] }, '10-0', isTerminalEvent)).toEqual({ kind: 'reset' });
+  });
+
+  it('compares ids numerically, not as text', () => {
+    const wide = { events: [], firstId: '9-0', last: ev('100-0') };
+    expect(planReplay(wide, '10-0', isTerminalEvent).kind).toBe('replay');
+  });
+});
