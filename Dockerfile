@@ -2,7 +2,7 @@
 # One image recipe for every service; pick one with --target:
 #   docker build --target api -t jobstream-api .
 #   docker build --target worker -t jobstream-worker .
-#   docker build --target metrics -t jobstream-metrics .   (once services/metrics exists)
+#   docker build --target metrics -t jobstream-metrics .
 # The runtime images share every layer but the last, so building all of them costs one.
 
 FROM node:20-bookworm-slim AS base
@@ -53,14 +53,15 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # Exec form: node is PID 1 and receives SIGTERM itself, so the graceful shutdown runs.
 CMD ["node", "services/api/dist/main.js"]
 
-# The worker has no HTTP endpoint yet, so there is nothing to probe: no HEALTHCHECK. A crash
-# exits the process, and the orchestrator's restart policy handles that.
+# No HEALTHCHECK for the worker: its only HTTP endpoint is GET /metrics (WORKER_METRICS_PORT),
+# which it deliberately runs without when the port is taken or set to 0, so probing it would
+# mark a working worker unhealthy. A crash exits the process; the restart policy handles that.
 FROM runtime AS worker
+EXPOSE 9101
 CMD ["node", "services/worker/dist/main.js"]
 
 FROM runtime AS metrics
-RUN test -f services/metrics/dist/main.js || { echo "services/metrics/dist/main.js missing: no metrics service to run" >&2; exit 1; }
-EXPOSE 3001
+EXPOSE 9102
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.METRICS_PORT || 3001) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.METRICS_PORT || 9102) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "services/metrics/dist/main.js"]

@@ -7,7 +7,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
     '^@jobstream/(contracts|runtime)$': '<rootDir>/packages/$1/src/index.ts',
-    '^@jobstream/(api|worker)$': '<rootDir>/services/$1/src/index.ts',
+    '^@jobstream/(api|worker|metrics)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test-support/global-setup.ts',

@@ -23,8 +23,8 @@ import { Redis } from 'ioredis';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KNOWN = ['api', 'worker', 'metrics'];
-/** The services have 30 s for their own graceful shutdown; after this they are killed. */
-const KILL_AFTER_MS = 35_000;
+/** Past the worker's own hard limit (WORKER_SHUTDOWN_TIMEOUT_MS 30 s + 10 s); then they are killed. */
+const KILL_AFTER_MS = 45_000;
 
 const say = (message) => console.error(`[start] ${message}`);
 const entryOf = (name) => join(root, 'services', name, 'dist', 'main.js');
@@ -125,9 +125,8 @@ async function main() {
   const env = { ...process.env };
   env.REDIS_URL ||= 'redis://127.0.0.1:6379';
   if (process.stdout.isTTY && env.LOG_PRETTY === undefined) env.LOG_PRETTY = 'true';
-  // With REDIS_CLUSTER_NODES set, the cluster is the operator's to run; the services report it.
-  const redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL);
 
+  let redis;
   let stopping = false;
   let exitCode = 0;
   const running = new Map();
@@ -139,34 +138,38 @@ async function main() {
     stopping = true;
     stopAll(signal);
   };
-
-  const finished = names.map((name) => {
-    const child = spawn(process.execPath, [entryOf(name)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-    running.set(name, child);
-    return new Promise((resolve) => {
-      child.on('error', (err) => say(`${name} could not start: ${err.message}`));
-      child.on('close', (code, signal) => {
-        running.delete(name);
-        if (!stopping) {
-          say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the others`);
-          exitCode = 1;
-          shutdown('SIGTERM');
-        } else if (code !== 0) {
-          exitCode ||= code ?? 1;
-        }
-        resolve();
-      });
-    });
-  });
-  say(`started ${names.join(', ')} (Ctrl-C stops them)`);
-
+  // Registered before anything starts, so Ctrl-C while Redis comes up still cleans up.
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // Last resort if this script itself dies: do not leave detached children behind.
+  // Last resort if this script itself fails: do not leave detached children behind.
   process.on('exit', () => {
     stopAll('SIGKILL');
     redis?.child.kill('SIGKILL');
   });
+
+  // With REDIS_CLUSTER_NODES set, the cluster is the operator's to run; the services report it.
+  redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL);
+
+  const finished = (stopping ? [] : names).map((name) => {
+    const child = spawn(process.execPath, [entryOf(name)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    running.set(name, child);
+    return new Promise((resolve) => {
+      const done = (how) => {
+        if (!running.delete(name)) return;
+        if (!stopping) {
+          say(`${name} exited unexpectedly (${how}); stopping the others`);
+          exitCode = 1;
+          shutdown('SIGTERM');
+        } else if (how !== 'code 0') {
+          exitCode ||= 1;
+        }
+        resolve();
+      };
+      child.on('error', (err) => done(err.message));
+      child.on('exit', (code, signal) => done(signal ?? `code ${code}`));
+    });
+  });
+  if (finished.length > 0) say(`started ${names.join(', ')} (Ctrl-C stops them)`);
 
   await Promise.all(finished);
   if (redis) {
@@ -174,7 +177,7 @@ async function main() {
     await redis.exited;
     say('stopped redis-server');
   }
-  process.exit(exitCode);
+  process.exit(stopping && finished.length === 0 ? 130 : exitCode);
 }
 
 main().catch((err) => {

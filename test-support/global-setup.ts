@@ -1,13 +1,25 @@
+import { startRedisCluster } from './redis-cluster';
 import { startRedisServer } from './redis-server';
 
 /**
  * Decides which Redis the suite runs against, in this order:
+ * 0. with `JOBSTREAM_TEST_CLUSTER=1` (`npm run test:cluster`), a local three-master Redis Cluster
+ *    started here; its masters are in `JOBSTREAM_TEST_CLUSTER_NODES` and `testEnv()` hands them
+ *    to the services as `REDIS_CLUSTER_NODES`;
  * 1. `REDIS_URL` when it is set;
  * 2. a container from testcontainers where a Docker engine answers;
  * 3. a `redis-server` started here on a free port.
  * Tests read the choice from `JOBSTREAM_TEST_REDIS_URL` and isolate themselves by key prefix.
  */
 export default async function globalSetup(): Promise<void> {
+  if (process.env.JOBSTREAM_TEST_CLUSTER === '1') {
+    const cluster = await startRedisCluster({ masters: 3 });
+    process.env.JOBSTREAM_TEST_CLUSTER_NODES = cluster.nodes.join(',');
+    // For the few tools that want one URL (a single node answers only for its own slots).
+    process.env.JOBSTREAM_TEST_REDIS_URL = cluster.masters[0]!.url;
+    (globalThis as Record<string, unknown>).__jobstreamRedis = cluster;
+    return;
+  }
   if (process.env.REDIS_URL) {
     process.env.JOBSTREAM_TEST_REDIS_URL = process.env.REDIS_URL;
     return;

@@ -4,7 +4,7 @@ import { loadConfig as loadWorkerConfig, startWorkerService, type WorkerService 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 export const repoRoot = join(__dirname, '..');
 
@@ -15,10 +15,28 @@ export function testRedisUrl(): string {
   return url;
 }
 
+/**
+ * The masters of the Redis Cluster the suite runs against (`npm run test:cluster`, see
+ * global-setup), or undefined on a single Redis.
+ */
+export function testClusterNodes(): string[] | undefined {
+  const nodes = process.env.JOBSTREAM_TEST_CLUSTER_NODES;
+  return nodes ? nodes.split(',') : undefined;
+}
+
 /** Environment for one test's services: its own queue prefix, fast stall detection, quiet logs. */
-export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+export type TestEnv = Record<string, string> & { QUEUE_PREFIX: string; REDIS_URL: string };
+
+/**
+ * On the cluster run the services get `REDIS_CLUSTER_NODES` too, unless the test brings its own
+ * Redis (`REDIS_URL` in `overrides`). The prefix's hash tag is random, so the tests' queues land
+ * on every master of the cluster.
+ */
+export function testEnv(overrides: Record<string, string> = {}): TestEnv {
+  const cluster = overrides.REDIS_URL === undefined ? testClusterNodes() : undefined;
   return {
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: overrides.REDIS_URL ?? testRedisUrl(),
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.join(',') } : {}),
     QUEUE_PREFIX: `{test-${randomUUID()}}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
@@ -44,19 +62,45 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerSe
   return startWorkerService(loadWorkerConfig(env), quiet().child({ service: 'worker' }));
 }
 
-/** Deletes every key of a test's prefix. */
+/** A client of the suite's Redis: a Cluster client on the cluster run. The caller disconnects it. */
+export function testRedisClient(): Redis | Cluster {
+  const cluster = testClusterNodes();
+  if (!cluster) return new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+  return new Cluster(
+    cluster.map((node) => ({ host: node.split(':')[0] ?? '127.0.0.1', port: Number(node.split(':')[1]) })),
+    { redisOptions: { maxRetriesPerRequest: 1 } },
+  );
+}
+
+/** Deletes every key of a test's prefix; on a cluster, SCAN runs on every master (it only sees its own keys). */
 export async function cleanupPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const client = redisUrl === process.env.JOBSTREAM_TEST_REDIS_URL ? testRedisClient() : new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    const nodes = client instanceof Cluster ? (await waitForSlots(client), client.nodes('master')) : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        // One key per UNLINK: a prefix without a hash tag spreads its keys over several slots.
+        if (keys.length > 0) await Promise.all(keys.map((key) => node.unlink(key)));
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
+}
+
+/** A new Cluster client knows its masters only after it loaded the slot map. */
+async function waitForSlots(cluster: Cluster): Promise<void> {
+  if (cluster.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cluster client not ready (status ${cluster.status})`)), 10_000);
+    cluster.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 export interface ServiceProcess {

@@ -62,10 +62,9 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
   return new Promise((resolve, reject) => {
     const events: ReceivedEvent[] = [];
     const waiters = new Set<() => void>();
-    let req: ClientRequest | undefined;
     let endedResolve!: () => void;
     const ended = new Promise<void>((r) => (endedResolve = r));
-    req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+    const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
       res.setEncoding('utf8');
       const parse = createParser((e) => {
         events.push(e);
@@ -100,7 +99,7 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
             waiters.add(check);
           });
         },
-        close: () => req?.destroy(),
+        close: () => req.destroy(),
         pause: () => res.pause(),
       };
       resolve(connection);

@@ -40,6 +40,10 @@ describe('when Redis is unreachable', () => {
     expect((await http('GET', `${base}/api/jobs/${accepted.body.jobId}`)).status).toBe(503);
     expect((await http('GET', `${base}/readyz`)).status).toBe(503);
     expect((await http('GET', `${base}/healthz`)).status).toBe(200);
+    // A browser's EventSource gives up on any non-200, so a stream request gets a retry hint instead.
+    const sse = await fetch(`${base}/api/jobs/${accepted.body.jobId}/events`, { headers: { accept: 'text/event-stream' } });
+    expect(sse.status).toBe(200);
+    expect(await sse.text()).toMatch(/^retry: \d+\n: REDIS_UNAVAILABLE/);
     await sleep(1_000);
     expect(streamEnded).toBe(false);
 

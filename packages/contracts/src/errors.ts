@@ -15,6 +15,12 @@ export const errorCodes = [
   'REDIS_UNAVAILABLE',
   'SHUTTING_DOWN',
   'INTERNAL_ERROR',
+  // Operations (issue 3): the kill-switch refusal and the admin guard.
+  'BUDGET_LIMIT_EXCEEDED',
+  'ADMIN_TOKEN_REQUIRED',
+  'FORBIDDEN',
+  'ADMIN_NOT_CONFIGURED',
+  'ALERTS_UNAVAILABLE',
 ] as const;
 
 export const errorCodeSchema = z.enum(errorCodes);

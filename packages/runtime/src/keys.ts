@@ -20,6 +20,24 @@ export interface JobstreamKeys {
   relayCursor: string;
   /** Held by the one worker process that currently relays. */
   relayLock: string;
+  /** Operations (issue 3): hash with the kill-switch state (enabled, reason, auto, changedAt, changedBy). */
+  killSwitch: string;
+  /** Capped stream: the kill-switch audit trail (who, when, why). */
+  killSwitchAudit: string;
+  /** Hash of one calendar month's budget (`YYYY-MM`): spent, limit and the thresholds already acted on. */
+  budget(period: string): string;
+  /** Hash of one month's charged jobs (job id to cost): a job is charged at most once. */
+  budgetCharged(period: string): string;
+  /** The id of the last feed entry the metrics service has accounted for. */
+  metricsCursor: string;
+  /** Hash of finished-job counts for one time bucket (bucket start in ms), for the failure rate. */
+  outcomes(bucketStartMs: number): string;
+  /** The latest alert evaluation (JSON), written by the metrics service, read by every api replica. */
+  alerts: string;
+  /** Hash: worker id to its latest heartbeat (JSON: active jobs, circuit breaker state). */
+  workers: string;
+  /** Capped stream of system notifications (alerts, kill-switch, circuit breaker) for admins. */
+  system: string;
 }
 
 export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): JobstreamKeys {
@@ -33,5 +51,14 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     feed: `${base}:js:feed`,
     relayCursor: `${base}:js:relay:cursor`,
     relayLock: `${base}:js:relay:lock`,
+    killSwitch: `${base}:js:ops:kill-switch`,
+    killSwitchAudit: `${base}:js:ops:kill-switch:audit`,
+    budget: (period) => `${base}:js:ops:budget:${period}`,
+    budgetCharged: (period) => `${base}:js:ops:budget:${period}:charged`,
+    metricsCursor: `${base}:js:ops:metrics:cursor`,
+    outcomes: (bucketStartMs) => `${base}:js:ops:outcomes:${bucketStartMs}`,
+    alerts: `${base}:js:ops:alerts`,
+    workers: `${base}:js:ops:workers`,
+    system: `${base}:js:system`,
   };
 }

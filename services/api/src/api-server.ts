@@ -1,4 +1,4 @@
-import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { createLogger, createRedis, jobstreamKeys, KillSwitchWatcher, waitForReady, type Logger } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -7,6 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.js';
 import type { ApiConfig } from './config.js';
 import { JobStore } from './jobs/job-store.js';
+import { createOperationsHttp } from './metrics/operations-http.js';
+import { flushSentry, initSentry } from './metrics/sentry.js';
+import { killSwitchAdmission } from './routes/admin.js';
 import { EventHub } from './sse/event-hub.js';
 import { FeedReader } from './sse/feed-reader.js';
 import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
@@ -26,6 +29,7 @@ export interface ApiServer {
  */
 export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
   const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
+  initSentry({ ...config.sentry, logger: log });
   const keys = jobstreamKeys(config.queue);
   const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
   const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });
@@ -64,14 +68,18 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     },
   });
   await feed.start();
+  // Read before the first request is accepted, so a new replica never admits a job while the switch is on.
+  const killSwitch = new KillSwitchWatcher({ redis: command, keys, logger: log, refreshMs: config.killSwitchRefreshMs });
+  await killSwitch.start();
 
   let accepting = true;
   const app = createApp({
     logger: log,
     bodyLimitBytes: config.bodyLimitBytes,
-    jobs: { queue, store, retentionSeconds: config.queue.retentionSeconds },
+    jobs: { queue, store, retentionSeconds: config.queue.retentionSeconds, admit: killSwitchAdmission(killSwitch) },
     streams,
     health: { redis: command, isAccepting: () => accepting },
+    operations: createOperationsHttp({ redis: command, keys, hub, logger: log, adminToken: config.adminToken, metricsEnabled: config.metricsEnabled }),
   });
   const server = createServer(app);
   server.listen(config.port, config.host);
@@ -92,8 +100,9 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       while (server.listening && Date.now() < deadline) await sleep(50);
       server.closeAllConnections();
       await feed.stop();
+      killSwitch.stop();
       await queue.close().catch(() => undefined);
-      await Promise.allSettled([command.quit(), blocking.quit()]);
+      await Promise.allSettled([command.quit(), blocking.quit(), flushSentry()]);
     })();
     return closing;
   };

@@ -2,6 +2,7 @@ import type { Logger } from '@jobstream/runtime';
 import express, { type Express } from 'express';
 import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
 import { requestLogger } from './http/request-logger.js';
+import type { OperationsHttp } from './metrics/operations-http.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   jobs: JobRoutesDeps;
   streams: JobStreamDeps;
   health: HealthDeps;
+  /** Metrics, alerts, admin routes and error reporting (issue 3). */
+  operations?: OperationsHttp;
 }
 
 /** The HTTP surface, assembled from its routers; everything it needs is passed in. */
@@ -21,15 +24,19 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(deps.logger));
+  if (deps.operations) app.use(deps.operations.requestMetrics);
   app.use(healthRoutes(deps.health));
+  if (deps.operations) app.use(deps.operations.metricsRoute);
   const api = express.Router();
   api.use(requireJson);
   // Not strict: a scalar body is valid JSON and gets a VALIDATION_FAILED naming the problem, not INVALID_JSON.
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
   api.use(jobRoutes(deps.jobs));
   api.use(jobEventRoutes(deps.streams));
+  for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', api);
   app.use(notFoundHandler);
+  if (deps.operations) app.use(deps.operations.errorReporter);
   app.use(errorHandler(deps.logger));
   return app;
 }

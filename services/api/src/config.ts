@@ -1,4 +1,5 @@
 import {
+  boolVar,
   commonEnvShape,
   intVar,
   parseEnv,
@@ -20,6 +21,11 @@ const apiEnvSchema = z
     SSE_RETRY_MS: intVar(3_000, 100, 300_000),
     SSE_MAX_BUFFER_BYTES: intVar(1_048_576, 4_096),
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random secret)').optional(),
+    KILL_SWITCH_REFRESH_MS: intVar(250, 50, 500),
+    API_METRICS_ENABLED: boolVar(true),
+    SENTRY_DSN: z.url().optional(),
+    SENTRY_ENVIRONMENT: z.string().min(1).optional(),
   })
   .superRefine(requireHashTagOnCluster);
 
@@ -44,6 +50,14 @@ export interface ApiConfig {
   };
   /** How long SIGTERM waits for requests and streams to close. Default 10 s. */
   shutdownTimeoutMs: number;
+  /** Bearer token of the admin routes; unset (the default), they refuse every request. */
+  adminToken: string | undefined;
+  /** How often the replica re-reads the kill-switch. Default 250 ms, at most 500 (changes apply within a second). */
+  killSwitchRefreshMs: number;
+  /** Serve GET /metrics on the api's port. Default true. */
+  metricsEnabled: boolean;
+  /** Error reporting; off unless `SENTRY_DSN` is set. */
+  sentry: { dsn?: string | undefined; environment?: string | undefined };
 }
 
 /** Reads the api's configuration from the environment; throws one error listing every bad variable. */
@@ -59,5 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     sse: { heartbeatMs: parsed.SSE_HEARTBEAT_MS, retryMs: parsed.SSE_RETRY_MS, maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    adminToken: parsed.ADMIN_TOKEN,
+    killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
+    metricsEnabled: parsed.API_METRICS_ENABLED,
+    sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };
 }

@@ -27,6 +27,15 @@ const workerEnvSchema = z
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
     PROVIDER_TIMEOUT_MS: intVar(30_000, 100),
+    WORKER_METRICS_PORT: intVar(9101, 0, 65_535),
+    WORKER_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+    WORKER_HEARTBEAT_MS: intVar(5_000, 100, 60_000),
+    CIRCUIT_BREAKER_ERROR_PERCENT: intVar(50, 1, 100),
+    CIRCUIT_BREAKER_VOLUME: intVar(5, 1),
+    CIRCUIT_BREAKER_RESET_MS: intVar(30_000, 100),
+    CIRCUIT_BREAKER_WINDOW_MS: intVar(10_000, 1_000),
+    SENTRY_DSN: z.url().optional(),
+    SENTRY_ENVIRONMENT: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
@@ -64,6 +73,23 @@ export interface WorkerConfig {
     provider: 'local' | 'openai';
     openai?: { baseUrl: string; apiKey: string; model: string; timeoutMs: number };
   };
+  /** `GET /metrics`: port (default 9101; 0 turns it off) and host (default 0.0.0.0). */
+  metrics: { port: number; host: string };
+  /** How often the worker writes its heartbeat (active jobs, breaker state). Default 5 s. */
+  heartbeatMs: number;
+  /** The flashcards provider's circuit breaker. */
+  breaker: {
+    /** Failed share (%) of provider calls in the window that opens it. Default 50. */
+    errorThresholdPercentage: number;
+    /** Calls in the window before it may open. Default 5. */
+    volumeThreshold: number;
+    /** How long it stays open before a trial call. Default 30 s. */
+    resetTimeoutMs: number;
+    /** The rolling window. Default 10 s. */
+    rollingWindowMs: number;
+  };
+  /** Error reporting; off unless `SENTRY_DSN` is set. */
+  sentry: { dsn?: string | undefined; environment?: string | undefined };
 }
 
 /** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
@@ -93,5 +119,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
           }
         : {}),
     },
+    metrics: { port: parsed.WORKER_METRICS_PORT, host: parsed.WORKER_METRICS_HOST },
+    heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
+    breaker: {
+      errorThresholdPercentage: parsed.CIRCUIT_BREAKER_ERROR_PERCENT,
+      volumeThreshold: parsed.CIRCUIT_BREAKER_VOLUME,
+      resetTimeoutMs: parsed.CIRCUIT_BREAKER_RESET_MS,
+      rollingWindowMs: parsed.CIRCUIT_BREAKER_WINDOW_MS,
+    },
+    sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };
 }

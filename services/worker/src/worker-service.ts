@@ -3,6 +3,7 @@ import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
 import { createJobCatalog } from './jobs/index.js';
+import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
 import { EventRelay } from './relay/event-relay.js';
 
@@ -10,6 +11,8 @@ export interface WorkerService {
   logger: Logger;
   relay: EventRelay | undefined;
   worker: Worker;
+  /** Circuit breaker, heartbeat, /metrics and Sentry (issue 3). */
+  operations: WorkerOperations;
   /** Stops taking jobs, waits for active ones (up to the shutdown timeout), closes connections. */
   close(): Promise<void>;
 }
@@ -23,7 +26,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
   await waitForReady(command, 30_000);
 
   const abort = new AbortController();
-  const catalog = createJobCatalog({ flashcardsProvider: createFlashcardsProvider(config.flashcards) });
+  const operations = createWorkerOperations(config, { redis: command, keys, logger: log });
+  const catalog = createJobCatalog({ flashcardsProvider: operations.wrapProvider(createFlashcardsProvider(config.flashcards)) });
   const worker = new Worker(
     config.queue.name,
     createProcessor({
@@ -66,6 +70,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     });
     relay.start();
   }
+  // No await since the worker was created: its first 'active' event cannot have been emitted yet.
+  await operations.attach(worker, () => relay?.getStats());
   log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
 
   let closing: Promise<void> | undefined;
@@ -84,10 +90,11 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         await worker.close(true);
       }
       await relay?.stop();
+      await operations.close();
       await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);
     })();
     return closing;
   };
 
-  return { logger: log, relay, worker, close };
+  return { logger: log, relay, worker, operations, close };
 }

@@ -1,0 +1,20 @@
+/**
+ * `npm run test:cluster`: the integration tests once more, against a local three-master Redis
+ * Cluster that global-setup starts (JOBSTREAM_TEST_CLUSTER=1); the services get it as
+ * REDIS_CLUSTER_NODES through testEnv().
+ */
+const base = require('./jest.config.cjs');
+
+module.exports = {
+  ...base,
+  roots: ['<rootDir>/test'],
+  testPathIgnorePatterns: [
+    ...base.testPathIgnorePatterns,
+    // The chaos suite has its own run (npm run test:chaos).
+    '<rootDir>/test/chaos/',
+    // Starts and kills its own standalone redis-server: nothing in it is about the cluster.
+    '<rootDir>/test/redis-outage.test.ts',
+    // Reads the Dockerfile and compose files; it never talks to Redis.
+    '<rootDir>/test/deploy-files.test.ts',
+  ],
+};

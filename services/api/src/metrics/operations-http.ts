@@ -1,0 +1,53 @@
+import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { requireAdminToken } from '../http/admin-auth.js';
+import { adminRoutes } from '../routes/admin.js';
+import { alertRoutes } from '../routes/alerts.js';
+import type { EventHub } from '../sse/event-hub.js';
+import { createApiMetrics } from './api-metrics.js';
+import { httpMetrics } from './http-metrics.js';
+import { instrumentDispatch } from './instrument-hub.js';
+import { sentryErrorReporter } from './sentry.js';
+
+/** The operations parts of the api's HTTP surface (issue 3), plugged into `createApp`. */
+export interface OperationsHttp {
+  /** First middleware: counts and times every request. */
+  requestMetrics: RequestHandler;
+  /** GET /metrics (absent when the api's metrics are turned off). */
+  metricsRoute: Router;
+  /** Mounted under /api: the alerts answer and the admin routes. */
+  apiRouters: Router[];
+  /** Before the error handler: reports 500s to Sentry. */
+  errorReporter: ErrorRequestHandler;
+}
+
+export interface OperationsHttpDeps {
+  redis: RedisClient;
+  keys: JobstreamKeys;
+  hub: EventHub;
+  logger: Logger;
+  /** `ADMIN_TOKEN`; without it the admin routes refuse every request. */
+  adminToken: string | undefined;
+  /** Whether GET /metrics is served. */
+  metricsEnabled: boolean;
+}
+
+export function createOperationsHttp(deps: OperationsHttpDeps): OperationsHttp {
+  const metrics = createApiMetrics({ sseConnections: () => deps.hub.size, eventsDelivered: () => deps.hub.delivered });
+  instrumentDispatch(deps.hub, metrics.deliveryLag);
+  const metricsRoute = Router();
+  if (deps.metricsEnabled) {
+    metricsRoute.get('/metrics', async (_req, res) => {
+      res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+  return {
+    requestMetrics: httpMetrics(metrics),
+    metricsRoute,
+    apiRouters: [
+      alertRoutes({ redis: deps.redis, keys: deps.keys }),
+      adminRoutes({ redis: deps.redis, keys: deps.keys, logger: deps.logger, guard: requireAdminToken(deps.adminToken) }),
+    ],
+    errorReporter: sentryErrorReporter,
+  };
+}

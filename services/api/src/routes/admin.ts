@@ -1,0 +1,69 @@
+import { killSwitchRequestSchema, zodIssuesToDetails } from '@jobstream/contracts';
+import {
+  readBudgetStatus,
+  readKillSwitch,
+  readKillSwitchAudit,
+  setKillSwitch,
+  type JobstreamKeys,
+  type KillSwitchWatcher,
+  type Logger,
+  type RedisClient,
+} from '@jobstream/runtime';
+import { Router, type Request, type RequestHandler } from 'express';
+import type { AdminIdentity } from '../http/admin-auth.js';
+import { ApiError } from '../http/api-error.js';
+
+export interface AdminRoutesDeps {
+  redis: RedisClient;
+  keys: JobstreamKeys;
+  logger: Logger;
+  /** The guard in front of every admin route (the admin token now, the admin role later). */
+  guard: RequestHandler;
+}
+
+/** Seconds a refused client is told to wait: the switch stays on until a person or a new month turns it off. */
+const KILL_SWITCH_RETRY_AFTER_SECONDS = '60';
+
+/** GET /api/admin/budget/status, POST /api/admin/budget/kill-switch, GET /api/admin/budget/kill-switch/audit. */
+export function adminRoutes(deps: AdminRoutesDeps): Router {
+  const router = Router();
+  router.use('/admin', deps.guard);
+
+  router.get('/admin/budget/status', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await readBudgetStatus(deps.redis, deps.keys));
+  });
+
+  router.post('/admin/budget/kill-switch', async (req, res) => {
+    const body = killSwitchRequestSchema.safeParse(req.body);
+    if (!body.success) throw ApiError.validation(zodIssuesToDetails(body.error));
+    const by = (res.locals as { admin?: AdminIdentity }).admin?.id ?? 'admin';
+    const reason = body.data.reason ?? null;
+    await setKillSwitch(deps.redis, deps.keys, { enabled: body.data.enabled, reason, changedBy: by, auto: false });
+    deps.logger.warn({ enabled: body.data.enabled, reason, by, ip: req.ip }, `kill-switch turned ${body.data.enabled ? 'on' : 'off'} by an admin`);
+    res.set('Cache-Control', 'no-store').json(await readKillSwitch(deps.redis, deps.keys));
+  });
+
+  router.get('/admin/budget/kill-switch/audit', async (req, res) => {
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 20) || 20, 1), 1_000);
+    res.set('Cache-Control', 'no-store').json({ entries: await readKillSwitchAudit(deps.redis, deps.keys, limit) });
+  });
+  return router;
+}
+
+/**
+ * The `admit` hook of the job routes: refuses new jobs while the kill-switch is on, from the
+ * replica's in-memory copy (no Redis round trip per request). Jobs already queued keep running.
+ */
+export function killSwitchAdmission(watcher: Pick<KillSwitchWatcher, 'current'>): (req: Request) => Promise<void> {
+  return async () => {
+    const state = watcher.current;
+    if (!state.enabled) return;
+    throw new ApiError(
+      429,
+      'BUDGET_LIMIT_EXCEEDED',
+      `Service temporarily unavailable due to budget limits${state.reason ? `: ${state.reason}` : ''}`,
+      undefined,
+      { 'Retry-After': KILL_SWITCH_RETRY_AFTER_SECONDS },
+    );
+  };
+}

@@ -1,0 +1,197 @@
+import type { LifecycleEvent } from '@jobstream/contracts';
+import {
+  compareStreamIds,
+  decodeFeedEntry,
+  decodeHistoryEntry,
+  HISTORY_FIELDS,
+  type JobstreamKeys,
+  type Logger,
+  type RedisClient,
+} from '@jobstream/runtime';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BudgetKeeper } from '../budget/budget-keeper.js';
+import type { MetricsRegistry } from '../prom/metrics-registry.js';
+import { applyOutcomes, type OutcomeEntry } from './outcome-window.js';
+
+export interface FeedAccountantOptions {
+  /** Dedicated to the blocking XREAD. */
+  blocking: RedisClient;
+  command: RedisClient;
+  keys: JobstreamKeys;
+  budget: BudgetKeeper;
+  metrics: MetricsRegistry;
+  logger: Logger;
+  /** The failure-rate window: how long outcome buckets are kept. */
+  windowMs: number;
+  /** Entries per XREAD. Default 500. */
+  batchSize?: number;
+  /** How long one XREAD blocks. Default 2 s. */
+  blockMs?: number;
+}
+
+type RawEntry = [string, string[]];
+interface FeedEvent {
+  feedId: string;
+  jobId: string;
+  event: LifecycleEvent;
+}
+
+const msOf = (streamId: string): number => Number(streamId.split('-')[0]);
+
+/**
+ * Follows the live feed the relay writes (the same one the api replicas fan out) and accounts
+ * for each lifecycle event: outcome counts for the failure rate, the budget charge of completed
+ * jobs, and the wait/processing histograms. It resumes from a cursor kept in Redis, so a restart
+ * neither skips events nor counts them twice (see `applyOutcomes` and `chargeJob`).
+ */
+export class FeedAccountant {
+  private cursor = '0-0';
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: FeedAccountantOptions) {
+    this.log = options.logger.child({ component: 'feed-accountant' });
+  }
+
+  async start(): Promise<void> {
+    const { command, keys } = this.options;
+    this.cursor = (await command.get(keys.metricsCursor)) ?? '0-0';
+    const oldest = (await command.xrange(keys.feed, '-', '+', 'COUNT', 1)) as RawEntry[];
+    const first = oldest[0]?.[0];
+    if (this.cursor !== '0-0' && first && compareStreamIds(first, this.cursor) > 0) {
+      this.log.error({ cursor: this.cursor, oldest: first }, 'feed entries were trimmed before they were accounted for; spend and failure counts miss them (raise FEED_MAX_LEN)');
+    }
+    this.log.info({ cursor: this.cursor }, 'following the live feed');
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.options.blocking.disconnect();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let backoffMs = 100;
+    while (!this.stopping) {
+      try {
+        await this.readOnce();
+        backoffMs = 100;
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.warn({ err: (err as Error).message }, 'feed accounting failed; retrying');
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+  }
+
+  private async readOnce(): Promise<void> {
+    const { blocking, keys } = this.options;
+    const reply = (await blocking.xread(
+      'COUNT',
+      this.options.batchSize ?? 500,
+      'BLOCK',
+      this.options.blockMs ?? 2_000,
+      'STREAMS',
+      keys.feed,
+      this.cursor,
+    )) as [string, RawEntry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    if (!last) return;
+    await this.account(entries, last[0]);
+    this.cursor = last[0];
+  }
+
+  /** Accounts for one batch of feed entries; public so tests can replay a batch. */
+  async account(entries: RawEntry[], lastFeedId: string): Promise<void> {
+    const { command, keys, metrics, budget } = this.options;
+    const events = await this.readEvents(entries);
+    const types = await this.jobTypes(events);
+    const waits = await this.waitTimes(events);
+
+    // Charges first: they are idempotent on their own, so a crash before the cursor moves is harmless.
+    for (const { jobId, event } of events) {
+      if (event.event === 'completed') await budget.chargeCompleted(jobId, msOf(event.id), event.data.result);
+    }
+    const outcomes: OutcomeEntry[] = [];
+    for (const { feedId, event } of events) {
+      if (event.event === 'completed') outcomes.push({ feedId, at: msOf(event.id), outcome: 'completed' });
+      else if (event.event === 'failed' && !event.data.willRetry) outcomes.push({ feedId, at: msOf(event.id), outcome: 'failed' });
+    }
+    const before = await applyOutcomes(command, keys, this.options.windowMs, lastFeedId, outcomes);
+
+    // In-process metrics only for what this call counted, so two metrics services do not both count.
+    for (const { feedId, jobId, event } of events) {
+      if (compareStreamIds(feedId, before) <= 0) continue;
+      metrics.feedEvents.inc();
+      const type = types.get(jobId) ?? 'unknown';
+      if (event.event === 'completed') {
+        metrics.completed.inc({ type });
+        if (event.data.duration !== null) metrics.processingSeconds.observe({ type }, event.data.duration / 1_000);
+      } else if (event.event === 'failed' && !event.data.willRetry) {
+        metrics.failed.inc({ type });
+      } else if (event.event === 'active') {
+        const waitMs = waits.get(event.id);
+        if (waitMs !== undefined) metrics.waitSeconds.observe({ type }, waitMs / 1_000);
+      }
+    }
+  }
+
+  /** The history entries the feed points at; entries whose history expired are skipped. */
+  private async readEvents(entries: RawEntry[]): Promise<FeedEvent[]> {
+    const decoded = entries.map(decodeFeedEntry).filter((e): e is NonNullable<typeof e> => e !== undefined);
+    if (decoded.length === 0) return [];
+    const pipeline = this.options.command.pipeline();
+    for (const e of decoded) pipeline.xrange(this.options.keys.history(e.jobId), e.historyId, e.historyId);
+    const results = (await pipeline.exec()) ?? [];
+    const events: FeedEvent[] = [];
+    decoded.forEach((entry, i) => {
+      const [err, rows] = results[i] ?? [null, []];
+      if (err) throw err;
+      const row = (rows as RawEntry[])[0];
+      if (!row) return;
+      try {
+        events.push({ feedId: entry.feedId, jobId: entry.jobId, event: decodeHistoryEntry(row) });
+      } catch (decodeErr) {
+        this.log.error({ err: decodeErr, jobId: entry.jobId, id: row[0] }, 'skipping an undecodable history entry');
+      }
+    });
+    return events;
+  }
+
+  /** Job type (BullMQ job name) of every job whose event feeds a per-type metric. */
+  private async jobTypes(events: FeedEvent[]): Promise<Map<string, string>> {
+    const ids = [...new Set(events.filter((e) => e.event.event !== 'progress').map((e) => e.jobId))];
+    const types = new Map<string, string>();
+    if (ids.length === 0) return types;
+    const pipeline = this.options.command.pipeline();
+    for (const id of ids) pipeline.hget(this.options.keys.job(id), 'name');
+    const results = (await pipeline.exec()) ?? [];
+    ids.forEach((id, i) => {
+      const name = results[i]?.[1];
+      if (typeof name === 'string') types.set(id, name);
+    });
+    return types;
+  }
+
+  /** For each `active` event, the time since the job's `waiting` event just before it (by history id). */
+  private async waitTimes(events: FeedEvent[]): Promise<Map<string, number>> {
+    const active = events.filter((e) => e.event.event === 'active');
+    const waits = new Map<string, number>();
+    if (active.length === 0) return waits;
+    const pipeline = this.options.command.pipeline();
+    for (const e of active) pipeline.xrevrange(this.options.keys.history(e.jobId), `(${e.event.id}`, '-', 'COUNT', 1);
+    const results = (await pipeline.exec()) ?? [];
+    active.forEach((e, i) => {
+      const previous = (results[i]?.[1] as RawEntry[] | undefined)?.[0];
+      if (!previous) return;
+      const fields = previous[1];
+      const at = fields.findIndex((f, n) => n % 2 === 0 && f === HISTORY_FIELDS.event);
+      if (at >= 0 && fields[at + 1] === 'waiting') waits.set(e.event.id, Math.max(0, msOf(e.event.id) - msOf(previous[0])));
+    });
+    return waits;
+  }
+}

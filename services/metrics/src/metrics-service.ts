@@ -1,0 +1,79 @@
+import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { Queue } from 'bullmq';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { AlertEvaluator } from './alerts/alert-evaluator.js';
+import { BudgetKeeper } from './budget/budget-keeper.js';
+import type { MetricsConfig } from './config.js';
+import { FeedAccountant } from './feed/feed-accountant.js';
+import { createMetricsHttpServer } from './http/metrics-http.js';
+import { createMetricsRegistry } from './prom/metrics-registry.js';
+
+export interface MetricsService {
+  port: number;
+  logger: Logger;
+  evaluator: AlertEvaluator;
+  accountant: FeedAccountant;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the metrics service: it follows the live feed (outcomes, budget), evaluates the alerts
+ * every interval and serves `/metrics`, `/api/metrics/alerts`, `/healthz` and `/readyz`.
+ * It reads Redis and writes only alert and budget state (and the kill-switch, when the budget runs out).
+ */
+export async function startMetricsService(config: MetricsConfig, logger?: Logger): Promise<MetricsService> {
+  const log = logger ?? createLogger({ name: 'metrics', level: config.logLevel, pretty: config.logPretty });
+  const keys = jobstreamKeys(config.queue);
+  const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:metrics' });
+  const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:metrics:feed' });
+  await Promise.all([waitForReady(command, 30_000), waitForReady(blocking, 30_000)]);
+
+  const metrics = createMetricsRegistry();
+  const queue = new Queue(config.queue.name, { connection: command, prefix: config.queue.prefix });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const budget = new BudgetKeeper({
+    redis: command,
+    keys,
+    logger: log,
+    monthlyLimit: config.budget.monthlyLimit,
+    warnRatio: config.budget.warnRatio,
+    prices: config.budget.prices,
+    onCharged: () => metrics.charges.inc(),
+  });
+  const accountant = new FeedAccountant({
+    blocking,
+    command,
+    keys,
+    budget,
+    metrics,
+    logger: log,
+    windowMs: config.thresholds.failureRateWindowMs,
+  });
+  const evaluator = new AlertEvaluator({ redis: command, queue, keys, thresholds: config.thresholds, budget, metrics, logger: log });
+  await accountant.start();
+  evaluator.start();
+
+  let accepting = true;
+  const server = createMetricsHttpServer({ redis: command, keys, registry: metrics.registry, logger: log, isAccepting: () => accepting });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, thresholds: config.thresholds, budgetLimit: config.budget.monthlyLimit }, 'metrics listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      accepting = false;
+      server.close();
+      server.closeIdleConnections();
+      await evaluator.stop();
+      await accountant.stop();
+      await queue.close().catch(() => undefined);
+      server.closeAllConnections();
+      await Promise.allSettled([command.quit(), blocking.quit()]);
+    })();
+    return closing;
+  };
+  return { port, logger: log, evaluator, accountant, close };
+}

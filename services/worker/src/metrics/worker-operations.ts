@@ -1,0 +1,106 @@
+import { publishSystemEvent, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import type { Job, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { WorkerConfig } from '../config.js';
+import { createBreakerProvider, type BreakerProvider } from '../flashcards/breaker-provider.js';
+import type { FlashcardsProvider } from '../flashcards/provider.js';
+import { serveWorkerMetrics } from './metrics-server.js';
+import { captureJobFailure, flushSentry, initSentry } from './sentry.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { createWorkerMetrics } from './worker-metrics.js';
+
+const BREAKER_NAME = 'flashcards-provider';
+
+export interface WorkerOperationsDeps {
+  redis: RedisClient;
+  keys: JobstreamKeys;
+  logger: Logger;
+}
+
+/**
+ * The worker's operations parts (issue 3) behind three calls, so the worker service only wires
+ * them: the provider's circuit breaker, the heartbeat, `/metrics`, and failed jobs to Sentry.
+ */
+export interface WorkerOperations {
+  readonly workerId: string;
+  /** The port `/metrics` listens on, once attached (undefined when off or the port was taken). */
+  metricsPort(): number | undefined;
+  /** Puts the circuit breaker around the flashcards provider. */
+  wrapProvider(provider: FlashcardsProvider): FlashcardsProvider;
+  /** Follows the worker's attempts, starts the heartbeat and the metrics endpoint. */
+  attach(worker: Worker, relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined): Promise<void>;
+  /** After the worker closed: removes the heartbeat, stops the endpoint and flushes Sentry. */
+  close(): Promise<void>;
+}
+
+export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperationsDeps): WorkerOperations {
+  const log = deps.logger;
+  initSentry({ ...config.sentry, logger: log });
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const heartbeat = new WorkerHeartbeat({ redis: deps.redis, keys: deps.keys, workerId, host: hostname(), intervalMs: config.heartbeatMs, logger: log });
+  let relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined = () => undefined;
+  const metrics = createWorkerMetrics({ activeJobs: () => heartbeat.activeCount, relay: () => relayStats() });
+  const breakers: BreakerProvider[] = [];
+  let server: { server: Server; port: number } | undefined;
+
+  return {
+    workerId,
+    metricsPort: () => server?.port,
+
+    wrapProvider(provider) {
+      metrics.setBreakerState(BREAKER_NAME, 'closed');
+      const wrapped = createBreakerProvider(provider, {
+        name: BREAKER_NAME,
+        ...config.breaker,
+        onStateChange: ({ from, to, failures }) => {
+          const level = to === 'open' ? 'error' : 'warn';
+          log[level]({ breaker: BREAKER_NAME, from, to, failures }, `circuit breaker ${BREAKER_NAME}: ${from} -> ${to}`);
+          metrics.setBreakerState(BREAKER_NAME, to);
+          heartbeat.setBreaker(BREAKER_NAME, to, failures);
+          publishSystemEvent(deps.redis, deps.keys, 'circuit_breaker_state', {
+            timestamp: new Date().toISOString(),
+            breaker: BREAKER_NAME,
+            worker: workerId,
+            from,
+            to,
+            failures,
+          }).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not publish the circuit breaker state'));
+        },
+      });
+      heartbeat.setBreaker(BREAKER_NAME, 'closed', 0);
+      breakers.push(wrapped);
+      return wrapped;
+    },
+
+    async attach(worker, stats) {
+      relayStats = stats;
+      heartbeat.track(worker);
+      const observe = (job: Job | undefined, outcome: 'completed' | 'failed'): void => {
+        if (!job) return;
+        metrics.attempts.inc({ type: job.name, outcome });
+        if (job.processedOn && job.finishedOn) {
+          metrics.attemptSeconds.observe({ type: job.name, outcome }, Math.max(0, job.finishedOn - job.processedOn) / 1_000);
+        }
+      };
+      worker.on('completed', (job) => observe(job, 'completed'));
+      worker.on('failed', (job, err) => {
+        observe(job, 'failed');
+        captureJobFailure(job, err);
+      });
+      heartbeat.start();
+      if (config.metrics.port > 0) server = await serveWorkerMetrics(metrics.registry, { ...config.metrics, logger: log });
+    },
+
+    async close() {
+      for (const breaker of breakers) breaker.shutdown();
+      await heartbeat.stop();
+      if (server) {
+        server.server.close();
+        server.server.closeAllConnections();
+      }
+      await flushSentry();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisProcess } from './redis-server';
+
+const SLOTS = 16_384;
+
+export interface RedisClusterProcess {
+  /** One `redis-server --cluster-enabled yes` per master, each on its own loopback port. */
+  masters: RedisProcess[];
+  /** `host:port` of every master: the value of `REDIS_CLUSTER_NODES`. */
+  nodes: string[];
+  /** Stops every node and removes their data dirs. */
+  destroy(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  /** Number of masters, each owning an equal share of the 16384 slots. Default 3. */
+  masters?: number;
+  /** How long to wait for `cluster_state:ok` on every node. Default 20 s. */
+  timeoutMs?: number;
+}
+
+function clusterInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const [key, value] = line.split(':');
+    if (key && value !== undefined) out[key] = value.trim();
+  }
+  return out;
+}
+
+/**
+ * Starts a local Redis Cluster of `masters` masters and no replicas, the way `redis-cli --cluster
+ * create` would, but without its fixed sleeps: each node gets its range of slots (CLUSTER
+ * ADDSLOTS), the first node MEETs the others, and it resolves once every node reports
+ * `cluster_state:ok` and knows every node and every slot. Needs `redis-server` on the PATH.
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterProcess> {
+  const count = options.masters ?? 3;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const masters: RedisProcess[] = [];
+  const admins: Redis[] = [];
+  const destroy = async (): Promise<void> => {
+    for (const admin of admins.splice(0)) admin.disconnect();
+    await Promise.allSettled(masters.map((m) => m.destroy()));
+  };
+  try {
+    for (let i = 0; i < count; i += 1) {
+      // nodes.conf is relative to the node's --dir, so each node keeps its own.
+      masters.push(
+        await startRedisServer({
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000'],
+        }),
+      );
+    }
+    for (const master of masters) {
+      const admin = new Redis(master.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      admins.push(admin);
+    }
+    const perNode = Math.ceil(SLOTS / count);
+    await Promise.all(
+      admins.map((admin, i) => {
+        const slots: number[] = [];
+        for (let slot = i * perNode; slot < Math.min(SLOTS, (i + 1) * perNode); slot += 1) slots.push(slot);
+        // Distinct config epochs, as redis-cli sets them, so no epoch collision has to be resolved first.
+        return admin.cluster('SET-CONFIG-EPOCH', i + 1).then(() => admin.cluster('ADDSLOTS', ...slots));
+      }),
+    );
+    const first = admins[0]!;
+    for (const master of masters.slice(1)) await first.cluster('MEET', '127.0.0.1', master.port);
+
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const infos = await Promise.all(admins.map(async (admin) => clusterInfo(String(await admin.cluster('INFO')))));
+      const ok = infos.every(
+        (info) =>
+          info.cluster_state === 'ok' &&
+          Number(info.cluster_known_nodes) === count &&
+          Number(info.cluster_slots_ok) === SLOTS,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) {
+        throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${JSON.stringify(infos.map((i) => i.cluster_state))}`);
+      }
+      await sleep(50);
+    }
+    for (const admin of admins.splice(0)) admin.disconnect();
+    return { masters, nodes: masters.map((m) => `127.0.0.1:${m.port}`), destroy };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+}

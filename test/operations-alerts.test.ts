@@ -1,0 +1,147 @@
+import type { ApiServer } from '@jobstream/api';
+import type { MetricsService } from '@jobstream/metrics';
+import type { WorkerService } from '@jobstream/worker';
+import type { Redis } from 'ioredis';
+import { http } from '../test-support/http';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { alertsOf, enqueueDemo, startMetrics, systemEvents, testRedis, waitFor } from './operations-helpers';
+
+const INTERVAL_MS = 250;
+
+describe('alerts from the metrics service', () => {
+  let env: Record<string, string>;
+  let api: (ApiServer & { url: string }) | undefined;
+  let metrics: (MetricsService & { url: string }) | undefined;
+  let worker: WorkerService | undefined;
+  let redis: Redis;
+
+  beforeEach(() => {
+    env = testEnv({ ALERT_EVAL_INTERVAL_MS: String(INTERVAL_MS), WORKER_METRICS_PORT: '0' });
+    redis = testRedis();
+  });
+
+  afterEach(async () => {
+    await worker?.close();
+    await metrics?.close();
+    await api?.close();
+    worker = metrics = api = undefined;
+    redis.disconnect();
+    await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
+  });
+
+  it('raises queueDepthHigh and then queueDepthCritical within one evaluation interval of a flood, and resolves both once drained', async () => {
+    api = await startApi(env);
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    await waitFor('a first evaluation', () => alertsOf(apiUrl));
+
+    const flood = async (count: number) => {
+      const results = await Promise.all(Array.from({ length: count }, () => enqueueDemo(apiUrl, { durationMs: 0 })));
+      expect(results.every((r) => r.status === 202)).toBe(true);
+    };
+    await flood(51);
+    let flooded = Date.now();
+    const high = await waitFor('queueDepthHigh', async () => (await alertsOf(apiUrl))?.alerts.queueDepthHigh && Date.now() - flooded, 5_000, 5);
+    const afterHigh = await alertsOf(apiUrl);
+    expect(afterHigh.alerts).toMatchObject({ queueDepthHigh: true, queueDepthCritical: false });
+    expect(afterHigh.values.queueDepth).toBe(51);
+
+    await flood(50);
+    flooded = Date.now();
+    const critical = await waitFor('queueDepthCritical', async () => (await alertsOf(apiUrl))?.alerts.queueDepthCritical && Date.now() - flooded, 5_000, 5);
+    // One interval plus the time an evaluation takes (a few ms against a local Redis).
+    expect(high).toBeLessThanOrEqual(INTERVAL_MS + 150);
+    expect(critical).toBeLessThanOrEqual(INTERVAL_MS + 150);
+
+    const fromApi = await alertsOf(apiUrl);
+    const fromMetrics = await alertsOf(metrics.url);
+    expect(fromMetrics).toEqual(fromApi);
+    expect(fromApi).toMatchObject({ alerts: { queueDepthHigh: true, queueDepthCritical: true }, alertsActive: 2, stale: false });
+    expect(fromApi.thresholds).toMatchObject({ queueDepthHigh: 50, queueDepthCritical: 100, failureRate: 0.1, failureRateWindowMs: 300_000 });
+    const scrape = await http('GET', `${metrics.url}/metrics`);
+    expect(scrape.body).toContain('jobstream_alert_active{alert="queueDepthCritical"} 1');
+    expect(scrape.body).toMatch(/jobstream_queue_jobs\{queue="jobs",state="waiting"\} 101/);
+
+    worker = await startWorker(env);
+    const metricsUrl = metrics.url;
+    await waitFor('both depth alerts to resolve', async () => {
+      const a = await alertsOf(metricsUrl);
+      return a && !a.alerts.queueDepthHigh && !a.alerts.queueDepthCritical;
+    }, 30_000);
+    const events = (await systemEvents(redis, env)).filter((e) => e.event === 'alert_started' || e.event === 'alert_resolved');
+    const names = events.map((e) => `${e.event}:${(e.data as { alert: string }).alert}`);
+    expect(names.slice(0, 2)).toEqual(['alert_started:queueDepthHigh', 'alert_started:queueDepthCritical']);
+    // While draining, the evaluations may see both resolve at once or critical first: either order is right.
+    expect(names.slice(2).sort()).toEqual(['alert_resolved:queueDepthCritical', 'alert_resolved:queueDepthHigh']);
+  });
+
+  it('raises failureRateHigh when more than the threshold of the finished jobs failed in the window', async () => {
+    env.ALERT_FAILURE_MIN_JOBS = '4';
+    api = await startApi(env);
+    worker = await startWorker(env);
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    for (const failAttempts of [5, 5, 0, 0]) expect((await enqueueDemo(apiUrl, { durationMs: 0, failAttempts })).status).toBe(202);
+
+    const alerts = await waitFor('failureRateHigh', async () => {
+      const a = await alertsOf(apiUrl);
+      return a?.alerts.failureRateHigh ? a : undefined;
+    }, 20_000);
+    expect(alerts.values).toMatchObject({ finishedInWindow: 4, failedInWindow: 2, failureRate: 0.5 });
+    const started = (await systemEvents(redis, env)).find((e) => e.event === 'alert_started');
+    expect(started?.data).toMatchObject({ alert: 'failureRateHigh', values: { failedInWindow: 2 } });
+    const scrape = await http('GET', `${metrics.url}/metrics`);
+    expect(scrape.body).toContain('jobstream_job_failure_ratio 0.5');
+    expect(scrape.body).toContain('jobstream_jobs_failed_total{type="demo.work"} 2');
+    expect(scrape.body).toContain('jobstream_jobs_completed_total{type="demo.work"} 2');
+  });
+
+  it('does not count a failed attempt that will be retried as a failed job', async () => {
+    env.ALERT_FAILURE_MIN_JOBS = '1';
+    api = await startApi(env);
+    worker = await startWorker(env);
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    await enqueueDemo(apiUrl, { durationMs: 0, failAttempts: 1 });
+    const alerts = await waitFor('the retried job to finish', async () => {
+      const a = await alertsOf(apiUrl);
+      return a?.values.finishedInWindow === 1 ? a : undefined;
+    }, 20_000);
+    expect(alerts.values).toMatchObject({ failedInWindow: 0, failureRate: 0 });
+    expect(alerts.alerts.failureRateHigh).toBe(false);
+  });
+
+  it('raises workerStalled for a worker holding a job without progress past the limit, and resolves it when the job ends', async () => {
+    env.ALERT_WORKER_STALL_MS = '1000';
+    env.WORKER_HEARTBEAT_MS = '200';
+    api = await startApi(env);
+    worker = await startWorker(env);
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    await enqueueDemo(apiUrl, { durationMs: 2_500 });
+    const stalled = await waitFor('workerStalled', async () => {
+      const a = await alertsOf(apiUrl);
+      return a?.alerts.workerStalled ? a : undefined;
+    }, 10_000);
+    expect(stalled.values).toMatchObject({ workersStalled: 1, workersLive: 1, active: 1 });
+    await waitFor('workerStalled to resolve', async () => (await alertsOf(apiUrl))?.alerts.workerStalled === false, 10_000);
+  });
+
+  it('answers 503 ALERTS_UNAVAILABLE on the api before the metrics service has evaluated, and marks an old answer stale', async () => {
+    api = await startApi(env);
+    const res = await http('GET', `${api.url}/api/metrics/alerts`);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ALERTS_UNAVAILABLE');
+
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    await waitFor('a first evaluation', () => alertsOf(apiUrl));
+    await metrics.close();
+    metrics = undefined;
+    const stale = await waitFor('the answer to go stale', async () => {
+      const a = await alertsOf(apiUrl);
+      return a?.stale ? a : undefined;
+    }, 5_000, 50);
+    expect(stale.alertsActive).toBe(0);
+  });
+});
