@@ -3,10 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The chaos suite is its own, slower run: npm run test:chaos (jest.chaos.config.cjs).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
-    '^@jobstream/(contracts|runtime)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@jobstream/(contracts|runtime|client)$': '<rootDir>/packages/$1/src/index.ts',
     '^@jobstream/(api|worker|metrics)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

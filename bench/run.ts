@@ -4,11 +4,11 @@
  * prints a markdown table and writes bench/results/latest.{json,md}. See bench/README.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ClientPool } from './lib/client-pool.js';
 import type { BenchContext } from './lib/context.js';
-import { parseOptions } from './lib/options.js';
+import { parseOptions, SCENARIOS } from './lib/options.js';
 import { killAllNow, stopAll, WANTED_FD_LIMIT } from './lib/processes.js';
 import { startBenchRedis } from './lib/redis-server.js';
 import { evaluateTargets, toMarkdown, type BenchResults } from './lib/report.js';
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     }
   }
   const startedAt = Date.now();
+  const loadAtStart = round(loadavg()[0] ?? NaN, 2);
   const runDir = mkdtempSync(join(tmpdir(), 'jobstream-bench-'));
   const outDir = resolve(options.outDir ?? join(repoRoot, 'bench', 'results'));
   log(`${options.quick ? 'quick' : 'full'} run; logs in ${runDir}`);
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
     redis,
     clients,
     log,
-    apiNodeFlags: () => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : []),
+    profileFlags: (name) =>
+      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`] : [],
     fdLimits: {},
   };
   const results: BenchResults = {
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
       os: `${osType()} ${release()}`,
       node: process.version,
       redis: redis.version,
+      loadAverage: { start: loadAtStart, end: NaN },
     },
     fdLimit: { wanted: WANTED_FD_LIMIT, clients: clients.fdLimits, raised: false, note: '' },
     settings: {
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
       rounds: options.rounds,
       watchedJobs: options.watchedJobs,
       clientProcesses: options.clients,
-      sseHeartbeatMs: 15_000,
+      sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
       logLevel: 'info',
     },
     targets: [],
@@ -110,7 +113,9 @@ async function main(): Promise<void> {
       rate: l.targetRate,
       achievedRate: l.achievedRate,
       apiCpuUsPerEvent: l.apiCpuUsPerEvent,
+      apiCpuUsPerMessage: l.apiCpuUsPerMessage,
       delivered: l.delivered,
+      heartbeats: l.heartbeats,
     }));
   });
   await scenario('throughput', async () => {
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
           'Raise it with `ulimit -Hn` as root (or LimitNOFILE= under systemd, --ulimit nofile= under Docker).',
   };
   results.durationSec = round((Date.now() - startedAt) / 1000, 0);
+  results.machine.loadAverage.end = round(loadavg()[0] ?? NaN, 2);
   results.targets = evaluateTargets(results);
 
   await cleanup();
@@ -144,8 +150,8 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), `${markdown}\n`);
-  if (!options.quick) {
-    // The full run is what the README quotes; a later --quick run must not overwrite it.
+  if (!options.quick && options.only.size === SCENARIOS.length) {
+    // The full run is what the README quotes; a later --quick or partial run must not overwrite it.
     writeFileSync(join(outDir, 'full.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(outDir, 'full.md'), `${markdown}\n`);
   }

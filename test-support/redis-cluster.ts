@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisProcess } from './redis-server';
@@ -9,6 +10,8 @@ export interface RedisClusterProcess {
   masters: RedisProcess[];
   /** `host:port` of every master: the value of `REDIS_CLUSTER_NODES`. */
   nodes: string[];
+  /** The slots each master owns, `[first, last]`, in the order of `masters`. */
+  slotRanges: [number, number][];
   /** Stops every node and removes their data dirs. */
   destroy(): Promise<void>;
 }
@@ -60,10 +63,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       admins.push(admin);
     }
     const perNode = Math.ceil(SLOTS / count);
+    const slotRanges = masters.map((_, i): [number, number] => [i * perNode, Math.min(SLOTS, (i + 1) * perNode) - 1]);
     await Promise.all(
       admins.map((admin, i) => {
+        const [from, to] = slotRanges[i]!;
         const slots: number[] = [];
-        for (let slot = i * perNode; slot < Math.min(SLOTS, (i + 1) * perNode); slot += 1) slots.push(slot);
+        for (let slot = from; slot <= to; slot += 1) slots.push(slot);
         // Distinct config epochs, as redis-cli sets them, so no epoch collision has to be resolved first.
         return admin.cluster('SET-CONFIG-EPOCH', i + 1).then(() => admin.cluster('ADDSLOTS', ...slots));
       }),
@@ -87,9 +92,39 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       await sleep(50);
     }
     for (const admin of admins.splice(0)) admin.disconnect();
-    return { masters, nodes: masters.map((m) => `127.0.0.1:${m.port}`), destroy };
+    return { masters, nodes: masters.map((m) => `127.0.0.1:${m.port}`), slotRanges, destroy };
   } catch (err) {
     await destroy();
     throw err;
   }
+}
+
+/** CRC16/XMODEM, the checksum Redis Cluster hashes keys with. */
+function crc16(text: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(text)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The cluster slot of a key, hash tags included (the same answer as CLUSTER KEYSLOT). */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return crc16(key.slice(open + 1, close)) % SLOTS;
+  }
+  return crc16(key) % SLOTS;
+}
+
+/** A fresh `{test-<uuid>}` queue prefix whose hash tag falls in the slots `[from, to]` (one master's share). */
+export function prefixInSlots([from, to]: [number, number]): string {
+  for (let i = 0; i < 10_000; i += 1) {
+    const prefix = `{test-${randomUUID()}}`;
+    const slot = keySlot(prefix);
+    if (slot >= from && slot <= to) return prefix;
+  }
+  throw new Error(`no prefix found for slots ${from}-${to}`);
 }

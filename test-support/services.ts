@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
+import { prefixInSlots } from './redis-cluster';
 
 export const repoRoot = join(__dirname, '..');
 
@@ -29,15 +30,17 @@ export type TestEnv = Record<string, string> & { QUEUE_PREFIX: string; REDIS_URL
 
 /**
  * On the cluster run the services get `REDIS_CLUSTER_NODES` too, unless the test brings its own
- * Redis (`REDIS_URL` in `overrides`). The prefix's hash tag is random, so the tests' queues land
- * on every master of the cluster.
+ * Redis (`REDIS_URL` in `overrides`), and the prefix's hash tag is chosen so that the queue lives
+ * on the master `testRedisUrl()` names: a test that inspects Redis with a plain client of that URL
+ * then sees its keys instead of a MOVED error.
  */
 export function testEnv(overrides: Record<string, string> = {}): TestEnv {
   const cluster = overrides.REDIS_URL === undefined ? testClusterNodes() : undefined;
+  const slots = process.env.JOBSTREAM_TEST_CLUSTER_SLOTS?.split('-').map(Number) as [number, number] | undefined;
   return {
     REDIS_URL: overrides.REDIS_URL ?? testRedisUrl(),
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.join(',') } : {}),
-    QUEUE_PREFIX: `{test-${randomUUID()}}`,
+    QUEUE_PREFIX: cluster && slots ? prefixInSlots(slots) : `{test-${randomUUID()}}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -47,6 +50,8 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     RELAY_LOCK_TTL_MS: '1500',
     SHUTDOWN_TIMEOUT_MS: '2000',
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+    // Several workers run at once in a test; a fixed metrics port would be taken.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   };
 }

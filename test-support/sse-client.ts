@@ -6,12 +6,21 @@ export interface ReceivedEvent {
   id?: string;
   data: Record<string, unknown>;
   retry?: number;
+  /** `Date.now()` when the message was parsed, for latency measurements. */
+  receivedAt: number;
 }
 
 export interface SseConnection {
   status: number;
   headers: IncomingMessage['headers'];
   events: ReceivedEvent[];
+  /**
+   * Every `retry:` value received, in order, including those sent without data (a browser applies
+   * a retry field as soon as it parses it, so the close hint at shutdown is one of these).
+   */
+  retries: number[];
+  /** `Date.now()` when the stream ended, once it did. */
+  endedAt?: number;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   /** Waits until `predicate` holds for the events received so far. */
@@ -21,10 +30,12 @@ export interface SseConnection {
   close(): void;
   /** Stops reading from the socket without closing it (a slow client). */
   pause(): void;
+  /** Reads again after `pause()`. */
+  resume(): void;
 }
 
 /** Parses a text/event-stream body per the WHATWG rules the tests rely on (event, id, data, retry). */
-function createParser(onEvent: (e: ReceivedEvent) => void) {
+function createParser(onEvent: (e: ReceivedEvent) => void, onRetry: (ms: number) => void = () => undefined) {
   let buffer = '';
   let current: { event?: string; id?: string; data: string[]; retry?: number } = { data: [] };
   return (chunk: string) => {
@@ -40,6 +51,7 @@ function createParser(onEvent: (e: ReceivedEvent) => void) {
             ...(current.id !== undefined ? { id: current.id } : {}),
             ...(current.retry !== undefined ? { retry: current.retry } : {}),
             data: JSON.parse(current.data.join('\n')) as Record<string, unknown>,
+            receivedAt: Date.now(),
           });
         }
         current = { data: [] };
@@ -52,7 +64,10 @@ function createParser(onEvent: (e: ReceivedEvent) => void) {
       if (field === 'event') current.event = value;
       else if (field === 'id') current.id = value;
       else if (field === 'data') current.data.push(value);
-      else if (field === 'retry') current.retry = Number(value);
+      else if (field === 'retry' && /^\d+$/.test(value)) {
+        current.retry = Number(value);
+        onRetry(current.retry);
+      }
     }
   };
 }
@@ -61,15 +76,24 @@ function createParser(onEvent: (e: ReceivedEvent) => void) {
 export function connectSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
   return new Promise((resolve, reject) => {
     const events: ReceivedEvent[] = [];
+    const retries: number[] = [];
     const waiters = new Set<() => void>();
-    let endedResolve!: () => void;
-    const ended = new Promise<void>((r) => (endedResolve = r));
+    let markEnded!: () => void;
+    const ended = new Promise<void>((r) => (markEnded = r));
+    let connection: SseConnection | undefined;
+    const endedResolve = (): void => {
+      if (connection && connection.endedAt === undefined) connection.endedAt = Date.now();
+      markEnded();
+    };
     const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
       res.setEncoding('utf8');
-      const parse = createParser((e) => {
-        events.push(e);
-        for (const w of waiters) w();
-      });
+      const parse = createParser(
+        (e) => {
+          events.push(e);
+          for (const w of waiters) w();
+        },
+        (ms) => retries.push(ms),
+      );
       res.on('data', (chunk: string) => parse(chunk));
       res.on('end', () => endedResolve());
       res.on('close', () => {
@@ -77,10 +101,11 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
         for (const w of waiters) w();
       });
       res.on('error', () => endedResolve());
-      const connection: SseConnection = {
+      connection = {
         status: res.statusCode ?? 0,
         headers: res.headers,
         events,
+        retries,
         ended,
         lifecycle: () => events.filter((e) => e.id !== undefined),
         waitFor(predicate, timeoutMs = 20_000) {
@@ -101,6 +126,7 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
         },
         close: () => req.destroy(),
         pause: () => res.pause(),
+        resume: () => res.resume(),
       };
       resolve(connection);
     });

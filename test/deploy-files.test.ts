@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { knownVariables as knownVariablesOf } from './deploy-helpers';
 
 const root = join(__dirname, '..');
 
@@ -9,6 +10,11 @@ interface ComposeService {
   command?: string | string[];
   build?: { target?: string };
   deploy?: { replicas?: number };
+  ports?: string[];
+  volumes?: string[];
+  profiles?: string[];
+  environment?: Record<string, string | null>;
+  stop_grace_period?: string;
 }
 
 interface Stage {
@@ -51,9 +57,12 @@ function effective(stages: Stage[], name: string, keyword: string): string | und
   return undefined;
 }
 
-const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+// `merge`: the services share their Redis settings through a YAML merge key (<<: *service-env).
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
+const nginxConf = readFileSync(join(root, 'deploy', 'nginx', 'nginx.conf'), 'utf8');
+const knownVariables = knownVariablesOf();
 const stages = dockerStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
 const serviceDirs = readdirSync(join(root, 'services'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
@@ -69,13 +78,112 @@ describe('docker-compose.yml', () => {
     expect(command).toMatch(/--maxmemory-policy\s+noeviction/);
   });
 
-  it('runs the api once and the worker as two replicas, each from its Dockerfile target', () => {
+  it('runs two api replicas, two workers and the metrics service, each from its Dockerfile target', () => {
     expect(compose.services.api?.build?.target).toBe('api');
+    expect(compose.services.api?.deploy?.replicas).toBe(2);
     expect(compose.services.worker?.build?.target).toBe('worker');
     expect(compose.services.worker?.deploy?.replicas).toBe(2);
+    expect(compose.services.metrics?.build?.target).toBe('metrics');
     for (const service of Object.values(compose.services)) {
       if (service.build?.target) expect(stages.map((s) => s.name)).toContain(service.build.target);
     }
+  });
+
+  it('publishes the api only through nginx, which mounts deploy/nginx/nginx.conf', () => {
+    expect(compose.services.api?.ports).toBeUndefined();
+    const nginx = compose.services.nginx;
+    expect(nginx?.image).toMatch(/^nginx:/);
+    expect(nginx?.volumes).toContain('./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(nginx?.ports).toEqual(['3000:8080']);
+    expect(nginxConf).toMatch(/^\s*listen 8080;/m);
+    expect(nginxConf).toContain('set $api http://api:3000;');
+  });
+
+  it('gives each service a stop grace period longer than its own shutdown', () => {
+    const seconds = (value: string | undefined) => Number(/^(\d+)s$/.exec(value ?? '')?.[1] ?? NaN);
+    const env = (name: string, variable: string, fallback: number) => Number(compose.services[name]?.environment?.[variable] ?? fallback) / 1_000;
+    expect(seconds(compose.services.api?.stop_grace_period)).toBeGreaterThan(env('api', 'SHUTDOWN_TIMEOUT_MS', 10_000) + 5);
+    expect(seconds(compose.services.metrics?.stop_grace_period)).toBeGreaterThan(env('metrics', 'SHUTDOWN_TIMEOUT_MS', 10_000) + 5);
+    expect(seconds(compose.services.worker?.stop_grace_period)).toBeGreaterThan(env('worker', 'WORKER_SHUTDOWN_TIMEOUT_MS', 30_000) + 10);
+  });
+
+  it('passes the services only variables their configuration reads', () => {
+    for (const name of ['api', 'worker', 'metrics']) {
+      const unknown = Object.keys(compose.services[name]?.environment ?? {}).filter((variable) => !knownVariables.has(variable));
+      expect(`${name}: ${unknown.join(', ')}`).toBe(`${name}: `);
+    }
+  });
+
+  it('mounts only files that exist in the repository', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0] ?? '';
+        if (source.startsWith('.')) expect(`${name}: ${source} ${existsSync(join(root, source))}`).toBe(`${name}: ${source} true`);
+      }
+    }
+  });
+});
+
+describe('nginx.conf (deploy/nginx)', () => {
+  const directive = (name: string): string[] =>
+    [...nginxConf.matchAll(new RegExp(`^\\s*${name}\\s+([^;]+);`, 'gm'))].map((m) => (m[1] ?? '').trim());
+  const seconds = (value: string): number => {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
+    const unit = { ms: 0.001, s: 1, m: 60, h: 3_600, d: 86_400 }[(match?.[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return match ? Number(match[1]) * unit : NaN;
+  };
+
+  it('streams SSE: HTTP/1.1 upstream without Connection: close, no buffering, no gzip', () => {
+    expect(directive('proxy_http_version')).toEqual(['1.1']);
+    expect(directive('proxy_set_header')).toContain("Connection ''");
+    expect(directive('proxy_buffering')).toEqual(['off']);
+    expect(directive('proxy_cache')).toEqual(['off']);
+    expect(directive('gzip')).toEqual(['off']);
+  });
+
+  it('waits far longer than the heartbeat interval before it gives up on a quiet stream', () => {
+    const heartbeatSeconds = 15; // SSE_HEARTBEAT_MS default, services/api/src/config.ts
+    expect(directive('proxy_read_timeout').map(seconds)).toEqual([expect.any(Number)]);
+    expect(seconds(directive('proxy_read_timeout')[0] ?? '')).toBeGreaterThan(4 * heartbeatSeconds);
+    expect(seconds(directive('proxy_send_timeout')[0] ?? '')).toBeGreaterThan(4 * heartbeatSeconds);
+  });
+});
+
+describe('the monitoring profile', () => {
+  const prometheus = compose.services.prometheus;
+  const configFile = /--config\.file=\/etc\/prometheus\/(\S+)/.exec([prometheus?.command ?? []].flat().join(' '))?.[1] ?? '';
+  const readConfig = () =>
+    parse(readFileSync(join(root, 'deploy', 'prometheus', configFile), 'utf8')) as {
+      rule_files?: string[];
+      scrape_configs: {
+        job_name: string;
+        static_configs?: { targets: string[] }[];
+        dns_sd_configs?: { names: string[]; type?: string; port?: number }[];
+      }[];
+    };
+
+  it('adds Prometheus and Grafana, and nothing else, under the monitoring profile', () => {
+    const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('monitoring')).map(([n]) => n);
+    expect(profiled.sort()).toEqual(['grafana', 'prometheus']);
+    expect(prometheus?.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+    expect(configFile).not.toBe('');
+  });
+
+  it('loads deploy/prometheus/alerts.yml as its rules', () => {
+    const rules = (readConfig().rule_files ?? []).map((file) => file.replace(/^\/etc\/prometheus\//, ''));
+    expect(rules).toContain('alerts.yml');
+    expect(existsSync(join(root, 'deploy', 'prometheus', 'alerts.yml'))).toBe(true);
+  });
+
+  it('scrapes every replica of the api and the worker, and the metrics service, under the job names api, worker and metrics', () => {
+    const jobs = new Map(readConfig().scrape_configs.map((job) => [job.job_name, job]));
+    for (const [job, port] of [['api', 3000], ['worker', 9101]] as const) {
+      // A static `api:3000` would reach one replica; DNS service discovery finds each of them.
+      expect(jobs.get(job)?.dns_sd_configs).toEqual([expect.objectContaining({ names: [job], type: 'A', port })]);
+    }
+    const metrics = jobs.get('metrics');
+    const targets = [...(metrics?.static_configs ?? []).flatMap((c) => c.targets), ...(metrics?.dns_sd_configs ?? []).flatMap((c) => c.names.map((n) => `${n}:${c.port}`))];
+    expect(targets).toEqual(['metrics:9102']);
   });
 });
 
@@ -115,6 +223,11 @@ describe('Dockerfile', () => {
     for (const { stage, source } of copies.filter((c) => c.stage && isDevInstall(c.stage))) {
       expect(`COPY --from=${stage?.name} ${source}`).not.toMatch(/ (\/app\/?|\S*node_modules\S*)$/);
     }
+  });
+
+  it.each(targets)('builds the %s target on a slim base image', (target) => {
+    const base = chain(stages, target).at(-1)?.from ?? '';
+    expect(base).toMatch(/^node:\d+-(bookworm-slim|slim|alpine)/);
   });
 
   it('keeps local installs and build output out of the build context', () => {

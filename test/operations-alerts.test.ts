@@ -3,7 +3,7 @@ import type { MetricsService } from '@jobstream/metrics';
 import type { WorkerService } from '@jobstream/worker';
 import type { Redis } from 'ioredis';
 import { http } from '../test-support/http';
-import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { alertsOf, enqueueDemo, startMetrics, systemEvents, testRedis, waitFor } from './operations-helpers';
 
 const INTERVAL_MS = 250;
@@ -49,9 +49,11 @@ describe('alerts from the metrics service', () => {
     await flood(50);
     flooded = Date.now();
     const critical = await waitFor('queueDepthCritical', async () => (await alertsOf(apiUrl))?.alerts.queueDepthCritical && Date.now() - flooded, 5_000, 5);
-    // One interval plus the time an evaluation takes (a few ms against a local Redis).
-    expect(high).toBeLessThanOrEqual(INTERVAL_MS + 150);
-    expect(critical).toBeLessThanOrEqual(INTERVAL_MS + 150);
+    // One interval plus the time an evaluation and this poll take (a few ms against a local Redis;
+    // the margin covers a loaded CI machine).
+    if (process.env.JOBSTREAM_REPORT) process.stderr.write(`queueDepthHigh after ${high} ms, queueDepthCritical after ${critical} ms\n`);
+    expect(high).toBeLessThanOrEqual(INTERVAL_MS + 300);
+    expect(critical).toBeLessThanOrEqual(INTERVAL_MS + 300);
 
     const fromApi = await alertsOf(apiUrl);
     const fromMetrics = await alertsOf(metrics.url);
@@ -125,6 +127,34 @@ describe('alerts from the metrics service', () => {
     }, 10_000);
     expect(stalled.values).toMatchObject({ workersStalled: 1, workersLive: 1, active: 1 });
     await waitFor('workerStalled to resolve', async () => (await alertsOf(apiUrl))?.alerts.workerStalled === false, 10_000);
+  });
+
+  it('raises workerStalled for a killed worker that held a job, and resolves it once another worker took the job over', async () => {
+    Object.assign(env, { ALERT_WORKER_STALL_MS: '1000', WORKER_HEARTBEAT_MS: '200' });
+    api = await startApi(env);
+    metrics = await startMetrics(env);
+    const doomed = await spawnService('worker', env);
+    const apiUrl = api.url;
+    try {
+      // Progress every 200 ms: only the missing heartbeat can make this worker stalled.
+      const { jobId } = await enqueueDemo(apiUrl, { durationMs: 4_000, steps: 20 });
+      await waitFor('the heartbeat to list the job', async () =>
+        Object.values(await redis.hgetall(`${env.QUEUE_PREFIX}:jobs:js:ops:workers`)).some((beat) => beat.includes(jobId)),
+      );
+      await doomed.stop('SIGKILL');
+      const stalled = await waitFor('workerStalled', async () => {
+        const a = await alertsOf(apiUrl);
+        return a?.alerts.workerStalled ? a : undefined;
+      });
+      expect(stalled.values).toMatchObject({ workersStalled: 1, workersLive: 0 });
+
+      worker = await startWorker(env);
+      await waitFor('workerStalled to resolve', async () => (await alertsOf(apiUrl))?.alerts.workerStalled === false, 20_000);
+      await waitFor('the job to complete elsewhere', async () => (await http('GET', `${apiUrl}/api/jobs/${jobId}`)).body.state === 'completed', 20_000);
+      expect(Object.keys(await redis.hgetall(`${env.QUEUE_PREFIX}:jobs:js:ops:workers`))).toHaveLength(1);
+    } finally {
+      await doomed.stop('SIGKILL');
+    }
   });
 
   it('answers 503 ALERTS_UNAVAILABLE on the api before the metrics service has evaluated, and marks an old answer stale', async () => {

@@ -47,8 +47,10 @@ describe('budget and kill-switch', () => {
   it('turns the kill-switch on when spend reaches the limit; every replica then answers 429 with Retry-After while queued jobs, status and streams go on', async () => {
     // About 40 tokens per flashcards job at 1 USD per 1k tokens: a few cents, far over the limit.
     Object.assign(env, { BUDGET_MONTHLY_LIMIT: '0.001', BUDGET_PRICE_PER_1K_TOKENS: '1' });
-    replicas = [await startApi(env), await startApi(env)];
-    const [a, b] = replicas as [ApiServer & { url: string }, ApiServer & { url: string }];
+    const a = await startApi(env);
+    replicas.push(a);
+    const b = await startApi(env);
+    replicas.push(b);
     metrics = await startMetrics(env);
     const slow = await enqueueDemo(a.url, { durationMs: 1_500, steps: 3 });
     const paid = await http('POST', `${a.url}/api/ai/generate-flashcards`, FLASHCARDS_BODY);
@@ -95,8 +97,10 @@ describe('budget and kill-switch', () => {
 
   it('restores enqueueing on every replica when an admin turns the switch off, and the budget does not turn it on again', async () => {
     Object.assign(env, { BUDGET_MONTHLY_LIMIT: '0.001', BUDGET_PRICE_PER_1K_TOKENS: '1' });
-    replicas = [await startApi(env), await startApi(env)];
-    const [a, b] = replicas as [ApiServer & { url: string }, ApiServer & { url: string }];
+    const a = await startApi(env);
+    replicas.push(a);
+    const b = await startApi(env);
+    replicas.push(b);
     metrics = await startMetrics(env);
     worker = await startWorker(env);
     await http('POST', `${a.url}/api/ai/generate-flashcards`, FLASHCARDS_BODY);
@@ -119,7 +123,7 @@ describe('budget and kill-switch', () => {
   });
 
   it('applies a kill-switch turned on by an admin on every replica within one second', async () => {
-    replicas = [await startApi(env), await startApi(env), await startApi(env)];
+    for (let i = 0; i < 3; i += 1) replicas.push(await startApi(env));
     const urls = replicas.map((r) => r.url);
     const on = await http('POST', `${urls[0]}/api/admin/budget/kill-switch`, { enabled: true, reason: 'provider incident' }, admin);
     expect(on.status).toBe(200);
@@ -129,11 +133,11 @@ describe('budget and kill-switch', () => {
   });
 
   it('refuses the admin endpoints without a token, with a wrong token, and on a replica with no token configured', async () => {
-    replicas = [await startApi(env), await startApi({ ...env, ADMIN_TOKEN: '' })];
-    delete (env as Record<string, string | undefined>).ADMIN_TOKEN;
-    const closed = await startApi(env);
+    const guarded = await startApi(env);
+    replicas.push(guarded);
+    // Set but empty counts as unset: the endpoints refuse rather than open.
+    const closed = await startApi({ ...env, ADMIN_TOKEN: '' });
     replicas.push(closed);
-    const [guarded] = replicas as [ApiServer & { url: string }];
     const url = `${guarded.url}/api/admin/budget/status`;
 
     const none = await http('GET', url);
@@ -163,7 +167,7 @@ describe('budget and kill-switch', () => {
 
   it('charges a completed job once, however often its completed event is replayed', async () => {
     Object.assign(env, { BUDGET_PRICE_PER_1K_TOKENS: '1' });
-    replicas = [await startApi(env)];
+    replicas.push(await startApi(env));
     metrics = await startMetrics(env);
     worker = await startWorker(env);
     const keys = keysFor(env);

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
 import { testRedisUrl } from '../test-support/services';
 
-/** Helpers shared by the operations tests (issue 3): the metrics service in-process, polling, system events. */
+/** Helpers shared by the operations tests: the metrics service in-process, polling, system events. */
 
 const quiet = () => createLogger({ name: 'test', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });
 

@@ -118,9 +118,12 @@ export class ClientPool {
     await Promise.all(this.clients.map((c, i) => c.request({ type: 'poll', baseUrl, jobIds: parts[i] ?? [], intervalMs, timeoutMs })));
   }
 
-  async stats(samplesSince?: number): Promise<PoolStats> {
+  /** Totals; with `samplesSince`, the latency samples of events stamped since then (and how many fell in `window`). */
+  async stats(samplesSince?: number, window?: [number, number]): Promise<PoolStats> {
     const all = await Promise.all(
-      this.clients.map((c) => c.request(samplesSince === undefined ? { type: 'stats' } : { type: 'stats', samplesSince })),
+      this.clients.map((c) =>
+        c.request({ type: 'stats', ...(samplesSince === undefined ? {} : { samplesSince }), ...(window ? { window } : {}) }),
+      ),
     );
     return merge(all);
   }
@@ -146,7 +149,7 @@ function merge(all: ClientStats[]): PoolStats {
     events: {},
     bytes: 0,
     errors: [],
-    samples: { completed: [], other: [], firstEventAt: Infinity, lastReadAt: 0 },
+    samples: { completed: [], other: [], firstEventAt: Infinity, lastReadAt: 0, steadyEvents: 0 },
     poll: { requests: 0, errors: 0, jobsFinished: 0, jobsUnfinished: 0, knowLatencies: [], running: false },
     clientRssBytes: [],
   };
@@ -165,6 +168,7 @@ function merge(all: ClientStats[]): PoolStats {
       for (const v of s.samples.other) out.samples.other.push(v);
       if (s.samples.firstEventAt > 0) out.samples.firstEventAt = Math.min(out.samples.firstEventAt, s.samples.firstEventAt);
       out.samples.lastReadAt = Math.max(out.samples.lastReadAt, s.samples.lastReadAt);
+      out.samples.steadyEvents += s.samples.steadyEvents;
     }
     out.poll.requests += s.poll.requests;
     out.poll.errors += s.poll.errors;

@@ -11,8 +11,8 @@ export interface BenchContext {
   clients: ClientPool;
   /** A progress line (stderr, so that stdout holds the results). */
   log(message: string): void;
-  /** Node flags for an api process (CPU profiling when asked). */
-  apiNodeFlags(): string[];
+  /** Node flags for the api and worker processes (CPU profiles with --profile). */
+  profileFlags(name: string): string[];
   /** Open-file limits the bench's processes reached, recorded by the scenarios. */
   fdLimits: { api?: number; worker?: number };
 }

@@ -28,6 +28,8 @@ export class BenchQueue {
 
   constructor(redisUrl: string, readonly prefix: string) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    // Redis goes away first when the bench is interrupted; the failure shows up where it matters.
+    this.connection.on('error', () => undefined);
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix });
   }
 

@@ -9,7 +9,7 @@ export interface BenchOptions {
   latencyStreams: number;
   /** Delivered events per second of the latency phases. Default 100,1000,5000. */
   rates: number[];
-  /** Jobs per throughput run. Default 20,000 (quick: 5,000). */
+  /** Jobs per throughput run. Default 20,000 (quick: 10,000). */
   throughputJobs: number;
   /** Streams watching jobs during the jobstream throughput run. Default 5,000 (quick: 1,000). */
   throughputWatched: number;
@@ -23,6 +23,8 @@ export interface BenchOptions {
   clients: number;
   /** Scenarios to run. Default all. */
   only: Set<string>;
+  /** SSE_HEARTBEAT_MS for the api processes. Default: the api's own default (15 s). */
+  sseHeartbeatMs: number | undefined;
   /** Writes api CPU profiles (node --cpu-prof) next to the results. */
   profile: boolean;
   /** Where results go. Default bench/results. */
@@ -34,7 +36,7 @@ export const SCENARIOS = ['capacity', 'latency', 'throughput', 'polling'] as con
 const USAGE = `usage: npm run bench -- [--quick] [--streams 1000,5000,10000,20000] [--duration 30]
   [--latency-streams 10000] [--rates 100,1000,5000] [--jobs 20000] [--watched 5000]
   [--concurrency 50] [--rounds 2] [--watch-jobs 1000] [--clients 2]
-  [--only ${SCENARIOS.join(',')}] [--profile] [--out DIR]`;
+  [--only ${SCENARIOS.join(',')}] [--sse-heartbeat-ms 15000] [--profile] [--out DIR]`;
 
 function list(value: string, name: string): number[] {
   const items = value.split(',').map((v) => Number(v.trim()));
@@ -56,13 +58,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     durationSec: quick ? 6 : 30,
     latencyStreams: quick ? 2_000 : 10_000,
     rates: [100, 1_000, 5_000],
-    throughputJobs: quick ? 5_000 : 20_000,
+    throughputJobs: quick ? 10_000 : 20_000,
     throughputWatched: quick ? 1_000 : 5_000,
     concurrency: 50,
     rounds: quick ? 1 : 2,
     watchedJobs: 1_000,
     clients: 2,
     only: new Set(SCENARIOS),
+    sseHeartbeatMs: undefined,
     profile: false,
     outDir: undefined,
   };
@@ -109,6 +112,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         options.only = new Set(names);
         break;
       }
+      case '--sse-heartbeat-ms':
+        options.sseHeartbeatMs = int(value(), flag);
+        break;
       case '--profile':
         options.profile = true;
         break;

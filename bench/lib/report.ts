@@ -12,6 +12,8 @@ export interface MachineInfo {
   os: string;
   node: string;
   redis: string;
+  /** 1-minute load average when the run started and ended: anything well above what the bench itself adds means other processes shared the machine. */
+  loadAverage: { start: number; end: number };
 }
 
 export interface FdLimitInfo {
@@ -42,7 +44,14 @@ export interface BenchResults {
   throughput?: ThroughputResult;
   polling?: PollingResult;
   /** Scenario 5, taken from the latency phases. */
-  cpuPerEvent?: { rate: number; achievedRate: number; apiCpuUsPerEvent: number; delivered: number }[];
+  cpuPerEvent?: {
+    rate: number;
+    achievedRate: number;
+    apiCpuUsPerEvent: number;
+    apiCpuUsPerMessage: number;
+    delivered: number;
+    heartbeats: number;
+  }[];
   targets: Target[];
   errors: string[];
 }
@@ -65,7 +74,9 @@ export function evaluateTargets(r: BenchResults): Target[] {
     targets.push({
       name: 'Streams per api process',
       target: '≥ 20,000 at < 12 KB each, all delivered',
-      measured: `${n(best.streams)} streams, ${best.rssPerStreamKB} KB RSS (${best.heapPerStreamKB} KB heap) each, ${best.allDelivered ? 'all' : `${n(best.terminalsDelivered)}`} delivered${best.limitedBy ? `; capped by ${best.limitedBy}` : ''}`,
+      measured:
+        `${n(best.streams)} streams, ${best.rssPerStreamKB} KB RSS (${best.heapPerStreamKB} KB heap) each, ` +
+        `${best.allDelivered ? 'all' : n(best.terminalsDelivered)} delivered${best.limitedBy ? `; capped by ${best.limitedBy}` : ''}`,
       met: ok ? true : best.limitedBy && best.allDelivered && best.rssPerStreamKB < 12 ? null : false,
     });
   }
@@ -90,7 +101,8 @@ export function evaluateTargets(r: BenchResults): Target[] {
 }
 
 function watchRow(name: string, s: WatchSide): (string | number)[] {
-  return [name, n(s.requests), mib(s.bytes), `${n(s.apiCpuMs)} ms`, `${n(s.redisCpuMs)} ms`, n(s.jobsKnown), s.timeToKnow.n ? `${s.timeToKnow.p50} / ${s.timeToKnow.p95}` : '–'];
+  const know = s.timeToKnow.n ? `${s.timeToKnow.p50} / ${s.timeToKnow.p95}` : '–';
+  return [name, n(s.requests), mib(s.bytes), `${n(s.apiCpuMs)} ms`, `${n(s.redisCpuMs)} ms`, n(s.jobsKnown), know];
 }
 
 /** The results as markdown: printed to stdout and written to latest.md (the README quotes it). */
@@ -101,7 +113,8 @@ export function toMarkdown(r: BenchResults): string {
   out.push('');
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; Redis ${m.redis}. ` +
-      `Redis, the api (one process), the worker and the load clients all share these cores. Run took ${Math.round(r.durationSec)} s.`,
+      `Redis, the api (one process), the worker and the load clients all share these cores. Run took ${Math.round(r.durationSec)} s; ` +
+      `1-minute load average ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end.`,
   );
   out.push(`Open-file limit: ${r.fdLimit.note}`);
   out.push('');
@@ -111,12 +124,23 @@ export function toMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['streams', 'connected', 'RSS / stream', 'heap / stream', 'api RSS (base → loaded)', 'api heap (base → loaded)', 'got `completed`', 'open / drain'],
+        [
+          'streams',
+          'connected',
+          'RSS / stream',
+          'heap used / stream',
+          'bare node:http RSS / heap per stream',
+          'api RSS (base → loaded)',
+          'api heap (base → loaded)',
+          'got `completed`',
+          'open / drain',
+        ],
         r.capacity.map((c) => [
           `${n(c.streams)}${c.limitedBy ? ` (of ${n(c.requested)}, ${c.limitedBy})` : ''}`,
           n(c.connected),
           `${c.rssPerStreamKB} KB`,
           `${c.heapPerStreamKB} KB`,
+          `${c.baseline.rssPerStreamKB} / ${c.baseline.heapPerStreamKB} KB`,
           `${c.rssBaseMiB} → ${c.rssMiB} MiB`,
           `${c.heapBaseMiB} → ${c.heapMiB} MiB`,
           `${n(c.terminalsDelivered)}${c.allDelivered ? ' (all)' : ' (MISSING)'}`,
@@ -165,7 +189,10 @@ export function toMarkdown(r: BenchResults): string {
       ),
     );
     out.push('');
-    out.push(`jobstream / raw BullMQ: **${t.ratio}** (${n(t.jobstreamJobsPerSec)} vs ${n(t.rawJobsPerSec)} jobs/s, mean of rounds).`);
+    out.push(
+      `jobstream / raw BullMQ: **${t.ratio}** (${n(t.jobstreamJobsPerSec)} vs ${n(t.rawJobsPerSec)} jobs/s, mean of rounds); ` +
+        `jobstream's worker alone (relay off, no api): ${n(t.workerOnlyJobsPerSec)} jobs/s.`,
+    );
     out.push('');
   }
 
@@ -180,9 +207,14 @@ export function toMarkdown(r: BenchResults): string {
   }
 
   if (r.cpuPerEvent?.length) {
-    out.push('### 5. api CPU per delivered event (latency phases: api CPU time / lifecycle events delivered)');
+    out.push('### 5. api CPU per delivered event (latency phases: api CPU time / messages written)');
     out.push('');
-    out.push(table(['events/s', 'events delivered', 'µs / event'], r.cpuPerEvent.map((c) => [n(c.achievedRate), n(c.delivered), c.apiCpuUsPerEvent])));
+    out.push(
+      table(
+        ['events/s', 'events delivered', 'heartbeats written', 'µs / event', 'µs / message (events + heartbeats)'],
+        r.cpuPerEvent.map((c) => [n(c.achievedRate), n(c.delivered), n(c.heartbeats), c.apiCpuUsPerEvent, c.apiCpuUsPerMessage]),
+      ),
+    );
     out.push('');
   }
 

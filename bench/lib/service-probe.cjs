@@ -15,6 +15,12 @@ function fdLimit() {
 if (typeof process.send === 'function') {
   process.on('message', (msg) => {
     if (!msg || msg.type !== 'probe') return;
+    if (msg.heapSnapshot) {
+      // For investigations (bench/README.md): a heap snapshot to break memory down by object type.
+      const file = require('node:v8').writeHeapSnapshot(msg.heapSnapshot);
+      process.send({ type: 'probe', id: msg.id, file });
+      return;
+    }
     if (msg.gc && typeof global.gc === 'function') {
       global.gc();
       global.gc();

@@ -47,6 +47,8 @@ function withProbe(spawned: Spawned): Service {
 
 export interface StartOptions {
   runDir: string;
+  /** SSE_HEARTBEAT_MS for an api (only when set: otherwise the api's default). */
+  sseHeartbeatMs?: number | undefined;
   env: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
@@ -65,7 +67,12 @@ export async function startApi(options: StartOptions): Promise<ApiService> {
   const spawned = spawnNode({
     name: `api-${options.tag}`,
     nodeArgs: ['--expose-gc', '--require', probe, ...(options.nodeFlags ?? []), join(repoRoot, 'services', 'api', 'dist', 'main.js')],
-    env: serviceEnv({ PORT: '0', HOST: '127.0.0.1', ...options.env }),
+    env: serviceEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...(options.sseHeartbeatMs ? { SSE_HEARTBEAT_MS: String(options.sseHeartbeatMs) } : {}),
+      ...options.env,
+    }),
     logFile: join(options.runDir, `api-${options.tag}.log`),
     cwd: repoRoot,
     ipc: true,
@@ -105,4 +112,18 @@ export async function startRawWorker(options: StartOptions & { redisUrl: string;
   });
   await waitForLog(spawned, /raw worker ready/);
   return withProbe(spawned);
+}
+
+/** Starts the bare node:http SSE server (bench/load/baseline-sse-server.ts) the capacity scenario compares with. */
+export async function startBaselineServer(options: Omit<StartOptions, 'env'>): Promise<ApiService> {
+  const spawned = spawnNode({
+    name: `baseline-${options.tag}`,
+    nodeArgs: ['--expose-gc', '--require', probe, '--import', 'tsx', join(repoRoot, 'bench', 'load', 'baseline-sse-server.ts')],
+    env: {},
+    logFile: join(options.runDir, `baseline-${options.tag}.log`),
+    cwd: repoRoot,
+    ipc: true,
+  });
+  const match = await waitForLog(spawned, /baseline listening port (\d+)/);
+  return Object.assign(withProbe(spawned), { url: `http://127.0.0.1:${match[1]}` });
 }

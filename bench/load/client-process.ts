@@ -227,7 +227,7 @@ function pick(samples: number[], since: number): number[] {
   return out;
 }
 
-function stats(samplesSince?: number): ClientStats {
+function stats(samplesSince?: number, window?: [number, number]): ClientStats {
   let bytes = closedSocketBytes;
   for (const socket of sockets) bytes += socket.bytesRead + socket.bytesWritten;
   const result: ClientStats = {
@@ -238,16 +238,15 @@ function stats(samplesSince?: number): ClientStats {
     rssBytes: process.memoryUsage.rss(),
     fdLimit: fdLimit(),
   };
-  if (samplesSince !== undefined && process.env.BENCH_DEBUG_DIR) {
-    require('node:fs').writeFileSync(`${process.env.BENCH_DEBUG_DIR}/samples-${process.pid}.json`, JSON.stringify({ completedSamples, otherSamples }));
-  }
   if (samplesSince !== undefined) {
     let firstEventAt = Infinity;
     let lastReadAt = 0;
+    let steadyEvents = 0;
     for (const samples of [completedSamples, otherSamples]) {
       for (let i = 0; i + 1 < samples.length; i += 2) {
         const stamp = samples[i] as number;
         if (stamp < samplesSince) continue;
+        if (window && stamp >= window[0] && stamp < window[1]) steadyEvents += 1;
         firstEventAt = Math.min(firstEventAt, stamp);
         lastReadAt = Math.max(lastReadAt, stamp + (samples[i + 1] as number));
       }
@@ -257,6 +256,7 @@ function stats(samplesSince?: number): ClientStats {
       other: pick(otherSamples, samplesSince),
       firstEventAt: Number.isFinite(firstEventAt) ? firstEventAt : 0,
       lastReadAt,
+      steadyEvents,
     };
   }
   return result;
@@ -290,7 +290,7 @@ process.on('message', (raw: unknown) => {
       done(true);
       break;
     case 'stats':
-      send({ type: 'done', id: command.id, ok: true, stats: stats(command.samplesSince) });
+      send({ type: 'done', id: command.id, ok: true, stats: stats(command.samplesSince, command.window) });
       break;
     case 'close-all':
       closeAll().then(

@@ -18,7 +18,14 @@ export type ClientCommand =
       /** Gives up on jobs not finished by then. */
       timeoutMs: number;
     }
-  | { type: 'stats'; id: number; /** Latency samples of events stamped at or after this time (ms). */ samplesSince?: number }
+  | {
+      type: 'stats';
+      id: number;
+      /** Latency samples of events stamped at or after this time (ms). */
+      samplesSince?: number;
+      /** Counts the sampled events stamped within [from, to) as `steadyEvents`. */
+      window?: [number, number];
+    }
   | { type: 'close-all'; id: number }
   | { type: 'reset'; id: number };
 
@@ -29,6 +36,7 @@ export interface LatencySamples {
   /** Earliest event timestamp and latest read time among the samples (ms since the epoch). */
   firstEventAt: number;
   lastReadAt: number;
+  steadyEvents: number;
 }
 
 export interface PollStats {

@@ -49,8 +49,19 @@ export async function runPolling(ctx: BenchContext): Promise<PollingResult> {
   const prefix = benchPrefix('polling');
   const env = { REDIS_URL: ctx.redis.url, QUEUE_PREFIX: prefix };
   const queue = new BenchQueue(ctx.redis.url, prefix);
-  const worker = await startWorker({ runDir: ctx.runDir, env: { ...env, WORKER_CONCURRENCY: String(Math.min(1000, count)) }, tag: 'polling' });
-  const api = await startApi({ runDir: ctx.runDir, env, tag: 'polling', nodeFlags: ctx.apiNodeFlags() });
+  const worker = await startWorker({
+    runDir: ctx.runDir,
+    env: { ...env, WORKER_CONCURRENCY: String(Math.min(1000, count)) },
+    tag: 'polling',
+    nodeFlags: ctx.profileFlags('worker-polling'),
+  });
+  const api = await startApi({
+    runDir: ctx.runDir,
+    sseHeartbeatMs: ctx.options.sseHeartbeatMs,
+    env,
+    tag: 'polling',
+    nodeFlags: ctx.profileFlags('api-polling'),
+  });
   const timeoutMs = durations[1] + 60_000;
   try {
     // Polling.

@@ -15,7 +15,7 @@ export const errorCodes = [
   'REDIS_UNAVAILABLE',
   'SHUTTING_DOWN',
   'INTERNAL_ERROR',
-  // Operations (issue 3): the kill-switch refusal and the admin guard.
+  // Operations: the kill-switch refusal and the admin guard.
   'BUDGET_LIMIT_EXCEEDED',
   'ADMIN_TOKEN_REQUIRED',
   'FORBIDDEN',

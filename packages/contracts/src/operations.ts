@@ -33,7 +33,7 @@ export const alertValuesSchema = z.object({
   workersLive: z.number().int().nonnegative(),
   /** Workers holding an active job without heartbeat or progress past the limit. */
   workersStalled: z.number().int().nonnegative(),
-  /** Workers whose provider circuit breaker is open. */
+  /** Workers whose provider circuit breaker is open or half-open (not recovered yet). */
   circuitBreakersOpen: z.number().int().nonnegative(),
   /** This month's spend in USD. */
   budgetSpent: z.number().nonnegative(),

@@ -29,6 +29,11 @@ export function intVar(defaultValue: number, min: number, max: number = Number.M
   return z.coerce.number().int().min(min).max(max).default(defaultValue);
 }
 
+/** An optional variable; set but empty (`SENTRY_DSN=` in an env file) counts as unset. */
+export function optionalVar<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+}
+
 /** A boolean variable: true/false, 1/0, yes/no. */
 export function boolVar(defaultValue: boolean) {
   return z

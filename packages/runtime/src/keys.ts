@@ -20,7 +20,7 @@ export interface JobstreamKeys {
   relayCursor: string;
   /** Held by the one worker process that currently relays. */
   relayLock: string;
-  /** Operations (issue 3): hash with the kill-switch state (enabled, reason, auto, changedAt, changedBy). */
+  /** Operations: hash with the kill-switch state (enabled, reason, auto, changedAt, changedBy). */
   killSwitch: string;
   /** Capped stream: the kill-switch audit trail (who, when, why). */
   killSwitchAudit: string;

@@ -1,7 +1,7 @@
 import { createLogger, createRedis, jobstreamKeys, KillSwitchWatcher, waitForReady, type Logger } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.js';
@@ -10,6 +10,7 @@ import { JobStore } from './jobs/job-store.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
 import { flushSentry, initSentry } from './metrics/sentry.js';
 import { killSwitchAdmission } from './routes/admin.js';
+import { drainStreams } from './sse/drain-streams.js';
 import { EventHub } from './sse/event-hub.js';
 import { FeedReader } from './sse/feed-reader.js';
 import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
@@ -19,7 +20,10 @@ export interface ApiServer {
   port: number;
   hub: EventHub;
   logger: Logger;
-  /** Readiness goes false, streams close with a spread-out retry hint, then connections close. */
+  /**
+   * Readiness goes false, streams close gradually with jittered retry hints while the server
+   * still listens, then it stops listening, waits for requests not answered yet, and closes.
+   */
   close(): Promise<void>;
 }
 
@@ -82,6 +86,14 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     operations: createOperationsHttp({ redis: command, keys, hub, logger: log, adminToken: config.adminToken, metricsEnabled: config.metricsEnabled }),
   });
   const server = createServer(app);
+  // Requests not answered yet, which shutdown waits for. EventSource requests are left out: a
+  // stream is answered as soon as it opens, and the set costs open streams nothing.
+  const unanswered = new Set<ServerResponse>();
+  server.on('request', (req, res: ServerResponse) => {
+    if (req.headers.accept === 'text/event-stream') return;
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -90,14 +102,18 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // Unready first; the server keeps listening while the streams drain, so a load balancer sees
+      // /readyz answer 503 and stops routing here before connections are refused.
       accepting = false;
+      // One retry interval: a stream closed early in it reconnects after it ended, never into it.
+      await drainStreams(hub, { windowMs: Math.min(config.sse.retryMs, config.shutdownTimeoutMs / 2), retryMs: config.sse.retryMs });
       server.close();
-      // Spread the reconnects of the closed streams over the retry window so they do not stampede.
-      for (const sub of hub.subscribers()) sub.close('shutdown', config.sse.retryMs + Math.random() * config.sse.retryMs * 4);
+      await drainStreams(hub, { windowMs: 0, retryMs: config.sse.retryMs });
       hub.stop();
       server.closeIdleConnections();
-      const deadline = Date.now() + config.shutdownTimeoutMs;
-      while (server.listening && Date.now() < deadline) await sleep(50);
+      // No request is cut off: wait (up to the timeout) until every one has its answer.
+      while ([...unanswered].some((res) => !res.headersSent) && Date.now() < deadline) await sleep(50);
       server.closeAllConnections();
       await feed.stop();
       killSwitch.stop();

@@ -14,7 +14,7 @@ export interface AppDeps {
   jobs: JobRoutesDeps;
   streams: JobStreamDeps;
   health: HealthDeps;
-  /** Metrics, alerts, admin routes and error reporting (issue 3). */
+  /** Metrics, alerts, admin routes and error reporting. */
   operations?: OperationsHttp;
 }
 

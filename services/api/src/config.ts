@@ -1,4 +1,5 @@
 import {
+  optionalVar,
   boolVar,
   commonEnvShape,
   intVar,
@@ -21,11 +22,11 @@ const apiEnvSchema = z
     SSE_RETRY_MS: intVar(3_000, 100, 300_000),
     SSE_MAX_BUFFER_BYTES: intVar(1_048_576, 4_096),
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
-    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random secret)').optional(),
+    ADMIN_TOKEN: optionalVar(z.string().min(16, 'must be at least 16 characters (use a random secret)')),
     KILL_SWITCH_REFRESH_MS: intVar(250, 50, 500),
     API_METRICS_ENABLED: boolVar(true),
-    SENTRY_DSN: z.url().optional(),
-    SENTRY_ENVIRONMENT: z.string().min(1).optional(),
+    SENTRY_DSN: optionalVar(z.url()),
+    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
   })
   .superRefine(requireHashTagOnCluster);
 

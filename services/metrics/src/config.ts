@@ -1,4 +1,5 @@
 import {
+  optionalVar,
   budgetPricesVar,
   commonEnvShape,
   intVar,
@@ -36,8 +37,8 @@ const metricsEnvSchema = z
     BUDGET_WARN_RATIO: numVar(0.8, 0.01, 0.99),
     BUDGET_PRICE_PER_1K_TOKENS: numVar(0.002, 0),
     BUDGET_PRICES: budgetPricesVar(),
-    SENTRY_DSN: z.url().optional(),
-    SENTRY_ENVIRONMENT: z.string().min(1).optional(),
+    SENTRY_DSN: optionalVar(z.url()),
+    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);

@@ -1,4 +1,5 @@
 import {
+  optionalVar,
   boolVar,
   commonEnvShape,
   intVar,
@@ -34,8 +35,8 @@ const workerEnvSchema = z
     CIRCUIT_BREAKER_VOLUME: intVar(5, 1),
     CIRCUIT_BREAKER_RESET_MS: intVar(30_000, 100),
     CIRCUIT_BREAKER_WINDOW_MS: intVar(10_000, 1_000),
-    SENTRY_DSN: z.url().optional(),
-    SENTRY_ENVIRONMENT: z.string().min(1).optional(),
+    SENTRY_DSN: optionalVar(z.url()),
+    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);

@@ -11,7 +11,7 @@ export interface WorkerService {
   logger: Logger;
   relay: EventRelay | undefined;
   worker: Worker;
-  /** Circuit breaker, heartbeat, /metrics and Sentry (issue 3). */
+  /** Circuit breaker, heartbeat, /metrics and Sentry. */
   operations: WorkerOperations;
   /** Stops taking jobs, waits for active ones (up to the shutdown timeout), closes connections. */
   close(): Promise<void>;

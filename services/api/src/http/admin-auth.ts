@@ -10,8 +10,8 @@ export interface AdminIdentity {
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
- * Guards the admin routes with the `ADMIN_TOKEN` bearer token until the security issue puts them
- * behind the admin role (it replaces this one middleware). Without a configured token the routes
+ * Guards the admin routes with the `ADMIN_TOKEN` bearer token; role-based access would replace
+ * this one middleware. Without a configured token the routes
  * refuse every request: an admin surface is never open by default.
  * Both sides are hashed first so that the comparison is constant-time whatever the lengths.
  */

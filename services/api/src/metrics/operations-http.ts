@@ -6,10 +6,10 @@ import { alertRoutes } from '../routes/alerts.js';
 import type { EventHub } from '../sse/event-hub.js';
 import { createApiMetrics } from './api-metrics.js';
 import { httpMetrics } from './http-metrics.js';
-import { instrumentDispatch } from './instrument-hub.js';
+import { deliveryLagObserver } from './delivery-lag.js';
 import { sentryErrorReporter } from './sentry.js';
 
-/** The operations parts of the api's HTTP surface (issue 3), plugged into `createApp`. */
+/** The operations parts of the api's HTTP surface, plugged into `createApp`. */
 export interface OperationsHttp {
   /** First middleware: counts and times every request. */
   requestMetrics: RequestHandler;
@@ -34,7 +34,7 @@ export interface OperationsHttpDeps {
 
 export function createOperationsHttp(deps: OperationsHttpDeps): OperationsHttp {
   const metrics = createApiMetrics({ sseConnections: () => deps.hub.size, eventsDelivered: () => deps.hub.delivered });
-  instrumentDispatch(deps.hub, metrics.deliveryLag);
+  deps.hub.observeDispatch(deliveryLagObserver(metrics.deliveryLag));
   const metricsRoute = Router();
   if (deps.metricsEnabled) {
     metricsRoute.get('/metrics', async (_req, res) => {

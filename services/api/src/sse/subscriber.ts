@@ -16,7 +16,13 @@ export class Subscriber {
   open = false;
   closed = false;
   private replaying = 0;
+  /** Something was written since the hub last looked (then no heartbeat is needed). */
+  private wrote = false;
   private buffered: LifecycleEvent[] = [];
+  /** Bytes handed to the socket so far, and that count when the last replay had been written. */
+  private written = 0;
+  private replayedUpTo = 0;
+  private inReplayBurst = false;
 
   constructor(
     readonly jobId: string,
@@ -33,11 +39,20 @@ export class Subscriber {
   /** Sends what the replay found, then what arrived live meanwhile. */
   endReplay(events: LifecycleEvent[]): void {
     this.replaying = Math.max(0, this.replaying - 1);
-    for (const event of events) this.deliver(event);
-    if (this.replaying === 0 && this.buffered.length > 0) {
-      const pending = this.buffered;
-      this.buffered = [];
-      for (const event of pending) this.deliver(event);
+    // A replay is a burst this side chose to send, as large as the job's history after the cursor
+    // (already in memory): it is exempt from the slow-client cap, or a client resuming far behind
+    // would be cut on every reconnect without ever catching up.
+    this.inReplayBurst = true;
+    try {
+      for (const event of events) this.deliver(event);
+      if (this.replaying === 0 && this.buffered.length > 0) {
+        const pending = this.buffered;
+        this.buffered = [];
+        for (const event of pending) this.deliver(event);
+      }
+    } finally {
+      this.inReplayBurst = false;
+      this.replayedUpTo = this.written;
     }
   }
 
@@ -54,6 +69,13 @@ export class Subscriber {
   /** Writes a message that is not part of the job's history (connected, heartbeat, reset). */
   send(message: SseMessage): void {
     this.write(formatSse(message));
+  }
+
+  /** Whether anything was written since the last call. */
+  takeWroteFlag(): boolean {
+    const wrote = this.wrote;
+    this.wrote = false;
+    return wrote;
   }
 
   close(reason: CloseReason, retryMs?: number): void {
@@ -80,7 +102,14 @@ export class Subscriber {
 
   private write(chunk: string): void {
     if (this.closed) return;
+    this.wrote = true;
     this.res.write(chunk);
-    if (this.res.writableLength > this.maxBufferBytes) this.close('slow_client');
+    this.written += Buffer.byteLength(chunk);
+    if (!this.inReplayBurst && this.queuedSinceReplay() > this.maxBufferBytes) this.close('slow_client');
+  }
+
+  /** Bytes written after the last replay that the client has not read yet (the socket queue is FIFO). */
+  private queuedSinceReplay(): number {
+    return Math.min(this.res.writableLength, this.written - this.replayedUpTo);
   }
 }

@@ -6,7 +6,7 @@ export interface WorkerHealth {
   live: number;
   /** Workers holding an active job without heartbeat or progress past the limit. */
   stalled: number;
-  /** Live workers with an open circuit breaker. */
+  /** Live workers whose circuit breaker is not closed (open or half-open). */
   breakersOpen: number;
   /** Ids of the stalled workers, for the log. */
   stalledWorkers: string[];
@@ -46,7 +46,9 @@ export async function readWorkerHealth(options: WorkerHealthOptions, now: number
     const age = now - beat.at;
     if (age <= beat.intervalMs * 3) {
       health.live += 1;
-      if (beat.breakers.some((b) => b.state === 'open')) health.breakersOpen += 1;
+      // Half-open is still open for the alert: it only tries one call, and counting it as closed
+      // would resolve and restart the alert every reset interval during a long outage.
+      if (beat.breakers.some((b) => b.state !== 'closed')) health.breakersOpen += 1;
     }
     if (age > stallMs) {
       if (beat.activeJobs.length > 0) silent.push(beat);

@@ -105,8 +105,8 @@ export class FeedAccountant {
     this.cursor = last[0];
   }
 
-  /** Accounts for one batch of feed entries; public so tests can replay a batch. */
-  async account(entries: RawEntry[], lastFeedId: string): Promise<void> {
+  /** Accounts for one batch of feed entries. */
+  private async account(entries: RawEntry[], lastFeedId: string): Promise<void> {
     const { command, keys, metrics, budget } = this.options;
     const events = await this.readEvents(entries);
     const types = await this.jobTypes(events);

@@ -37,7 +37,7 @@ export function createMetricsRegistry() {
     windowJobs: new Gauge({ name: 'jobstream_alert_window_jobs', help: 'Jobs that finished within the alert window, by outcome.', labelNames: ['outcome'], registers }),
     workers: new Gauge({ name: 'jobstream_workers', help: 'Worker processes with a recent heartbeat.', registers }),
     workersStalled: new Gauge({ name: 'jobstream_workers_stalled', help: 'Workers holding an active job without heartbeat or progress past the limit.', registers }),
-    breakersOpen: new Gauge({ name: 'jobstream_circuit_breakers_open', help: 'Live workers whose provider circuit breaker is open.', registers }),
+    breakersOpen: new Gauge({ name: 'jobstream_circuit_breakers_open', help: 'Live workers whose provider circuit breaker is open or half-open (not yet recovered).', registers }),
     budgetSpent: new Gauge({ name: 'jobstream_budget_spent_usd', help: "This calendar month's (UTC) spend in US dollars.", registers }),
     budgetLimit: new Gauge({ name: 'jobstream_budget_limit_usd', help: 'The monthly budget in US dollars.', registers }),
     killSwitch: new Gauge({ name: 'jobstream_kill_switch_enabled', help: '1 while the kill-switch refuses new jobs, else 0.', registers }),

@@ -25,6 +25,7 @@ export class WorkerHeartbeat {
   private readonly active = new Map<string, ActiveJob>();
   private readonly breakers = new Map<string, BreakerEntry>();
   private timer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
   private failing = false;
 
   constructor(private readonly options: WorkerHeartbeatOptions) {}
@@ -39,6 +40,9 @@ export class WorkerHeartbeat {
       if (!job.id) return;
       const startedAt = job.processedOn ?? Date.now();
       this.active.set(job.id, { jobId: job.id, type: job.name, startedAt, lastProgressAt: startedAt });
+      // Written soon rather than at the next beat: a worker that dies right after taking a job
+      // must already list it, or its stall would go unnoticed.
+      this.beatSoon();
     });
     worker.on('progress', (job: Job) => {
       const entry = job.id ? this.active.get(job.id) : undefined;
@@ -63,10 +67,21 @@ export class WorkerHeartbeat {
     this.timer.unref();
   }
 
+  /** One write for all the jobs started within 50 ms, so a burst of starts is not a burst of writes. */
+  private beatSoon(): void {
+    if (!this.timer || this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.beat();
+    }, 50);
+    this.soonTimer.unref();
+  }
+
   /** Stops beating and removes this worker's entry: a worker that left cleanly is not "stalled". */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.soonTimer) clearTimeout(this.soonTimer);
+    this.timer = this.soonTimer = undefined;
     await this.options.redis.hdel(this.options.keys.workers, this.options.workerId).catch(() => undefined);
   }
 

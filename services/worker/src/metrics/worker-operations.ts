@@ -20,7 +20,7 @@ export interface WorkerOperationsDeps {
 }
 
 /**
- * The worker's operations parts (issue 3) behind three calls, so the worker service only wires
+ * The worker's operations parts behind three calls, so the worker service only wires
  * them: the provider's circuit breaker, the heartbeat, `/metrics`, and failed jobs to Sentry.
  */
 export interface WorkerOperations {

@@ -148,13 +148,9 @@ export class EventRelay {
   }
 
   private async mapEntries(entries: BullEventEntry[]): Promise<RelayedEvent[]> {
+    const parsed = entries.map(([id, fields]) => ({ id, fields: entryFields(fields) }));
     const needFields = [
-      ...new Set(
-        entries
-          .map(([, fields]) => entryFields(fields))
-          .filter((f) => needsJobFields(f.event) && f.jobId)
-          .map((f) => f.jobId as string),
-      ),
+      ...new Set(parsed.filter((e) => needsJobFields(e.fields.event) && e.fields.jobId).map((e) => e.fields.jobId as string)),
     ];
     const jobFields = new Map<string, FinishedJobFields>();
     if (needFields.length > 0) {
@@ -173,14 +169,9 @@ export class EventRelay {
       });
     }
     const events: RelayedEvent[] = [];
-    for (const entry of entries) {
-      try {
-        const jobId = entryFields(entry[1]).jobId;
-        const event = mapBullEvent(entry, jobId ? jobFields.get(jobId) : undefined);
-        if (event) events.push(event);
-      } catch (err) {
-        this.log.error({ err, entryId: entry[0] }, 'skipping a queue event that does not map to a lifecycle event');
-      }
+    for (const { id, fields } of parsed) {
+      const event = mapBullEvent(id, fields, fields.jobId ? jobFields.get(fields.jobId) : undefined);
+      if (event) events.push(event);
     }
     return events;
   }

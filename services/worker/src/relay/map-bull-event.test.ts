@@ -1,11 +1,12 @@
-import { mapBullEvent } from './map-bull-event';
+import { lifecycleEventSchemas } from '@jobstream/contracts';
+import { entryFields, mapBullEvent } from './map-bull-event';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed';
 
 const id = '1700000000000-1';
 
 describe('mapBullEvent', () => {
   it('maps completed with the parsed result and the duration of the attempt', () => {
-    const event = mapBullEvent([id, ['event', 'completed', 'jobId', 'j1', 'returnvalue', '{"a":1}', 'prev', 'active']], {
+    const event = mapBullEvent(id, entryFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', '{"a":1}', 'prev', 'active']), {
       processedOn: 1_000,
       finishedOn: 1_250,
     });
@@ -18,24 +19,43 @@ describe('mapBullEvent', () => {
   });
 
   it('maps a final failure and a retried attempt to failed with willRetry', () => {
-    const final = mapBullEvent([id, ['event', 'failed', 'jobId', 'j1', 'failedReason', 'boom']], { attemptsMade: 3 });
+    const final = mapBullEvent(id, entryFields(['event', 'failed', 'jobId', 'j1', 'failedReason', 'boom']), { attemptsMade: 3 });
     expect(final?.data).toMatchObject({ error: 'boom', attemptsMade: 3, willRetry: false });
-    const retried = mapBullEvent([id, ['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j1', 'failedReason', 'x', 'attemptsMade', '1']]);
+    const retried = mapBullEvent(id, entryFields(['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j1', 'failedReason', 'x', 'attemptsMade', '1']));
     expect(retried?.data).toMatchObject({ error: 'x', attemptsMade: 1, willRetry: true });
   });
 
   it('maps progress numbers and objects, and delayed with the time it waits for', () => {
-    expect(mapBullEvent([id, ['event', 'progress', 'jobId', 'j', 'data', '40']])?.data.progress).toBe(40);
-    expect(mapBullEvent([id, ['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']])?.data.progress).toEqual({ step: 2 });
-    expect(mapBullEvent([id, ['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']])?.data.delayedUntil).toBe(
+    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '40']))?.data.progress).toBe(40);
+    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']))?.data.progress).toEqual({ step: 2 });
+    expect(mapBullEvent(id, entryFields(['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']))?.data.delayedUntil).toBe(
       '2023-11-14T22:13:25.000Z',
     );
   });
 
   it('skips queue events that are not part of a job lifecycle', () => {
     for (const name of ['added', 'drained', 'duplicated', 'retries-exhausted', 'removed']) {
-      expect(mapBullEvent([id, ['event', name, 'jobId', 'j']])).toBeUndefined();
+      expect(mapBullEvent(id, entryFields(['event', name, 'jobId', 'j']))).toBeUndefined();
     }
-    expect(mapBullEvent([id, ['event', 'drained']])).toBeUndefined();
+    expect(mapBullEvent(id, entryFields(['event', 'drained']))).toBeUndefined();
+  });
+});
+
+describe('mapBullEvent output', () => {
+  it('fits the contracts schema of its event for every lifecycle event it produces', () => {
+    const samples: string[][] = [
+      ['event', 'waiting', 'jobId', 'j'],
+      ['event', 'active', 'jobId', 'j'],
+      ['event', 'stalled', 'jobId', 'j'],
+      ['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000'],
+      ['event', 'progress', 'jobId', 'j', 'data', '"not a number"'],
+      ['event', 'completed', 'jobId', 'j', 'returnvalue', 'not json'],
+      ['event', 'failed', 'jobId', 'j'],
+      ['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j', 'failedReason', 'x', 'attemptsMade', '2'],
+    ];
+    for (const fields of samples) {
+      const event = mapBullEvent(id, entryFields(fields))!;
+      expect(() => lifecycleEventSchemas[event.event].parse(event.data)).not.toThrow();
+    }
   });
 });

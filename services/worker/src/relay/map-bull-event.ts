@@ -1,4 +1,4 @@
-import { lifecycleEventSchemas, type LifecycleEventName } from '@jobstream/contracts';
+import type { LifecycleEventData, LifecycleEventName } from '@jobstream/contracts';
 import { streamIdTime } from '@jobstream/runtime';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed.js';
 
@@ -6,12 +6,9 @@ import { ATTEMPT_FAILED_EVENT } from './attempt-failed.js';
 export type BullEventEntry = [id: string, fields: string[]];
 
 /** What the relay writes for one event: which job, the id (the BullMQ entry id), the name and data. */
-export interface RelayedEvent {
-  jobId: string;
-  id: string;
-  event: LifecycleEventName;
-  data: Record<string, unknown>;
-}
+export type RelayedEvent = {
+  [N in LifecycleEventName]: { jobId: string; id: string; event: N; data: LifecycleEventData<N> };
+}[LifecycleEventName];
 
 /** Job hash fields some events need (read after the event, so only ones that no longer change). */
 export interface FinishedJobFields {
@@ -41,45 +38,46 @@ function parseJson(text: string | undefined): unknown {
 }
 
 /**
- * Turns one BullMQ event into the lifecycle event clients see, or undefined for events that
- * are not part of a job's lifecycle (`added`, `drained`, `duplicated`, `retries-exhausted`, ...).
+ * Turns one BullMQ event (its id and parsed fields) into the lifecycle event clients see, or
+ * undefined for events that are not part of a job's lifecycle (`added`, `drained`,
+ * `duplicated`, `retries-exhausted`, ...). The data is typed by the contracts' event types; it
+ * is built here field by field, so it needs no schema check on this hot path.
  */
-export function mapBullEvent([id, rawFields]: BullEventEntry, job: FinishedJobFields = {}): RelayedEvent | undefined {
-  const f = entryFields(rawFields);
+export function mapBullEvent(id: string, f: Record<string, string>, job: FinishedJobFields = {}): RelayedEvent | undefined {
   const jobId = f.jobId;
   if (!jobId) return undefined;
-  const base = { jobId, timestamp: streamIdTime(id) };
-  const build = <N extends LifecycleEventName>(event: N, extra: Record<string, unknown> = {}): RelayedEvent => ({
-    jobId,
-    id,
-    event,
-    data: lifecycleEventSchemas[event].parse({ ...base, ...extra }) as Record<string, unknown>,
-  });
-
+  const timestamp = streamIdTime(id);
   switch (f.event) {
     case 'waiting':
     case 'active':
     case 'stalled':
-      return build(f.event);
+      return { jobId, id, event: f.event, data: { jobId, timestamp } };
     case 'delayed':
-      return build('delayed', { delayedUntil: new Date(Number(f.delay ?? 0)).toISOString() });
+      return { jobId, id, event: 'delayed', data: { jobId, timestamp, delayedUntil: new Date(Number(f.delay ?? 0)).toISOString() } };
     case 'progress': {
       const progress = parseJson(f.data);
-      return build('progress', { progress: typeof progress === 'number' || (progress && typeof progress === 'object') ? progress : 0 });
+      const valid = typeof progress === 'number' || (progress !== null && typeof progress === 'object' && !Array.isArray(progress));
+      return { jobId, id, event: 'progress', data: { jobId, timestamp, progress: valid ? (progress as number | Record<string, unknown>) : 0 } };
     }
     case 'completed': {
       const duration =
         job.processedOn !== undefined && job.finishedOn !== undefined ? Math.max(0, job.finishedOn - job.processedOn) : null;
-      return build('completed', { result: parseJson(f.returnvalue), duration });
+      return { jobId, id, event: 'completed', data: { jobId, timestamp, result: parseJson(f.returnvalue), duration } };
     }
     case 'failed':
-      return build('failed', { error: f.failedReason ?? 'unknown error', attemptsMade: job.attemptsMade ?? 0, willRetry: false });
+      return {
+        jobId,
+        id,
+        event: 'failed',
+        data: { jobId, timestamp, error: f.failedReason ?? 'unknown error', attemptsMade: job.attemptsMade ?? 0, willRetry: false },
+      };
     case ATTEMPT_FAILED_EVENT:
-      return build('failed', {
-        error: f.failedReason ?? 'unknown error',
-        attemptsMade: Number(f.attemptsMade ?? 0),
-        willRetry: true,
-      });
+      return {
+        jobId,
+        id,
+        event: 'failed',
+        data: { jobId, timestamp, error: f.failedReason ?? 'unknown error', attemptsMade: Number(f.attemptsMade ?? 0), willRetry: true },
+      };
     default:
       return undefined;
   }

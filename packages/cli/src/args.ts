@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+
+/** A mistake in how the command was called: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const commandNames = ['enqueue', 'watch', 'alerts', 'budget', 'kill-switch', 'stats', 'help'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+/** What each command accepts besides the global options. */
+const commandOptions: Record<CommandName, readonly string[]> = {
+  enqueue: ['payload', 'idempotency-key', 'watch'],
+  watch: [],
+  alerts: [],
+  budget: [],
+  'kill-switch': ['reason'],
+  stats: [],
+  help: [],
+};
+
+export interface ParsedArgs {
+  command: CommandName;
+  positionals: string[];
+  /** `--url`, else `JOBSTREAM_URL`, else http://localhost:3000. */
+  url: string;
+  /** `--token`, else `JOBSTREAM_TOKEN`. */
+  token: string | undefined;
+  json: boolean;
+  payload: string | undefined;
+  idempotencyKey: string | undefined;
+  watch: boolean;
+  reason: string | undefined;
+}
+
+const DEFAULT_URL = 'http://localhost:3000';
+
+/** Parses the command line; throws a UsageError that says what is wrong. */
+export function parseCommandLine(argv: string[], env: Record<string, string | undefined>): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        payload: { type: 'string', short: 'p' },
+        'idempotency-key': { type: 'string' },
+        watch: { type: 'boolean', short: 'w' },
+        reason: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  const command = values.help || first === undefined ? 'help' : first;
+  if (!(commandNames as readonly string[]).includes(command)) throw new UsageError(`unknown command "${command}"`);
+  const name = command as CommandName;
+  const global = ['url', 'token', 'json', 'help'];
+  for (const [option, value] of Object.entries(values)) {
+    if (value === undefined || global.includes(option)) continue;
+    if (!commandOptions[name].includes(option)) throw new UsageError(`--${option} does not apply to "${name}"`);
+  }
+  const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
+  if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http(s) URL such as ${DEFAULT_URL}, got "${url}"`);
+  return {
+    command: name,
+    positionals: first === undefined ? [] : rest,
+    url,
+    token: values.token ?? (env.JOBSTREAM_TOKEN || undefined),
+    json: values.json ?? false,
+    payload: values.payload,
+    idempotencyKey: values['idempotency-key'],
+    watch: values.watch ?? false,
+    reason: values.reason,
+  };
+}

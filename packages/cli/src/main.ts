@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { createClient } from '@jobstream/client';
+import { parseCommandLine, UsageError, type ParsedArgs } from './args.js';
+import { alertsCommand } from './commands/alerts.js';
+import { budgetCommand } from './commands/budget.js';
+import type { CommandContext } from './commands/context.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { killSwitchCommand } from './commands/kill-switch.js';
+import { statsCommand } from './commands/stats.js';
+import { watchCommand } from './commands/watch.js';
+import { exitCodes, Output, type Io } from './output.js';
+import { usage } from './usage.js';
+
+export interface MainOptions {
+  env?: Record<string, string | undefined>;
+  io?: Io;
+  /** Aborting it interrupts the command (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Runs one command line; resolves with the exit code. Everything it needs is passed in. */
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const io = options.io ?? { stdout: process.stdout, stderr: process.stderr };
+  const signal = options.signal ?? new AbortController().signal;
+  let args: ParsedArgs;
+  try {
+    args = parseCommandLine(argv, env);
+  } catch (err) {
+    return new Output(io, argv.includes('--json'), env).fail(err, '');
+  }
+  const out = new Output(io, args.json, env);
+  if (args.command === 'help') {
+    io.stdout.write(usage);
+    return exitCodes.ok;
+  }
+  try {
+    const client = createClient({ baseUrl: args.url, ...(args.token ? { token: args.token } : {}) });
+    const ctx: CommandContext = { args, client, out, signal };
+    switch (args.command) {
+      case 'enqueue':
+        return await enqueueCommand(ctx);
+      case 'watch': {
+        const [jobId, ...extra] = args.positionals;
+        if (!jobId) throw new UsageError('watch needs a job id: jobstream watch <jobId>');
+        if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+        return await watchCommand(ctx, jobId);
+      }
+      case 'alerts':
+        return await alertsCommand(ctx);
+      case 'budget':
+        return await budgetCommand(ctx);
+      case 'kill-switch':
+        return await killSwitchCommand(ctx);
+      case 'stats':
+        return await statsCommand(ctx);
+    }
+  } catch (err) {
+    if (signal.aborted) return exitCodes.interrupted;
+    return out.fail(err, args.url);
+  }
+}
+
+/** The `jobstream` bin: process arguments, environment, streams, Ctrl-C, exit code. */
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    process.exitCode = await main(argv, { signal: interrupt.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+if (require.main === module) void run();

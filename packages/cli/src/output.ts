@@ -1,0 +1,108 @@
+import { JobstreamApiError, JobstreamError } from '@jobstream/client';
+import { UsageError } from './args.js';
+
+/** Where the CLI writes; `process.stdout`/`stderr` in real use. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface Io {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+export const exitCodes = {
+  ok: 0,
+  jobFailed: 1,
+  usage: 2,
+  apiError: 3,
+  interrupted: 130,
+} as const;
+
+/** Human text or JSON to stdout, errors to stderr; colors only for a person at a terminal. */
+export class Output {
+  readonly color: boolean;
+
+  constructor(
+    readonly io: Io,
+    readonly json: boolean,
+    env: Record<string, string | undefined>,
+  ) {
+    this.color = io.stdout.isTTY === true && !json && env.NO_COLOR === undefined;
+  }
+
+  get interactive(): boolean {
+    return this.io.stdout.isTTY === true && !this.json;
+  }
+
+  line(text = ''): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  /** One JSON document (or one NDJSON line) on stdout. */
+  value(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  green(text: string): string {
+    return this.color ? `\x1b[32m${text}\x1b[0m` : text;
+  }
+
+  red(text: string): string {
+    return this.color ? `\x1b[31m${text}\x1b[0m` : text;
+  }
+
+  yellow(text: string): string {
+    return this.color ? `\x1b[33m${text}\x1b[0m` : text;
+  }
+
+  dim(text: string): string {
+    return this.color ? `\x1b[2m${text}\x1b[0m` : text;
+  }
+
+  /** Prints an error the way a person (or, with --json, a script) can act on; returns its exit code. */
+  fail(err: unknown, url: string): number {
+    if (err instanceof UsageError) {
+      this.io.stderr.write(`jobstream: ${err.message}\nRun "jobstream help" for usage.\n`);
+      return exitCodes.usage;
+    }
+    if (this.json) {
+      const body =
+        err instanceof JobstreamApiError
+          ? { error: err.message, code: err.code, status: err.status, ...(err.details ? { details: err.details } : {}), ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) }
+          : err instanceof JobstreamError
+            ? { error: err.message, code: err.code }
+            : { error: String((err as Error)?.message ?? err), code: 'CLI_ERROR' };
+      this.io.stderr.write(`${JSON.stringify(body)}\n`);
+      return exitCodes.apiError;
+    }
+    let text: string;
+    if (err instanceof JobstreamApiError) {
+      text = `jobstream: ${err.code} (HTTP ${err.status}): ${err.message}\n`;
+      for (const detail of err.details ?? []) text += `  - ${detail.path}: ${detail.message}\n`;
+      if (err.retryAfterMs !== undefined) text += `  retry after ${Math.ceil(err.retryAfterMs / 1000)} s\n`;
+      if (err.status === 401 || err.status === 403) text += '  (pass the admin token with --token or JOBSTREAM_TOKEN)\n';
+    } else if (err instanceof JobstreamError) {
+      text = `jobstream: ${err.code}: ${err.message}\n`;
+      if (err.code === 'NETWORK_ERROR') text += `  is the api running at ${url}? (set --url or JOBSTREAM_URL)\n`;
+    } else {
+      text = `jobstream: ${String((err as Error)?.stack ?? err)}\n`;
+    }
+    this.io.stderr.write(text);
+    return exitCodes.apiError;
+  }
+}
+
+/** `1.2 s`, `850 ms`, `2 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1_000)} s`;
+}
+
+/** `$12.34`. */
+export function formatUsd(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}

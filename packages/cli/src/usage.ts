@@ -1,0 +1,23 @@
+/** The help text: the CLI reference in brief (docs/client.md has the long form). */
+export const usage = `Usage: jobstream <command> [options]
+
+Commands:
+  enqueue <type> --payload '<json>' [--idempotency-key k] [--watch]
+                              submit a job (demo.work, flashcards.generate); --watch follows it
+  watch <jobId>               follow a job live until it ends; exit 0 completed, 1 failed
+  alerts                      the alert evaluation of the metrics service
+  budget                      this month's spend, the limit and the kill-switch (admin)
+  kill-switch on|off [--reason "..."]
+                              refuse new jobs (a reason is required to turn it on) or accept them again (admin)
+  stats                       job counts per state
+  help                        this text
+
+Options:
+  --url <url>      the api (default: $JOBSTREAM_URL, or http://localhost:3000)
+  --token <token>  bearer token, e.g. the admin token (default: $JOBSTREAM_TOKEN)
+  --json           machine-readable output: one JSON document (watch: one JSON line per event)
+  -h, --help       this text
+
+Exit codes: 0 success, 1 the watched job failed, 2 usage error, 3 the api answered with an error
+or could not be reached (its code is printed, e.g. JOB_NOT_FOUND, BUDGET_LIMIT_EXCEEDED).
+`;

@@ -1,0 +1,189 @@
+import type {
+  AlertsResponse,
+  BudgetStatus,
+  EnqueueResponse,
+  JobSnapshot,
+  JobTypeName,
+  jobTypes,
+  KillSwitchAuditEntry,
+  KillSwitchState,
+  QueueStats,
+} from '@jobstream/contracts';
+import type { z } from 'zod';
+import {
+  isAlertsResponse,
+  isBudgetStatus,
+  isEnqueueResponse,
+  isJobSnapshot,
+  isKillSwitchAudit,
+  isKillSwitchState,
+  isQueueStats,
+} from './http/shape-checks.js';
+import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
+import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
+import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
+import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
+
+export interface ClientOptions {
+  /**
+   * Where the api answers: `https://jobs.example.com` (a path prefix is kept). In a page the api
+   * serves itself, `''` (same origin) or a path such as `/jobstream` works too.
+   */
+  baseUrl: string;
+  /** A bearer token sent as `Authorization: Bearer <token>`. Use `getToken` instead when it expires. */
+  token?: string;
+  /**
+   * Returns the bearer token (sync or async); called before every request and every stream
+   * (re)connect, so a refreshed token is picked up at the next one. Exclusive with `token`.
+   */
+  getToken?: TokenProvider;
+  /**
+   * The fetch to use. Default: the global one (browsers, Node 20). React Native's built-in fetch
+   * cannot stream response bodies; pass one that can (e.g. `fetch` from `expo/fetch`), otherwise
+   * watches poll.
+   */
+  fetch?: FetchLike;
+  /** Defaults for every watch (each `watchJob` may override them). */
+  stream?: StreamOptions;
+}
+
+export interface EnqueueOptions {
+  /** The same key always names the same job: a retried submission enqueues nothing twice. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** A job type's payload as the caller writes it (fields with defaults may be left out). */
+export type JobPayloadInput<T extends JobTypeName> = z.input<(typeof jobTypes)[T]['payload']>;
+
+export interface InboxListOptions extends RequestOptions {
+  unread?: boolean;
+  limit?: number;
+  /** The cursor of the next page, from the previous answer. */
+  cursor?: string;
+}
+
+/**
+ * The user's notification inbox (`GET /api/notifications`, `POST .../:id/read`, `POST .../read-all`).
+ * The answers are returned as the api sends them until the contracts package declares their shape.
+ */
+export interface Inbox {
+  list(options?: InboxListOptions): Promise<unknown>;
+  markRead(notificationId: string, options?: RequestOptions): Promise<unknown>;
+  markAllRead(options?: RequestOptions): Promise<unknown>;
+}
+
+function checkOptions(options: ClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('jobstream: createClient needs an options object ({ baseUrl, ... })');
+  if (typeof options.baseUrl !== 'string' || !(options.baseUrl === '' || options.baseUrl.startsWith('/') || /^https?:\/\/[^/]/i.test(options.baseUrl))) {
+    throw new TypeError(`jobstream: baseUrl must be an http(s) URL such as "http://localhost:3000" (or a same-origin path in a browser), got ${JSON.stringify(options.baseUrl)}`);
+  }
+  if (options.token !== undefined && options.getToken !== undefined) throw new TypeError('jobstream: pass either token or getToken, not both');
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) throw new TypeError('jobstream: token must be a non-empty string');
+  if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('jobstream: getToken must be a function returning the token (or a promise of it)');
+  if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('jobstream: no global fetch here; pass one as the fetch option');
+}
+
+/** The jobstream SDK: one per api (and token source). Safe to share across a whole app. */
+export class JobstreamClient {
+  readonly baseUrl: string;
+  /** The user's notification inbox. */
+  readonly inbox: Inbox;
+  private readonly transport: Transport;
+  private readonly streamDefaults: ResolvedStreamOptions;
+
+  constructor(options: ClientOptions) {
+    checkOptions(options);
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const token = options.token;
+    const tokenProvider = options.getToken ?? (token === undefined ? undefined : () => token);
+    const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider);
+    this.streamDefaults = resolveStreamOptions(options.stream);
+    this.inbox = {
+      list: (o = {}) =>
+        this.transport.json('GET', '/api/notifications', {
+          query: { unread: o.unread, limit: o.limit, cursor: o.cursor },
+          ...(o.signal ? { signal: o.signal } : {}),
+        }),
+      // The api wants a JSON body on every POST (415 otherwise), hence `{}`.
+      markRead: (id, o = {}) =>
+        this.transport.json('POST', `/api/notifications/${encodeURIComponent(id)}/read`, { body: {}, ...(o.signal ? { signal: o.signal } : {}) }),
+      markAllRead: (o = {}) => this.transport.json('POST', '/api/notifications/read-all', { body: {}, ...(o.signal ? { signal: o.signal } : {}) }),
+    };
+  }
+
+  /** Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. */
+  enqueue<T extends JobTypeName>(type: T, payload: JobPayloadInput<T>, options: EnqueueOptions = {}): Promise<EnqueueResponse> {
+    return this.transport.json('POST', '/api/jobs', {
+      body: { type, payload, ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}) },
+      check: isEnqueueResponse,
+      expected: 'an enqueue answer',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** The job as it is now (`GET /api/jobs/:id`). */
+  getJob(jobId: string, options: RequestOptions = {}): Promise<JobSnapshot> {
+    return this.transport.json('GET', `/api/jobs/${encodeURIComponent(jobId)}`, { check: isJobSnapshot, expected: 'a job snapshot', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /**
+   * Watches a job live: iterate it (`for await (const e of client.watchJob(id))`) or listen
+   * (`.on('progress', fn).on('state', fn)`). It reconnects, resumes, falls back to polling, and
+   * ends after the job's terminal event.
+   */
+  watchJob(jobId: string, options: WatchJobOptions = {}): JobWatch {
+    return new JobWatch(jobId, this.transport, resolveStreamOptions(this.streamDefaults, options), options);
+  }
+
+  /** Watches the caller's notification stream (`GET /api/notifications/stream`), filtered on the server. */
+  watchNotifications(filters: NotificationFilters = {}, options: WatchNotificationsOptions = {}): NotificationWatch {
+    return new NotificationWatch(this.transport, filters, resolveStreamOptions(this.streamDefaults, options), options);
+  }
+
+  /** Job counts per state (`GET /api/queue/stats`). */
+  queueStats(options: RequestOptions = {}): Promise<QueueStats> {
+    return this.transport.json('GET', '/api/queue/stats', { check: isQueueStats, expected: 'queue stats', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /** Admin: this month's spend, the limit and the kill-switch (`GET /api/admin/budget/status`). */
+  budget(options: RequestOptions = {}): Promise<BudgetStatus> {
+    return this.transport.json('GET', '/api/admin/budget/status', { check: isBudgetStatus, expected: 'a budget status', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /** Admin: turns the kill-switch on (a reason is required) or off; resolves with its new state. */
+  setKillSwitch(enabled: boolean, reason?: string, options: RequestOptions = {}): Promise<KillSwitchState> {
+    return this.transport.json('POST', '/api/admin/budget/kill-switch', {
+      body: { enabled, ...(reason !== undefined ? { reason } : {}) },
+      check: isKillSwitchState,
+      expected: 'the kill-switch state',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Admin: who changed the kill-switch, when and why, newest first. */
+  async killSwitchAudit(limit = 20, options: RequestOptions = {}): Promise<KillSwitchAuditEntry[]> {
+    const answer = await this.transport.json('GET', '/api/admin/budget/kill-switch/audit', {
+      query: { limit },
+      check: isKillSwitchAudit,
+      expected: 'the kill-switch audit',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return answer.entries;
+  }
+
+  /** The alert evaluation (`GET /api/metrics/alerts`); `stale` means the metrics service is not running. */
+  alerts(options: RequestOptions = {}): Promise<AlertsResponse> {
+    return this.transport.json('GET', '/api/metrics/alerts', { check: isAlertsResponse, expected: 'the alerts answer', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+}
+
+/** Creates a client; configuration mistakes throw here, naming the option. */
+export function createClient(options: ClientOptions): JobstreamClient {
+  return new JobstreamClient(options);
+}

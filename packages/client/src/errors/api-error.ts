@@ -1,0 +1,37 @@
+import type { ErrorCode, ErrorDetail } from '@jobstream/contracts';
+import { JobstreamError } from './jobstream-error.js';
+
+/** A code the API answered with: one of the contract's codes, or a newer one this SDK does not know yet. */
+export type ApiErrorCode = ErrorCode | (string & {});
+
+export interface ApiErrorInit {
+  status: number;
+  code: ApiErrorCode;
+  message: string;
+  details?: ErrorDetail[] | undefined;
+  /** From the `Retry-After` header, in ms. */
+  retryAfterMs?: number | undefined;
+  /** The error body as received (parsed JSON, or the text when it was not JSON). */
+  body?: unknown;
+}
+
+/** The API answered with an error status. `code` is the stable code of the API's error body. */
+export class JobstreamApiError extends JobstreamError {
+  override readonly code: ApiErrorCode;
+  readonly status: number;
+  /** Per-field problems of a `VALIDATION_FAILED` (and other 400s that name a field). */
+  readonly details: ErrorDetail[] | undefined;
+  /** How long the server asked the client to wait (`Retry-After`), in ms; undefined when it did not say. */
+  readonly retryAfterMs: number | undefined;
+  readonly body: unknown;
+
+  constructor(init: ApiErrorInit) {
+    super(init.code, init.message);
+    this.name = 'JobstreamApiError';
+    this.code = init.code;
+    this.status = init.status;
+    this.details = init.details;
+    this.retryAfterMs = init.retryAfterMs;
+    this.body = init.body;
+  }
+}

@@ -1,0 +1,96 @@
+import type {
+  AlertsResponse,
+  ApiErrorBody,
+  BudgetStatus,
+  EnqueueResponse,
+  ErrorDetail,
+  JobSnapshot,
+  KillSwitchAuditEntry,
+  KillSwitchState,
+  LifecycleEventData,
+  LifecycleEventName,
+  QueueStats,
+} from '@jobstream/contracts';
+
+/**
+ * Checks of the answers and events the SDK reads, with the contract's types.
+ *
+ * Why not the contract's zod schemas: `@jobstream/contracts` is CommonJS over the whole of zod,
+ * so using them at runtime put about 600 kB (minified; zod's locales alone are half of it) into
+ * every browser bundle of the SDK, against about 30 kB without. The api builds every answer and
+ * event from those schemas, and the SDK's tests parse what it yields with them, so here it is
+ * enough to check what the SDK itself relies on (names, ids, the fields it reads) and to fail
+ * loudly with a JobstreamProtocolError when an answer is something else entirely.
+ * The types come from the contracts package (type-only imports: nothing of it is bundled).
+ */
+export type ShapeCheck<T> = (value: unknown) => value is T;
+
+type Rec = Record<string, unknown>;
+const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (o: Rec, k: string): boolean => typeof o[k] === 'string';
+const num = (o: Rec, k: string): boolean => typeof o[k] === 'number';
+const bool = (o: Rec, k: string): boolean => typeof o[k] === 'boolean';
+const optStr = (o: Rec, k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
+const progressOk = (v: unknown): boolean => typeof v === 'number' || isRecord(v);
+
+export const isErrorDetail: ShapeCheck<ErrorDetail> = (v): v is ErrorDetail => isRecord(v) && str(v, 'path') && str(v, 'message');
+
+/** The API's error body; `code` may be one this SDK does not know yet. */
+export const isApiErrorBody = (v: unknown): v is Omit<ApiErrorBody, 'code'> & { code: string } =>
+  isRecord(v) && str(v, 'error') && str(v, 'code') && (v.details === undefined || (Array.isArray(v.details) && v.details.every(isErrorDetail)));
+
+export const isJobSnapshot: ShapeCheck<JobSnapshot> = (v): v is JobSnapshot =>
+  isRecord(v) &&
+  str(v, 'jobId') &&
+  str(v, 'type') &&
+  str(v, 'state') &&
+  progressOk(v.progress) &&
+  num(v, 'attemptsMade') &&
+  str(v, 'createdAt') &&
+  optStr(v, 'error') &&
+  optStr(v, 'startedAt') &&
+  optStr(v, 'finishedAt');
+
+export const isEnqueueResponse: ShapeCheck<EnqueueResponse> = (v): v is EnqueueResponse =>
+  isRecord(v) && str(v, 'jobId') && str(v, 'type') && str(v, 'state') && isRecord(v.links) && str(v.links, 'self') && str(v.links, 'events');
+
+export const isQueueStats: ShapeCheck<QueueStats> = (v): v is QueueStats =>
+  isRecord(v) && str(v, 'queue') && isRecord(v.counts) && Object.values(v.counts).every((n) => typeof n === 'number');
+
+export const isKillSwitchState: ShapeCheck<KillSwitchState> = (v): v is KillSwitchState => isRecord(v) && bool(v, 'enabled') && bool(v, 'auto');
+
+export const isBudgetStatus: ShapeCheck<BudgetStatus> = (v): v is BudgetStatus =>
+  isRecord(v) && str(v, 'period') && num(v, 'spent') && (v.limit === null || num(v, 'limit')) && isKillSwitchState(v.killSwitch);
+
+export const isAlertsResponse: ShapeCheck<AlertsResponse> = (v): v is AlertsResponse =>
+  isRecord(v) && isRecord(v.alerts) && num(v, 'alertsActive') && isRecord(v.values) && isRecord(v.thresholds) && str(v, 'evaluatedAt') && bool(v, 'stale');
+
+export const isKillSwitchAudit = (v: unknown): v is { entries: KillSwitchAuditEntry[] } =>
+  isRecord(v) && Array.isArray(v.entries) && v.entries.every((e) => isRecord(e) && str(e, 'at') && bool(e, 'enabled'));
+
+const base = (v: unknown): v is Rec => isRecord(v) && str(v, 'jobId') && str(v, 'timestamp');
+
+/**
+ * One check per lifecycle event. `satisfies` makes the compiler reject a missing or an extra
+ * name, so a new event in the contract cannot be forgotten here.
+ */
+export const lifecycleDataChecks = {
+  waiting: base,
+  delayed: (v) => base(v) && str(v, 'delayedUntil'),
+  active: base,
+  progress: (v) => base(v) && progressOk(v.progress),
+  stalled: base,
+  completed: (v) => base(v) && (v.duration === null || num(v, 'duration')),
+  failed: (v) => base(v) && str(v, 'error') && num(v, 'attemptsMade') && bool(v, 'willRetry'),
+} satisfies { [N in LifecycleEventName]: (v: unknown) => boolean };
+
+export function isLifecycleEventName(name: string): name is LifecycleEventName {
+  return Object.prototype.hasOwnProperty.call(lifecycleDataChecks, name);
+}
+
+export function isLifecycleData<N extends LifecycleEventName>(name: N, data: unknown): data is LifecycleEventData<N> {
+  return lifecycleDataChecks[name](data);
+}
+
+/** The data of `connected` and `reset`: a snapshot of the job. */
+export const isSnapshotEventData = (v: unknown): v is { jobId: string; timestamp: string; job: JobSnapshot } => base(v) && isJobSnapshot(v.job);

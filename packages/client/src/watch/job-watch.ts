@@ -1,0 +1,202 @@
+import type { JobSnapshot, JobState, LifecycleEvent } from '@jobstream/contracts';
+import { JobstreamProtocolError } from '../errors/protocol-error.js';
+import { isJobSnapshot, isLifecycleData, isLifecycleEventName, isSnapshotEventData } from '../http/shape-checks.js';
+import type { Transport } from '../http/transport.js';
+import type { SseMessage } from '../sse/sse-parser.js';
+import { StreamEngine, type StreamProgress } from '../sse/stream-engine.js';
+import type { ResolvedStreamOptions, StreamOptions } from '../sse/stream-options.js';
+import { applyEvent, isFinished, rewind, sameJson } from './job-view.js';
+import { WatchBase, type BaseWatchEvents } from './watch-base.js';
+
+/** Why a whole snapshot of the job arrived instead of an event. */
+export type JobSnapshotReason =
+  /** The first connect of the watch: the job as it was then; its history follows as events. */
+  | 'connected'
+  /** The server's history no longer covered the cursor: events between were skipped, this is the job now. */
+  | 'reset'
+  /** Streaming is unavailable and the job was polled (also once after a 204). */
+  | 'poll';
+
+/** The job as a whole, where the event history alone does not tell the story. */
+export interface JobSnapshotItem {
+  event: 'snapshot';
+  reason: JobSnapshotReason;
+  job: JobSnapshot;
+}
+
+/** What iterating a job watch yields: each lifecycle event once, in order, and snapshots. */
+export type JobWatchItem = LifecycleEvent | JobSnapshotItem;
+
+export type JobProgress = JobSnapshot['progress'];
+
+/** The listeners of a job watch (`watch.on(name, listener)`). */
+export interface JobWatchEvents extends BaseWatchEvents {
+  /** A lifecycle event from the stream (`waiting`, `active`, `progress`, `completed`, ...), each id once. */
+  event: [event: LifecycleEvent];
+  /** The job arrived as a whole (first connect, reset, poll). */
+  snapshot: [job: JobSnapshot, reason: JobSnapshotReason];
+  /** The job as the watch knows it changed, whatever the source: re-render from here. */
+  job: [job: JobSnapshot];
+  /** The job's state changed (`waiting` → `active` → `completed`), from events or polls. */
+  state: [state: JobState, job: JobSnapshot];
+  /** The job's progress changed, from events or polls. */
+  progress: [progress: JobProgress, job: JobSnapshot];
+  /** The server's history no longer covered the cursor; `job` is the job now. */
+  reset: [job: JobSnapshot];
+  /**
+   * The job finished (completed, or failed with no retry left). The watch closes right after.
+   * `replayed` is true when it had finished before the watch first saw it (its end is history,
+   * not news: no "job finished" toast for it).
+   */
+  end: [job: JobSnapshot, info: { replayed: boolean }];
+}
+
+export interface WatchJobOptions extends StreamOptions {
+  /** Resume after this event id (one a previous watch's `lastEventId` gave); default: the whole history. */
+  lastEventId?: string;
+  /** Aborting it closes the watch. */
+  signal?: AbortSignal;
+}
+
+/** The message's JSON data, checked; a JobstreamProtocolError (which ends the watch) otherwise. */
+function parseData<T>(message: SseMessage, check: (data: unknown) => data is T): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(message.data);
+  } catch (err) {
+    throw new JobstreamProtocolError(`the "${message.event}" event's data is not JSON`, { cause: err });
+  }
+  if (!check(data)) throw new JobstreamProtocolError(`the "${message.event}" event does not fit the contract: ${message.data.slice(0, 200)}`);
+  return data;
+}
+
+/** The contract's rule (contracts' `isTerminalEvent`), kept here so that no zod reaches the bundle. */
+function isTerminal(event: LifecycleEvent): boolean {
+  return event.event === 'completed' || (event.event === 'failed' && !event.data.willRetry);
+}
+
+/**
+ * One job, watched live: `for await (const e of watch)` or `watch.on('progress', ...)`.
+ * Ends by itself after the terminal event; see WatchBase for starting and closing.
+ */
+export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapshot | undefined> {
+  protected readonly engine: StreamEngine<JobSnapshot>;
+  private current: JobSnapshot | undefined;
+  private lastPolled: string | undefined;
+  private finished = false;
+  /** Whether the job was finished at the first snapshot the watch got. */
+  private finishedWhenFirstSeen: boolean | undefined;
+
+  constructor(
+    readonly jobId: string,
+    private readonly transport: Transport,
+    options: ResolvedStreamOptions,
+    watchOptions: WatchJobOptions = {},
+  ) {
+    super(watchOptions.signal);
+    const path = `/api/jobs/${encodeURIComponent(jobId)}`;
+    this.engine = new StreamEngine<JobSnapshot>(
+      transport,
+      options,
+      {
+        ...this.engineHooks(),
+        url: () => transport.url(`${path}/events`),
+        onMessage: (message) => this.handleMessage(message),
+        onNoContent: async () => {
+          // The cursor was the terminal event already: nothing more to stream; say how it ended.
+          if (this.applyPoll(await transport.json('GET', path, { check: isJobSnapshot, expected: 'a job snapshot' })) === 'done') this.settleFromPoll();
+        },
+        poller: {
+          fetch: (signal) => transport.json('GET', path, { check: isJobSnapshot, expected: 'a job snapshot', signal }),
+          apply: (job) => this.applyPoll(job),
+          settle: () => this.settleFromPoll(),
+        },
+      },
+      watchOptions.lastEventId,
+    );
+  }
+
+  /** The job as the watch knows it now (undefined before the first snapshot). */
+  get job(): JobSnapshot | undefined {
+    return this.current;
+  }
+
+  protected outcome(): JobSnapshot | undefined {
+    return this.finished ? this.current : undefined;
+  }
+
+  private handleMessage(message: SseMessage): StreamProgress {
+    switch (message.event) {
+      case 'heartbeat':
+        return 'continue';
+      case 'connected': {
+        // On a reconnect the history after the cursor follows and brings the job up to date;
+        // taking this snapshot first would make state and progress jump ahead and back.
+        const data = parseData(message, isSnapshotEventData);
+        if (this.current) return 'continue';
+        // Without a cursor the job's whole history follows, from its first event: the listeners
+        // then see it in order from the start instead of jumping to the end and back again.
+        this.setSnapshot(data.job, 'connected', this.engine.cursor === undefined ? rewind(data.job) : data.job);
+        return 'continue';
+      }
+      case 'reset': {
+        const data = parseData(message, isSnapshotEventData);
+        this.setSnapshot(data.job, 'reset');
+        this.emit('reset', data.job);
+        return 'continue';
+      }
+      default:
+        break;
+    }
+    const name = message.event;
+    if (!isLifecycleEventName(name)) return 'continue'; // an event newer than this SDK
+    const data = parseData(message, (d) => isLifecycleData(name, d));
+    const event = { id: message.id ?? message.lastEventId, event: name, data } as LifecycleEvent;
+    this.deliver(event);
+    this.emit('event', event);
+    const previous = this.current;
+    if (previous) {
+      this.current = applyEvent(previous, event);
+      this.announce(previous, this.current);
+    }
+    if (!isTerminal(event)) return 'continue';
+    this.finished = true;
+    if (this.current) this.emit('end', this.current, { replayed: this.finishedWhenFirstSeen === true });
+    return 'done';
+  }
+
+  /**
+   * A polled snapshot. When it is finished the engine tries the stream once more for the events
+   * the polls skipped (the terminal one then ends the watch); `settleFromPoll` ends it otherwise.
+   */
+  private applyPoll(job: JobSnapshot): StreamProgress {
+    const key = JSON.stringify(job);
+    if (key !== this.lastPolled) {
+      this.lastPolled = key;
+      this.setSnapshot(job, 'poll');
+    }
+    return isFinished(job) ? 'done' : 'continue';
+  }
+
+  private settleFromPoll(): void {
+    if (this.finished || !this.current) return;
+    this.finished = true;
+    this.emit('end', this.current, { replayed: this.finishedWhenFirstSeen === true });
+  }
+
+  /** Publishes a snapshot; `known` is what the listeners and `job` get (the snapshot itself, or its rewound start). */
+  private setSnapshot(job: JobSnapshot, reason: JobSnapshotReason, known: JobSnapshot = job): void {
+    this.finishedWhenFirstSeen ??= isFinished(job);
+    const previous = this.current;
+    this.current = known;
+    this.deliver({ event: 'snapshot', reason, job });
+    this.emit('snapshot', job, reason);
+    this.announce(previous, known);
+  }
+
+  private announce(previous: JobSnapshot | undefined, next: JobSnapshot): void {
+    this.emit('job', next);
+    if (previous?.state !== next.state) this.emit('state', next.state, next);
+    if (!previous || !sameJson(previous.progress, next.progress)) this.emit('progress', next.progress, next);
+  }
+}

@@ -1,0 +1,217 @@
+import type { ApiServer } from '@jobstream/api';
+import type { WorkerService } from '@jobstream/worker';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { renderProgressLine } from '../packages/cli/src/progress-bar';
+import { freePort } from '../test-support/redis-server';
+import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { startMetrics } from './operations-helpers';
+
+const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
+/** The bin npm links as `jobstream` (`npm test` builds the CLI first). */
+const bin = join(repoRoot, 'packages', 'cli', 'bin', 'jobstream.js');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as its own process, as an operator would; never through a shell. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const { JOBSTREAM_URL: _u, JOBSTREAM_TOKEN: _t, ...base } = process.env;
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
+
+describe('the jobstream CLI', () => {
+  let env: Record<string, string>;
+  let api: ApiServer & { url: string };
+  let worker: WorkerService;
+  let url: string[];
+
+  beforeAll(async () => {
+    env = testEnv({ ADMIN_TOKEN, ALERT_EVAL_INTERVAL_MS: '200' });
+    api = await startApi(env);
+    worker = await startWorker(env);
+    url = ['--url', api.url];
+  });
+
+  afterAll(async () => {
+    await worker.close();
+    await api.close();
+    await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
+  });
+
+  it('enqueues a job and watches it to completion with plain lines when not at a terminal, exit 0', async () => {
+    const res = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":400,"steps":2,"result":{"answer":42}}', '--watch', ...url]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^Enqueued demo\.work job [\w-]+ \(waiting\)$/);
+    const body = lines.slice(1).map((l) => l.replace(/^\s*[\d.]+ (ms|s)\s+/, ''));
+    expect(body.slice(0, 5)).toEqual(['waiting', 'active', 'progress 50%', 'progress 100%', 'completed']);
+    expect(body[5]).toMatch(/^✔ demo\.work job [\w-]+ completed in \d/);
+    expect(res.stdout).toContain('result: {\n  "answer": 42\n}');
+  });
+
+  it('prints the enqueue answer and then one JSON line per event with --json, exit 1 when the job fails', async () => {
+    const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":10,"failAttempts":3}', '--json', ...url]);
+    expect(enqueued.code).toBe(0);
+    const { jobId } = JSON.parse(enqueued.stdout);
+    const res = await cli(['watch', jobId, '--json'], { JOBSTREAM_URL: api.url });
+    expect(res.code).toBe(1);
+    const lines = jsonLines(res.stdout);
+    expect(lines[0]).toEqual({ event: 'connection', state: 'connecting' });
+    expect(lines.filter((l) => l.event === 'failed').map((l) => l.data.willRetry)).toEqual([true, true, false]);
+    expect(lines.at(-1)).toMatchObject({ event: 'failed', id: expect.stringMatching(/^\d+-\d+$/), data: { jobId, willRetry: false, attemptsMade: 3 } });
+
+    const human = await cli(['watch', jobId, ...url]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/✖ demo\.work job [\w-]+ failed after 3 attempts/);
+  });
+
+  it('draws a progress bar in place at a terminal', async () => {
+    if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed to give the CLI a terminal');
+    const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":600,"steps":4}', '--json', ...url]);
+    const { jobId } = JSON.parse(enqueued.stdout);
+    // `script` runs the command on a pseudo-terminal, so stdout.isTTY is true.
+    const command = [process.execPath, bin, 'watch', jobId, '--url', api.url].map((a) => `'${a}'`).join(' ');
+    const res = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100', NO_COLOR: '1' } });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('\r\x1b[2K');
+    expect(res.stdout).toMatch(/active\s+\[█+░*\]\s+\d+%/);
+    expect(res.stdout).toMatch(/✔ demo\.work job [\w-]+ completed/);
+  });
+
+  it('renders the progress line within the terminal width, with the connection when it is not live', () => {
+    const job = { jobId: 'j', type: 'demo.work', state: 'active' as const, progress: 50, attemptsMade: 0, createdAt: '' };
+    const line = renderProgressLine({ job, connection: 'live', elapsedMs: 1_234, columns: 60, frame: 0 });
+    expect(line).toMatch(/^⠋ active\s+\[█+░+\]  50%  1\.2s$/);
+    expect(line.length).toBeLessThanOrEqual(60);
+    expect(renderProgressLine({ job, connection: 'polling', elapsedMs: 0, columns: 80, frame: 1 })).toMatch(/\(polling\)$/);
+    expect(renderProgressLine({ job: { ...job, progress: { page: 3 } }, connection: 'live', elapsedMs: 0, columns: 80, frame: 2 })).toContain('{"page":3}');
+  });
+
+  it('exits 3 with the API code for an unknown job and for an invalid payload, naming the field', async () => {
+    const missing = await cli(['watch', 'no-such-job', ...url]);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/^jobstream: JOB_NOT_FOUND \(HTTP 404\): No job with id "no-such-job"/);
+
+    const invalid = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":-5}', ...url]);
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('jobstream: VALIDATION_FAILED (HTTP 400)');
+    expect(invalid.stderr).toContain('  - payload.durationMs: ');
+
+    const asJson = await cli(['enqueue', 'nope.type', '--payload', '{}', '--json', ...url]);
+    expect(asJson.code).toBe(3);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, details: [{ path: 'type' }] });
+  });
+
+  it('exits 2 with a usage message for mistakes in the command line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['enqueue'], /enqueue needs a job type/],
+      [['enqueue', 'demo.work', '--payload', '{oops'], /--payload is not valid JSON/],
+      [['watch'], /watch needs a job id/],
+      [['kill-switch', 'on'], /needs a --reason/],
+      [['kill-switch', 'maybe'], /needs "on" or "off"/],
+      [['stats', '--reason', 'x'], /--reason does not apply to "stats"/],
+      [['stats', '--bogus'], /Unknown option '--bogus'/],
+      [['stats', '--url', 'localhost:3000'], /--url must be an http\(s\) URL/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await cli(args);
+      expect([args, res.code]).toEqual([args, 2]);
+      expect(res.stderr).toMatch(message);
+      expect(res.stderr).toContain('Run "jobstream help" for usage.');
+    }
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: jobstream <command>');
+  });
+
+  it('says which api it could not reach, exit 3', async () => {
+    const port = await freePort();
+    const res = await cli(['stats', '--url', `http://127.0.0.1:${port}`]);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('jobstream: NETWORK_ERROR');
+    expect(res.stderr).toContain(`is the api running at http://127.0.0.1:${port}?`);
+  });
+
+  it('shows queue stats, for people and for scripts', async () => {
+    const human = await cli(['stats', ...url]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^Queue jobs\n/);
+    expect(human.stdout).toMatch(/ {2}completed\s+\d+\n/);
+    const json = await cli(['stats', '--json', ...url]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ queue: 'jobs', counts: { completed: expect.any(Number) } });
+  });
+
+  it('turns the kill-switch on and off with the admin token; budget shows it; a refused enqueue prints BUDGET_LIMIT_EXCEEDED', async () => {
+    const denied = await cli(['budget', ...url]);
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toContain('ADMIN_TOKEN_REQUIRED (HTTP 401)');
+    expect(denied.stderr).toContain('--token or JOBSTREAM_TOKEN');
+
+    const admin = { JOBSTREAM_URL: api.url, JOBSTREAM_TOKEN: ADMIN_TOKEN };
+    const on = await cli(['kill-switch', 'on', '--reason', 'provider outage'], admin);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toMatch(/^Kill-switch: ON since .* by admin-token: provider outage\n/);
+    try {
+      const budget = await cli(['budget'], admin);
+      expect(budget.code).toBe(0);
+      expect(budget.stdout).toMatch(/^Budget \d{4}-\d{2}: \$\d+\.\d{2} spent/);
+      expect(budget.stdout).toContain('Kill-switch: ON');
+      const budgetJson = await cli(['budget', '--json', '--token', ADMIN_TOKEN, ...url]);
+      expect(JSON.parse(budgetJson.stdout)).toMatchObject({ killSwitch: { enabled: true, reason: 'provider outage' } });
+
+      let refused: CliResult | undefined;
+      for (let i = 0; i < 20; i += 1) {
+        refused = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":0}', ...url]);
+        if (refused.code !== 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refused?.code).toBe(3);
+      expect(refused?.stderr).toContain('BUDGET_LIMIT_EXCEEDED (HTTP 429)');
+      expect(refused?.stderr).toContain('retry after 60 s');
+    } finally {
+      const off = await cli(['kill-switch', 'off', '--json'], admin);
+      expect(off.code).toBe(0);
+      expect(JSON.parse(off.stdout)).toMatchObject({ enabled: false });
+    }
+  });
+
+  it('shows the alerts once the metrics service has evaluated them', async () => {
+    const none = await cli(['alerts', ...url]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('ALERTS_UNAVAILABLE (HTTP 503)');
+
+    const metrics = await startMetrics(env);
+    try {
+      let res: CliResult | undefined;
+      for (let i = 0; i < 50 && res?.code !== 0; i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await cli(['alerts', ...url]);
+      }
+      expect(res?.code).toBe(0);
+      expect(res?.stdout).toMatch(/^No alert active \(evaluated .* ago\)\n/);
+      expect(res?.stdout).toMatch(/ok\s+queueDepthHigh/);
+      expect(res?.stdout).toContain('Values:');
+      const json = await cli(['alerts', '--json', ...url]);
+      expect(JSON.parse(json.stdout)).toMatchObject({ alertsActive: 0, alerts: { queueDepthHigh: false }, stale: false });
+    } finally {
+      await metrics.close();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { alertNames } from '@jobstream/contracts';
+import { loadConfig } from '@jobstream/metrics';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+const root = join(__dirname, '..');
+const RUNBOOK_BASE = 'https://github.com/jobstream/jobstream/blob/main/';
+
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+const rules = (parse(readFileSync(join(root, 'deploy', 'prometheus', 'alerts.yml'), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
+const promtool = !spawnSync('promtool', ['--version'], { stdio: 'ignore' }).error;
+
+describe('deploy/prometheus/alerts.yml', () => {
+  it('gives every rule a summary, a description and a runbook_url to a page that exists', () => {
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect({ alert: rule.alert, summary: rule.annotations?.summary, description: rule.annotations?.description }).toEqual({
+        alert: rule.alert,
+        summary: expect.any(String),
+        description: expect.any(String),
+      });
+      const url = rule.annotations?.runbook_url ?? '';
+      expect(url.startsWith(`${RUNBOOK_BASE}runbooks/`)).toBe(true);
+      const page = url.slice(RUNBOOK_BASE.length).split('#')[0] as string;
+      expect(existsSync(join(root, page))).toBe(true);
+    }
+  });
+
+  it('has a rule for every alert the metrics service evaluates, with the default thresholds', () => {
+    const byAlert = new Map(rules.filter((r) => r.labels?.jobstream_alert).map((r) => [r.labels?.jobstream_alert, r]));
+    for (const name of alertNames) expect(byAlert.has(name)).toBe(true);
+    const { thresholds } = loadConfig({});
+    expect(byAlert.get('queueDepthHigh')?.expr).toMatch(new RegExp(`> ${thresholds.queueDepthHigh}$`));
+    expect(byAlert.get('queueDepthCritical')?.expr).toMatch(new RegExp(`> ${thresholds.queueDepthCritical}$`));
+    expect(byAlert.get('failureRateHigh')?.expr).toContain(`jobstream_job_failure_ratio > ${thresholds.failureRate}`);
+    expect(byAlert.get('failureRateHigh')?.expr).toContain(`>= ${thresholds.failureRateMinJobs}`);
+  });
+
+  it('has a runbook page with the four sections for every alert', () => {
+    const pages = new Set(rules.map((r) => (r.annotations?.runbook_url ?? '').slice(RUNBOOK_BASE.length).split('#')[0] as string));
+    for (const page of pages) {
+      const text = readFileSync(join(root, page), 'utf8');
+      const headings = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+      if (page.endsWith('kill-switch.md')) {
+        expect(headings).toEqual(expect.arrayContaining(['What it is', 'Turn it on', 'Turn it off', 'Who changed it, when, why']));
+      } else {
+        expect(headings).toEqual(expect.arrayContaining(['What it means', 'Confirm it', 'What to do', 'Resolved when']));
+      }
+    }
+  });
+
+  (promtool ? it : it.skip)('passes promtool check rules and its unit tests (alerts.test.yml)', () => {
+    const check = spawnSync('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml'], { cwd: root, encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`).toContain('SUCCESS');
+    expect(check.status).toBe(0);
+    const test = spawnSync('promtool', ['test', 'rules', 'deploy/prometheus/alerts.test.yml'], { cwd: root, encoding: 'utf8' });
+    expect(`${test.stdout}${test.stderr}`).toContain('SUCCESS');
+    expect(test.status).toBe(0);
+    for (const config of ['prometheus.yml', 'prometheus.compose.yml']) {
+      const result = spawnSync('promtool', ['check', 'config', config], { cwd: join(root, 'deploy', 'prometheus'), encoding: 'utf8' });
+      expect({ config, status: result.status, output: `${result.stdout}${result.stderr}` }).toMatchObject({ config, status: 0 });
+    }
+  });
+});
