@@ -21,6 +21,8 @@ export interface RedisClusterOptions {
   masters?: number;
   /** How long to wait for `cluster_state:ok` on every node. Default 20 s. */
   timeoutMs?: number;
+  /** AOF on every node, so a restarted master keeps its data. Default false. */
+  appendOnly?: boolean;
 }
 
 function clusterInfo(text: string): Record<string, string> {
@@ -52,6 +54,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       // nodes.conf is relative to the node's --dir, so each node keeps its own.
       masters.push(
         await startRedisServer({
+          appendOnly: options.appendOnly ?? false,
           extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000'],
         }),
       );

@@ -1,6 +1,6 @@
 import type { ApiServer } from '@jobstream/api';
 import type { WorkerService } from '@jobstream/worker';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { renderProgressLine } from '../packages/cli/src/progress-bar';
 import { freePort } from '../test-support/redis-server';
@@ -17,11 +17,10 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI as its own process, as an operator would; never through a shell. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs a process to its end without blocking (the api under test runs in this process). */
+function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const { JOBSTREAM_URL: _u, JOBSTREAM_TOKEN: _t, ...base } = process.env;
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -29,6 +28,12 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliResul
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs the CLI as its own process, as an operator would; never through a shell. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const { JOBSTREAM_URL: _u, JOBSTREAM_TOKEN: _t, ...base } = process.env;
+  return run(process.execPath, [bin, ...args], { ...base, ...env });
 }
 
 const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
@@ -81,13 +86,12 @@ describe('the jobstream CLI', () => {
   });
 
   it('draws a progress bar in place at a terminal', async () => {
-    if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed to give the CLI a terminal');
     const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":600,"steps":4}', '--json', ...url]);
     const { jobId } = JSON.parse(enqueued.stdout);
-    // `script` runs the command on a pseudo-terminal, so stdout.isTTY is true.
+    // util-linux `script` runs the command on a pseudo-terminal, so stdout.isTTY is true.
     const command = [process.execPath, bin, 'watch', jobId, '--url', api.url].map((a) => `'${a}'`).join(' ');
-    const res = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100', NO_COLOR: '1' } });
-    expect(res.status).toBe(0);
+    const res = await run('script', ['-qec', command, '/dev/null'], { ...process.env, COLUMNS: '100', NO_COLOR: '1' });
+    expect(res.code).toBe(0);
     expect(res.stdout).toContain('\r\x1b[2K');
     expect(res.stdout).toMatch(/active\s+\[█+░*\]\s+\d+%/);
     expect(res.stdout).toMatch(/✔ demo\.work job [\w-]+ completed/);
@@ -96,7 +100,7 @@ describe('the jobstream CLI', () => {
   it('renders the progress line within the terminal width, with the connection when it is not live', () => {
     const job = { jobId: 'j', type: 'demo.work', state: 'active' as const, progress: 50, attemptsMade: 0, createdAt: '' };
     const line = renderProgressLine({ job, connection: 'live', elapsedMs: 1_234, columns: 60, frame: 0 });
-    expect(line).toMatch(/^⠋ active\s+\[█+░+\]  50%  1\.2s$/);
+    expect(line).toMatch(/^⠋ active\s+\[█+░+\] {2}50% {2}1\.2s$/);
     expect(line.length).toBeLessThanOrEqual(60);
     expect(renderProgressLine({ job, connection: 'polling', elapsedMs: 0, columns: 80, frame: 1 })).toMatch(/\(polling\)$/);
     expect(renderProgressLine({ job: { ...job, progress: { page: 3 } }, connection: 'live', elapsedMs: 0, columns: 80, frame: 2 })).toContain('{"page":3}');

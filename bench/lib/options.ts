@@ -15,7 +15,7 @@ export interface BenchOptions {
   throughputWatched: number;
   /** Worker concurrency of both throughput runs. Default 50. */
   concurrency: number;
-  /** Alternating raw/jobstream rounds. Default 2 (quick: 1). */
+  /** Rounds of the throughput runs, the order alternating. Default 3 (quick: 1). */
   rounds: number;
   /** Jobs watched in the polling comparison. Default 1,000. */
   watchedJobs: number;
@@ -61,7 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     throughputJobs: quick ? 10_000 : 20_000,
     throughputWatched: quick ? 1_000 : 5_000,
     concurrency: 50,
-    rounds: quick ? 1 : 2,
+    rounds: quick ? 1 : 3,
     watchedJobs: 1_000,
     clients: 2,
     only: new Set(SCENARIOS),

@@ -177,7 +177,7 @@ export function toMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['run', 'jobs/s', 'seconds', 'worker CPU', 'api CPU', 'Redis CPU'],
+        ['run', 'jobs/s', 'seconds', 'worker CPU', 'api CPU', 'Redis CPU', 'CPU / job (all three)'],
         t.runs.map((run) => [
           `${run.kind} (round ${run.round})`,
           n(run.jobsPerSec),
@@ -185,6 +185,7 @@ export function toMarkdown(r: BenchResults): string {
           `${n(run.workerCpuMs)} ms`,
           run.apiCpuMs === undefined ? '–' : `${n(run.apiCpuMs)} ms`,
           `${n(run.redisCpuMs)} ms`,
+          `${n(run.cpuUsPerJob)} µs`,
         ]),
       ),
     );

@@ -22,6 +22,8 @@ export interface ThroughputRun {
   apiCpuMs?: number;
   watched?: number;
   watchedCompleted?: number;
+  /** CPU of worker, api and Redis together per job, µs: what bounds jobs/s when they share the cores. */
+  cpuUsPerJob: number;
 }
 
 export interface ThroughputResult {
@@ -95,6 +97,7 @@ async function rawRun(ctx: BenchContext, N: number, C: number, roundNo: number):
       jobsPerSec: round(N / seconds, 0),
       workerCpuMs: round((cpu.cpuUs.worker ?? 0) / 1000, 0),
       redisCpuMs: round((cpu.cpuUs.redis ?? 0) / 1000, 0),
+      cpuUsPerJob: round(((cpu.cpuUs.worker ?? 0) + (cpu.cpuUs.redis ?? 0)) / N, 0),
     };
   } finally {
     await worker?.stop();
@@ -153,6 +156,7 @@ async function jobstreamRun(ctx: BenchContext, N: number, W: number, C: number, 
       ...(api ? { apiCpuMs: round((cpu.cpuUs.api ?? 0) / 1000, 0) } : {}),
       redisCpuMs: round((cpu.cpuUs.redis ?? 0) / 1000, 0),
       ...(full ? { watched: opened.streamsConnected, watchedCompleted: stats.terminals } : {}),
+      cpuUsPerJob: round(((cpu.cpuUs.worker ?? 0) + (cpu.cpuUs.api ?? 0) + (cpu.cpuUs.redis ?? 0)) / N, 0),
     };
   } finally {
     for (const s of services.reverse()) await s.stop();

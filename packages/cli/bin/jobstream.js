@@ -5,6 +5,8 @@
 'use strict';
 let cli;
 try {
+  // CommonJS like the rest of the repository's output.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   cli = require('../dist/main.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/main.js')) {

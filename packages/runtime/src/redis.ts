@@ -93,7 +93,7 @@ const UNAVAILABLE_PATTERNS = [
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH/,
   /Command timed out/i,
   /max retries per request/i,
-  /Cluster(All)?FailedError|Failed to refresh slots cache|CLUSTERDOWN/i,
+  /Cluster(All)?FailedError|Failed to refresh slots cache|CLUSTERDOWN|Too many Cluster redirections/i,
   /LOADING|MASTERDOWN|TRYAGAIN/,
 ];
 

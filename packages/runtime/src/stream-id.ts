@@ -1,15 +1,16 @@
-function parts(id: string): [bigint, bigint] {
-  const [ms = '0', seq = '0'] = id.split('-');
-  return [BigInt(ms), BigInt(seq)];
+function parts(id: string): [number, number] {
+  const dash = id.indexOf('-');
+  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
 }
 
-/** Compares two Redis stream ids (`<ms>-<seq>`) numerically: negative, zero or positive. */
+/**
+ * Compares two Redis stream ids (`<ms>-<seq>`) numerically: negative, zero or positive.
+ * Plain numbers are exact here: milliseconds since 1970 and sequence numbers stay far below 2^53.
+ */
 export function compareStreamIds(a: string, b: string): number {
   const [aMs, aSeq] = parts(a);
   const [bMs, bSeq] = parts(b);
-  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
-  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
-  return 0;
+  return aMs !== bMs ? aMs - bMs : aSeq - bSeq;
 }
 
 /** The time a stream id was made, as an ISO string. */

@@ -52,7 +52,8 @@ async function followWithBar(watch: JobWatch, out: Output): Promise<void> {
       job: watch.job,
       connection: watch.connectionState,
       elapsedMs: Date.now() - started,
-      columns: out.io.stdout.columns ?? 80,
+      // A pseudo-terminal without a size reports 0 columns.
+      columns: out.io.stdout.columns || 80,
       frame: frame++,
     });
     out.io.stdout.write(`\r\x1b[2K${line}`);

@@ -1,15 +1,12 @@
-import { errorFromResponse } from '../errors/error-from-response.js';
-import { JobstreamApiError } from '../errors/api-error.js';
 import { JobstreamError } from '../errors/jobstream-error.js';
-import { JobstreamProtocolError } from '../errors/protocol-error.js';
-import { describe, type Transport } from '../http/transport.js';
+import type { Transport } from '../http/transport.js';
 import { backoffDelay } from './backoff.js';
 import type { ConnectionInfo, ConnectionState } from './connection-state.js';
-import { SseParser, type SseMessage } from './sse-parser.js';
+import type { SseMessage } from './sse-parser.js';
+import { isFinalError, runStreamAttempt, type StreamAttemptHandle, type StreamAttemptResult, type StreamProgress } from './stream-attempt.js';
 import type { ResolvedStreamOptions } from './stream-options.js';
 
-/** What handling a message or a poll tells the engine: go on, or everything has arrived. */
-export type StreamProgress = 'continue' | 'done';
+export type { StreamProgress } from './stream-attempt.js';
 
 /**
  * A poll standing in for the stream while it cannot be used: fetch, then apply if still polling.
@@ -38,31 +35,10 @@ export interface StreamEngineHooks<P> {
   poller?: StreamPoller<P> | undefined;
 }
 
-/** Answers that retrying cannot fix: the request itself is wrong, or the caller may not see it. */
-const FINAL_STATUSES = new Set([400, 401, 403, 404, 410]);
 /** Ids remembered for de-duplication across reconnects; a job keeps at most 1000 events by default. */
 const MAX_SEEN_IDS = 10_000;
 /** The last attempt after a poll saw the end: a finished job's stream ends at once, so this is plenty. */
 const DRAIN_WINDOW_MS = 5_000;
-
-type Attempt =
-  | { kind: 'done' }
-  | { kind: 'closed' }
-  | { kind: 'fatal'; error: JobstreamError }
-  /** It went live, then the stream ended or broke. */
-  | { kind: 'dropped'; reason: string; retryAfterMs?: number | undefined }
-  /** It never went live. */
-  | { kind: 'failed'; reason: string; retryAfterMs?: number | undefined }
-  /** Connected (or not even that) but no message within the stall window: a buffering proxy, typically. */
-  | { kind: 'stalled'; reason: string }
-  /** The fetch gives no readable body stream (React Native's built-in fetch): only polling can work. */
-  | { kind: 'unsupported'; reason: string }
-  /** Given up for the drain attempt (it had not gone live). */
-  | { kind: 'superseded' };
-
-export function isFinalError(err: unknown): err is JobstreamApiError {
-  return err instanceof JobstreamApiError && FINAL_STATUSES.has(err.status);
-}
 
 /**
  * Keeps one SSE stream going over fetch: reconnects with backoff and full jitter (honoring the
@@ -86,7 +62,7 @@ export class StreamEngine<P = unknown> {
   /** Streaming cannot work with this fetch: only polls. */
   private pollOnly = false;
   private wakeUp: (() => void) | undefined;
-  private current: { controller: AbortController; live: boolean; superseded: boolean } | undefined;
+  private current: StreamAttemptHandle | undefined;
   private info: ConnectionInfo;
 
   constructor(
@@ -184,109 +160,37 @@ export class StreamEngine<P = unknown> {
     }
   }
 
-  /** One connection, from the request to the end of its body. Never throws. */
-  private async attempt(stallMs: number): Promise<Attempt> {
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
+  /** One connection, run by `runStreamAttempt`; the engine keeps the cursor, dedup and state. */
+  private async attempt(stallMs: number): Promise<StreamAttemptResult> {
+    const handle: StreamAttemptHandle = { controller: new AbortController(), live: false, superseded: false };
+    const stop = (): void => handle.controller.abort();
     this.master.signal.addEventListener('abort', stop);
-    const current = { controller, live: false, superseded: false };
-    this.current = current;
-    let stalled = false;
-    let live = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const armWatchdog = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, stallMs);
-    };
+    this.current = handle;
     try {
-      armWatchdog();
-      let auth: Record<string, string>;
-      try {
-        auth = await this.transport.authorization();
-      } catch (err) {
-        return { kind: 'failed', reason: `getToken failed: ${describe(err)}` };
-      }
-      const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', ...auth };
-      if (this.lastEventId) headers['Last-Event-ID'] = this.lastEventId;
-      const res = await this.transport.fetch(this.hooks.url(), { headers, signal: controller.signal });
-
-      if (res.status === 204) {
-        await res.body?.cancel().catch(() => undefined);
-        await this.hooks.onNoContent();
-        return { kind: 'done' };
-      }
-      if (!res.ok) {
-        const text = await res.text().catch(() => '');
-        const error = errorFromResponse(res, parseMaybeJson(text));
-        if (FINAL_STATUSES.has(res.status)) return { kind: 'fatal', error };
-        return { kind: 'failed', reason: `HTTP ${res.status} ${error.code}`, retryAfterMs: error.retryAfterMs };
-      }
-      if (!/^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '')) {
-        await res.body?.cancel().catch(() => undefined);
-        return { kind: 'failed', reason: `not an event stream (content-type ${res.headers.get('content-type') ?? 'none'})` };
-      }
-      if (!res.body || typeof res.body.getReader !== 'function') {
-        return { kind: 'unsupported', reason: 'this fetch cannot stream response bodies; polling instead' };
-      }
-
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      // An object, not a `let`: the parser's callback sets it, which narrowing cannot see.
-      const result: { progress: StreamProgress } = { progress: 'continue' };
-      const parser = new SseParser(
-        {
-          onMessage: (message) => {
-            if (this.stopped || result.progress === 'done') return;
-            armWatchdog();
-            this.lastEventId = message.lastEventId;
-            if (!live) {
-              live = true;
-              current.live = true;
-              this.goLive();
-            }
-            if (message.id) {
-              if (this.seen.has(message.id)) return;
-              this.remember(message.id);
-            }
-            result.progress = this.hooks.onMessage(message);
-          },
-          onRetry: (ms) => {
-            this.serverRetryMs = ms;
-          },
-          onComment: () => armWatchdog(),
+      return await runStreamAttempt(handle, {
+        transport: this.transport,
+        url: this.hooks.url(),
+        lastEventId: this.lastEventId,
+        stallMs,
+        isClosed: () => this.stopped,
+        onLive: () => this.goLive(),
+        onMessage: (message) => {
+          if (this.stopped) return 'done';
+          this.lastEventId = message.lastEventId;
+          if (message.id) {
+            if (this.seen.has(message.id)) return 'continue';
+            this.remember(message.id);
+          }
+          return this.hooks.onMessage(message);
         },
-        this.lastEventId,
-      );
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        parser.feed(decoder.decode(value, { stream: true }));
-        if (result.progress === 'done') {
-          await reader.cancel().catch(() => undefined);
-          return { kind: 'done' };
-        }
-      }
-      parser.feed(decoder.decode());
-      if (result.progress === 'done') return { kind: 'done' };
-      return live ? { kind: 'dropped', reason: 'the server ended the stream' } : { kind: 'failed', reason: 'the stream ended before its first event' };
-    } catch (err) {
-      if (this.stopped) return { kind: 'closed' };
-      if (current.superseded) return { kind: 'superseded' };
-      // A message that breaks the contract, or a 404 while fetching the snapshot after a 204.
-      if (err instanceof JobstreamProtocolError || isFinalError(err)) return { kind: 'fatal', error: err };
-      if (stalled) {
-        const reason = `no data for ${stallMs} ms`;
-        return live ? { kind: 'dropped', reason } : { kind: 'stalled', reason: `${reason} after connecting (a buffering proxy?)` };
-      }
-      const reason = describe(err);
-      return live ? { kind: 'dropped', reason } : { kind: 'failed', reason };
+        onRetry: (ms) => {
+          this.serverRetryMs = ms;
+        },
+        onNoContent: () => this.hooks.onNoContent(),
+      });
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
       this.master.signal.removeEventListener('abort', stop);
-      if (this.current === current) this.current = undefined;
+      if (this.current === handle) this.current = undefined;
     }
   }
 
@@ -406,14 +310,5 @@ export class StreamEngine<P = unknown> {
   private untilStopped(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => this.master.signal.addEventListener('abort', () => resolve(), { once: true }));
-  }
-}
-
-function parseMaybeJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

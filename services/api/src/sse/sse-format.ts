@@ -15,6 +15,21 @@ export function formatSse(message: SseMessage): string {
   return out;
 }
 
+const formatted = new WeakMap<object, string>();
+
+/**
+ * Formats a lifecycle event once, however many streams it goes to: the hub hands the same event
+ * object to every subscriber of the job, so the text is made on the first and reused after.
+ */
+export function formatLifecycleEvent(event: { id: string; event: string; data: unknown }): string {
+  let text = formatted.get(event);
+  if (text === undefined) {
+    text = formatSse(event);
+    formatted.set(event, text);
+  }
+  return text;
+}
+
 /** Headers of every stream: no caching, no proxy buffering. */
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',

@@ -1,7 +1,7 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
 import { compareStreamIds } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
-import { formatSse, type SseMessage } from './sse-format.js';
+import { formatLifecycleEvent, formatSse, type SseMessage } from './sse-format.js';
 
 export type CloseReason = 'terminal' | 'client_gone' | 'slow_client' | 'shutdown';
 
@@ -96,7 +96,7 @@ export class Subscriber {
     if (this.closed) return;
     if (this.lastSentId !== undefined && compareStreamIds(event.id, this.lastSentId) <= 0) return;
     this.lastSentId = event.id;
-    this.write(formatSse({ id: event.id, event: event.event, data: event.data }));
+    this.write(formatLifecycleEvent(event));
     if (isTerminalEvent(event)) this.close('terminal');
   }
 

@@ -22,18 +22,20 @@ local function after(a, b)
 end
 local cursor = redis.call('GET', cursorKey) or '0-0'
 local appended = 0
+local touched = {}
 for i = 7, #ARGV, 4 do
   local jobId, id = ARGV[i], ARGV[i + 1]
   if after(id, cursor) then
     local historyKey = ARGV[6] .. jobId
     local added = redis.pcall('XADD', historyKey, 'MAXLEN', ARGV[4], id, '${HISTORY_FIELDS.event}', ARGV[i + 2], '${HISTORY_FIELDS.data}', ARGV[i + 3])
     if type(added) ~= 'table' then
-      redis.call('PEXPIRE', historyKey, ARGV[5])
+      touched[historyKey] = true
       redis.call('XADD', feedKey, 'MAXLEN', '~', ARGV[3], '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id)
       appended = appended + 1
     end
   end
 end
+for historyKey in pairs(touched) do redis.call('PEXPIRE', historyKey, ARGV[5]) end
 if after(ARGV[2], cursor) then redis.call('SET', cursorKey, ARGV[2]) end
 return appended
 `;

@@ -1,0 +1,158 @@
+import { JobstreamApiError } from '../errors/api-error.js';
+import { errorFromResponse } from '../errors/error-from-response.js';
+import type { JobstreamError } from '../errors/jobstream-error.js';
+import { JobstreamProtocolError } from '../errors/protocol-error.js';
+import { describe, type Transport } from '../http/transport.js';
+import { SseParser, type SseMessage } from './sse-parser.js';
+
+/** What handling a message or a poll tells the engine: go on, or everything has arrived. */
+export type StreamProgress = 'continue' | 'done';
+
+/** How one connection ended. */
+export type StreamAttemptResult =
+  | { kind: 'done' }
+  | { kind: 'closed' }
+  | { kind: 'fatal'; error: JobstreamError }
+  /** It went live, then the stream ended or broke. */
+  | { kind: 'dropped'; reason: string; retryAfterMs?: number | undefined }
+  /** It never went live. */
+  | { kind: 'failed'; reason: string; retryAfterMs?: number | undefined }
+  /** No message within the stall window before going live: a buffering proxy, typically. */
+  | { kind: 'stalled'; reason: string }
+  /** The fetch gives no readable body stream (React Native's built-in fetch): only polling can work. */
+  | { kind: 'unsupported'; reason: string }
+  /** The engine gave up on it for a drain attempt (it had not gone live). */
+  | { kind: 'superseded' };
+
+/** The engine's hold on a running attempt: abort it, see whether it is live, mark it replaced. */
+export interface StreamAttemptHandle {
+  controller: AbortController;
+  live: boolean;
+  superseded: boolean;
+}
+
+export interface StreamAttemptParams {
+  transport: Transport;
+  url: string;
+  /** Sent as `Last-Event-ID` when not empty. */
+  lastEventId: string;
+  /** No message for this long cuts the connection. */
+  stallMs: number;
+  isClosed(): boolean;
+  /** The first message arrived. */
+  onLive(): void;
+  onMessage(message: SseMessage): StreamProgress;
+  onRetry(ms: number): void;
+  onNoContent(): Promise<void>;
+}
+
+/** Answers that retrying cannot fix: the request itself is wrong, or the caller may not see it. */
+const FINAL_STATUSES = new Set([400, 401, 403, 404, 410]);
+
+export function isFinalError(err: unknown): err is JobstreamApiError {
+  return err instanceof JobstreamApiError && FINAL_STATUSES.has(err.status);
+}
+
+/**
+ * One SSE connection over fetch, from the request to the end of its body: a fresh token, the
+ * cursor, the status checks, the spec parser over a TextDecoder, and a watchdog that cuts the
+ * connection when no message (or comment) arrives for `stallMs`. Never throws.
+ */
+export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAttemptParams): Promise<StreamAttemptResult> {
+  const { controller } = handle;
+  let stalled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const armWatchdog = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort();
+    }, p.stallMs);
+  };
+  try {
+    armWatchdog();
+    let auth: Record<string, string>;
+    try {
+      auth = await p.transport.authorization();
+    } catch (err) {
+      return { kind: 'failed', reason: `getToken failed: ${describe(err)}` };
+    }
+    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', ...auth };
+    if (p.lastEventId) headers['Last-Event-ID'] = p.lastEventId;
+    const res = await p.transport.fetch(p.url, { headers, signal: controller.signal });
+
+    if (res.status === 204) {
+      await res.body?.cancel().catch(() => undefined);
+      await p.onNoContent();
+      return { kind: 'done' };
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      const error = errorFromResponse(res, parseMaybeJson(text));
+      if (FINAL_STATUSES.has(res.status)) return { kind: 'fatal', error };
+      return { kind: 'failed', reason: `HTTP ${res.status} ${error.code}`, retryAfterMs: error.retryAfterMs };
+    }
+    if (!/^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '')) {
+      await res.body?.cancel().catch(() => undefined);
+      return { kind: 'failed', reason: `not an event stream (content-type ${res.headers.get('content-type') ?? 'none'})` };
+    }
+    if (!res.body || typeof res.body.getReader !== 'function') {
+      return { kind: 'unsupported', reason: 'this fetch cannot stream response bodies; polling instead' };
+    }
+
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    // An object, not a `let`: the parser's callback sets it, which narrowing cannot see.
+    const result: { progress: StreamProgress } = { progress: 'continue' };
+    const parser = new SseParser(
+      {
+        onMessage: (message) => {
+          if (result.progress === 'done') return;
+          armWatchdog();
+          if (!handle.live) {
+            handle.live = true;
+            p.onLive();
+          }
+          result.progress = p.onMessage(message);
+        },
+        onRetry: (ms) => p.onRetry(ms),
+        onComment: () => armWatchdog(),
+      },
+      p.lastEventId,
+    );
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      if (result.progress === 'done') {
+        await reader.cancel().catch(() => undefined);
+        return { kind: 'done' };
+      }
+    }
+    parser.feed(decoder.decode());
+    if (result.progress === 'done') return { kind: 'done' };
+    return handle.live ? { kind: 'dropped', reason: 'the server ended the stream' } : { kind: 'failed', reason: 'the stream ended before its first event' };
+  } catch (err) {
+    if (p.isClosed()) return { kind: 'closed' };
+    if (handle.superseded) return { kind: 'superseded' };
+    // A message that breaks the contract, or a 404 while fetching the snapshot after a 204.
+    if (err instanceof JobstreamProtocolError || isFinalError(err)) return { kind: 'fatal', error: err };
+    if (stalled) {
+      const reason = `no event for ${p.stallMs} ms`;
+      return handle.live ? { kind: 'dropped', reason } : { kind: 'stalled', reason: `${reason} (a buffering proxy?)` };
+    }
+    const reason = describe(err);
+    return handle.live ? { kind: 'dropped', reason } : { kind: 'failed', reason };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function parseMaybeJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
