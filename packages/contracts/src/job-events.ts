@@ -40,7 +40,7 @@ export const streamEventSchemas = {
   heartbeat: z.object(base),
   /**
    * The history no longer covers the client's Last-Event-ID: here is the job as it is now.
-   * Carries the id of the newest stored event so that the next reconnect resumes from there.
+   * Every event still stored follows, with its id, so the next reconnect resumes from there.
    */
   reset: z.object({ ...base, reason: z.enum(['history_unavailable']), job: jobSnapshotSchema }),
 } as const;
