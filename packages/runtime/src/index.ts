@@ -6,6 +6,7 @@ export * from './keys.js';
 export * from './kill-switch.js';
 export * from './logger.js';
 export * from './redis.js';
+export * from './sentry.js';
 export * from './shutdown.js';
 export * from './stream-id.js';
 export * from './system-events.js';

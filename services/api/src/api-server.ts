@@ -1,4 +1,13 @@
-import { createLogger, createRedis, jobstreamKeys, KillSwitchWatcher, waitForReady, type Logger } from '@jobstream/runtime';
+import {
+  createLogger,
+  createRedis,
+  flushSentry,
+  initSentry,
+  jobstreamKeys,
+  KillSwitchWatcher,
+  waitForReady,
+  type Logger,
+} from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -8,7 +17,7 @@ import { createApp } from './app.js';
 import type { ApiConfig } from './config.js';
 import { JobStore } from './jobs/job-store.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
-import { flushSentry, initSentry } from './metrics/sentry.js';
+
 import { killSwitchAdmission } from './routes/admin.js';
 import { drainStreams } from './sse/drain-streams.js';
 import { EventHub } from './sse/event-hub.js';
@@ -33,7 +42,7 @@ export interface ApiServer {
  */
 export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
   const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
-  initSentry({ ...config.sentry, logger: log });
+  initSentry({ service: 'api', ...config.sentry, logger: log });
   const keys = jobstreamKeys(config.queue);
   const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
   const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });

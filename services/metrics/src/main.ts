@@ -1,12 +1,12 @@
-import { createLogger, onShutdown } from '@jobstream/runtime';
+import { createLogger, flushSentry, initSentry, onShutdown } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startMetricsService } from './metrics-service.js';
-import { flushSentry, initSentry } from './sentry.js';
+
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'metrics', level: config.logLevel, pretty: config.logPretty });
-  initSentry({ ...config.sentry, logger });
+  initSentry({ service: 'metrics', ...config.sentry, logger });
   const service = await startMetricsService(config, logger);
   onShutdown([() => service.close(), () => flushSentry()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
 }

@@ -11,9 +11,11 @@ export class JobStore {
 
   /** The job as it is now, or undefined when there is no such job (never was, or expired). */
   async getSnapshot(jobId: string): Promise<JobSnapshot | undefined> {
+    // State first, then the job: a job that finishes in between is read with its result, rather
+    // than shown as completed without one.
+    const state = jobStateSchema.catch('unknown').parse(await this.queue.getJobState(jobId));
     const job = await Job.fromId(this.queue, jobId);
     if (!job) return undefined;
-    const state = jobStateSchema.catch('unknown').parse(await job.getState());
     const progress = typeof job.progress === 'number' || (job.progress && typeof job.progress === 'object') ? job.progress : 0;
     const snapshot: JobSnapshot = {
       jobId,

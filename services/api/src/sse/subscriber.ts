@@ -6,6 +6,23 @@ import { formatLifecycleEvent, formatSse, type SseMessage } from './sse-format.j
 export type CloseReason = 'terminal' | 'client_gone' | 'slow_client' | 'shutdown';
 
 /**
+ * A counter that moves on once per turn of the event loop (one microtask per turn that writes,
+ * for all streams): what one synchronous pass writes (a replay, a batch from the feed) is a burst.
+ */
+let turn = 0;
+let turnEnding = false;
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    queueMicrotask(() => {
+      turn += 1;
+      turnEnding = false;
+    });
+  }
+  return turn;
+}
+
+/**
  * One open stream of one job. Lifecycle events reach it from two sides, the replay of the job's
  * history and the live feed, in any interleaving; it delivers each id once and in order by
  * buffering live events while a replay runs and dropping anything at or before the last id sent.
@@ -19,10 +36,8 @@ export class Subscriber {
   /** Something was written since the hub last looked (then no heartbeat is needed). */
   private wrote = false;
   private buffered: LifecycleEvent[] = [];
-  /** Bytes handed to the socket so far, and that count when the last replay had been written. */
-  private written = 0;
-  private replayedUpTo = 0;
-  private inReplayBurst = false;
+  /** The turn of the last write (see currentTurn). */
+  private lastWriteTurn = -1;
 
   constructor(
     readonly jobId: string,
@@ -39,20 +54,11 @@ export class Subscriber {
   /** Sends what the replay found, then what arrived live meanwhile. */
   endReplay(events: LifecycleEvent[]): void {
     this.replaying = Math.max(0, this.replaying - 1);
-    // A replay is a burst this side chose to send, as large as the job's history after the cursor
-    // (already in memory): it is exempt from the slow-client cap, or a client resuming far behind
-    // would be cut on every reconnect without ever catching up.
-    this.inReplayBurst = true;
-    try {
-      for (const event of events) this.deliver(event);
-      if (this.replaying === 0 && this.buffered.length > 0) {
-        const pending = this.buffered;
-        this.buffered = [];
-        for (const event of pending) this.deliver(event);
-      }
-    } finally {
-      this.inReplayBurst = false;
-      this.replayedUpTo = this.written;
+    for (const event of events) this.deliver(event);
+    if (this.replaying === 0 && this.buffered.length > 0) {
+      const pending = this.buffered;
+      this.buffered = [];
+      for (const event of pending) this.deliver(event);
     }
   }
 
@@ -102,14 +108,19 @@ export class Subscriber {
 
   private write(chunk: string): void {
     if (this.closed) return;
+    // The cap applies to what earlier turns left unread, checked as a new turn starts writing: a
+    // client that reads can still get one burst larger than the cap (a replay of a long history,
+    // a big result, a large feed batch) without being cut on every reconnect. What stays queued
+    // is at most the cap plus one burst.
+    const now = currentTurn();
+    if (now !== this.lastWriteTurn) {
+      this.lastWriteTurn = now;
+      if (this.res.writableLength > this.maxBufferBytes) {
+        this.close('slow_client');
+        return;
+      }
+    }
     this.wrote = true;
     this.res.write(chunk);
-    this.written += Buffer.byteLength(chunk);
-    if (!this.inReplayBurst && this.queuedSinceReplay() > this.maxBufferBytes) this.close('slow_client');
-  }
-
-  /** Bytes written after the last replay that the client has not read yet (the socket queue is FIFO). */
-  private queuedSinceReplay(): number {
-    return Math.min(this.res.writableLength, this.written - this.replayedUpTo);
   }
 }

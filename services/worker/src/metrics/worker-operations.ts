@@ -1,4 +1,4 @@
-import { publishSystemEvent, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { flushSentry, initSentry, publishSystemEvent, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import type { Job, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -7,7 +7,7 @@ import type { WorkerConfig } from '../config.js';
 import { createBreakerProvider, type BreakerProvider } from '../flashcards/breaker-provider.js';
 import type { FlashcardsProvider } from '../flashcards/provider.js';
 import { serveWorkerMetrics } from './metrics-server.js';
-import { captureJobFailure, flushSentry, initSentry } from './sentry.js';
+import { captureJobFailure } from './sentry.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -37,7 +37,7 @@ export interface WorkerOperations {
 
 export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperationsDeps): WorkerOperations {
   const log = deps.logger;
-  initSentry({ ...config.sentry, logger: log });
+  initSentry({ service: 'worker', ...config.sentry, logger: log });
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const heartbeat = new WorkerHeartbeat({ redis: deps.redis, keys: deps.keys, workerId, host: hostname(), intervalMs: config.heartbeatMs, logger: log });
   let relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined = () => undefined;

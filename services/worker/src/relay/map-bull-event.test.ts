@@ -26,11 +26,13 @@ describe('mapBullEvent', () => {
   });
 
   it('maps progress numbers and objects, and delayed with the time it waits for', () => {
-    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '40']))?.data.progress).toBe(40);
-    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']))?.data.progress).toEqual({ step: 2 });
-    expect(mapBullEvent(id, entryFields(['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']))?.data.delayedUntil).toBe(
-      '2023-11-14T22:13:25.000Z',
-    );
+    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '40']))?.data).toMatchObject({ progress: 40 });
+    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']))?.data).toMatchObject({
+      progress: { step: 2 },
+    });
+    expect(mapBullEvent(id, entryFields(['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']))?.data).toMatchObject({
+      delayedUntil: '2023-11-14T22:13:25.000Z',
+    });
   });
 
   it('skips queue events that are not part of a job lifecycle', () => {
