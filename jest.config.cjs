@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The chaos suite is its own, slower run: npm run test:chaos (jest.chaos.config.cjs).
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/'],
+  // test/chaos and test/cluster have runs of their own (npm run test:chaos, npm run test:cluster).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/', '<rootDir>/test/cluster/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
     '^@jobstream/(contracts|runtime|client)$': '<rootDir>/packages/$1/src/index.ts',

@@ -16,7 +16,7 @@ export default async function globalSetup(): Promise<void> {
     const cluster = await startRedisCluster({ masters: 3 });
     process.env.JOBSTREAM_TEST_CLUSTER_NODES = cluster.nodes.join(',');
     // Tests that read Redis through a plain client of this URL keep working because testEnv()
-    // puts each test's queue in this master's slots (test/cluster.test.ts covers the others).
+    // puts each test's queue in this master's slots (test/cluster/cluster-slots.test.ts covers the others).
     process.env.JOBSTREAM_TEST_REDIS_URL = cluster.masters[0]!.url;
     process.env.JOBSTREAM_TEST_CLUSTER_SLOTS = cluster.slotRanges[0]!.join('-');
     (globalThis as Record<string, unknown>).__jobstreamRedis = cluster;

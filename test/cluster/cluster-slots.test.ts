@@ -1,16 +1,16 @@
 import type { ApiServer } from '@jobstream/api';
 import type { WorkerService } from '@jobstream/worker';
 import type { Cluster } from 'ioredis';
-import { http } from '../test-support/http';
-import { prefixInSlots, keySlot } from '../test-support/redis-cluster';
-import { connectSse } from '../test-support/sse-client';
-import { cleanupPrefix, startApi, startWorker, testClusterNodes, testEnv, testRedisClient, testRedisUrl } from '../test-support/services';
+import { http } from '../../test-support/http';
+import { prefixInSlots, keySlot } from '../../test-support/redis-cluster';
+import { connectSse } from '../../test-support/sse-client';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisClient, testRedisUrl } from '../../test-support/services';
 
 /**
  * Only on `npm run test:cluster`: the rest of the suite puts each test's queue on the first
  * master (see testEnv), so this test places one queue on every master of the cluster.
  */
-(testClusterNodes() ? describe : describe.skip)('on a Redis Cluster', () => {
+describe('on a Redis Cluster', () => {
   const envs: Record<string, string>[] = [];
   const running: { api: ApiServer & { url: string }; worker: WorkerService }[] = [];
   let redis: Cluster;

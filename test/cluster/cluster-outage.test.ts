@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http } from '../test-support/http';
-import { prefixInSlots, startRedisCluster, type RedisClusterProcess } from '../test-support/redis-cluster';
-import { spawnService, testClusterNodes, testEnv, type ServiceProcess } from '../test-support/services';
-import { connectSse } from '../test-support/sse-client';
-import { withTimeout } from '../test-support/wait';
+import { http } from '../../test-support/http';
+import { prefixInSlots, startRedisCluster, type RedisClusterProcess } from '../../test-support/redis-cluster';
+import { spawnService, testEnv, type ServiceProcess } from '../../test-support/services';
+import { connectSse } from '../../test-support/sse-client';
+import { withTimeout } from '../../test-support/wait';
 
 /**
  * The cluster counterpart of redis-outage.test.ts, only on `npm run test:cluster`: the master
  * holding the queue's slot restarts (AOF on) under a running api and worker. It starts a cluster
  * of its own, so that the shared one stays up for the other tests.
  */
-(testClusterNodes() ? describe : describe.skip)('when the master of the queue restarts in a Redis Cluster', () => {
+describe('when the master of the queue restarts in a Redis Cluster', () => {
   let cluster: RedisClusterProcess;
   const processes: ServiceProcess[] = [];
 
