@@ -359,7 +359,7 @@ describe('the client SDK against the real api', () => {
 
   describe('notifications', () => {
     it('watches /api/notifications/stream on the same engine; without that route the watch stops with NOT_FOUND', async () => {
-      // The per-user stream arrives with the security issue; until then the api answers 404.
+      // The api has no per-user stream yet and answers 404.
       const client = createClient({ baseUrl: api.url });
       const watch = client.watchNotifications({ types: ['job.completed'], severity: ['high', 'critical'], jobType: 'demo.work' });
       await expect(watch.done).rejects.toMatchObject({ name: 'NotFoundError', status: 404, code: 'NOT_FOUND', message: expect.stringContaining('/api/notifications/stream') });

@@ -252,7 +252,7 @@ export async function spawnBuilt(name: 'api' | 'worker' | 'metrics', env: Record
 export function knownVariables(): Set<string> {
   const files = ['packages/runtime/src/config.ts', ...['api', 'worker', 'metrics'].map((s) => `services/${s}/src/config.ts`)];
   const names = new Set(files.flatMap((file) => [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string)));
-  // Read by the api once the security issue lands; harmless before (unknown variables are ignored).
+  // Passed through for token authentication, which the api does not read yet (unknown variables are ignored).
   names.add('JWT_SECRET');
   return names;
 }

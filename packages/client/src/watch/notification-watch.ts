@@ -17,8 +17,8 @@ export interface NotificationFilters {
 
 /**
  * One message of the notification stream: its name, its id (when it has one; ids are what resume
- * uses) and its JSON data. The shapes are the security issue's; they are typed here once the
- * contracts package declares them, so until then `data` is `unknown`.
+ * uses) and its JSON data. The shapes are not in the contracts package yet; they are typed here
+ * once it declares them, so until then `data` is `unknown`.
  */
 export interface NotificationItem {
   event: string;
