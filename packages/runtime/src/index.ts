@@ -8,5 +8,6 @@ export * from './logger.js';
 export * from './redis.js';
 export * from './sentry.js';
 export * from './shutdown.js';
+export * from './stream-follower.js';
 export * from './stream-id.js';
 export * from './system-events.js';

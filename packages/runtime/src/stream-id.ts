@@ -17,3 +17,16 @@ export function compareStreamIds(a: string, b: string): number {
 export function streamIdTime(id: string): string {
   return new Date(Number(id.split('-')[0])).toISOString();
 }
+
+/** Lua for scripts that compare stream ids: `after(a, b)` is true when id `a` comes after id `b`. */
+export const LUA_STREAM_ID_AFTER = `
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function after(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am > bm or (am == bm and as > bs)
+end
+`;

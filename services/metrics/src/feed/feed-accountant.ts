@@ -4,11 +4,11 @@ import {
   decodeFeedEntry,
   decodeHistoryEntry,
   HISTORY_FIELDS,
+  StreamFollower,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
 } from '@jobstream/runtime';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BudgetKeeper } from '../budget/budget-keeper.js';
 import type { MetricsRegistry } from '../prom/metrics-registry.js';
 import { applyOutcomes, type OutcomeEntry } from './outcome-window.js';
@@ -45,64 +45,35 @@ const msOf = (streamId: string): number => Number(streamId.split('-')[0]);
  * neither skips events nor counts them twice (see `applyOutcomes` and `chargeJob`).
  */
 export class FeedAccountant {
-  private cursor = '0-0';
-  private stopping = false;
-  private running: Promise<void> | undefined;
   private readonly log: Logger;
+  private readonly follower: StreamFollower;
 
   constructor(private readonly options: FeedAccountantOptions) {
     this.log = options.logger.child({ component: 'feed-accountant' });
+    this.follower = new StreamFollower({
+      blocking: options.blocking,
+      key: options.keys.feed,
+      logger: this.log,
+      batchSize: options.batchSize ?? 500,
+      blockMs: options.blockMs ?? 2_000,
+      onBatch: (entries) => this.account(entries, entries[entries.length - 1]![0]),
+    });
   }
 
   async start(): Promise<void> {
     const { command, keys } = this.options;
-    this.cursor = (await command.get(keys.metricsCursor)) ?? '0-0';
+    const cursor = (await command.get(keys.metricsCursor)) ?? '0-0';
     const oldest = (await command.xrange(keys.feed, '-', '+', 'COUNT', 1)) as RawEntry[];
     const first = oldest[0]?.[0];
-    if (this.cursor !== '0-0' && first && compareStreamIds(first, this.cursor) > 0) {
-      this.log.error({ cursor: this.cursor, oldest: first }, 'feed entries were trimmed before they were accounted for; spend and failure counts miss them (raise FEED_MAX_LEN)');
+    if (cursor !== '0-0' && first && compareStreamIds(first, cursor) > 0) {
+      this.log.error({ cursor, oldest: first }, 'feed entries were trimmed before they were accounted for; spend and failure counts miss them (raise FEED_MAX_LEN)');
     }
-    this.log.info({ cursor: this.cursor }, 'following the live feed');
-    this.running = this.loop();
+    this.log.info({ cursor }, 'following the live feed');
+    this.follower.start(cursor);
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.options.blocking.disconnect();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
-    let backoffMs = 100;
-    while (!this.stopping) {
-      try {
-        await this.readOnce();
-        backoffMs = 100;
-      } catch (err) {
-        if (this.stopping) break;
-        this.log.warn({ err: (err as Error).message }, 'feed accounting failed; retrying');
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 2_000);
-      }
-    }
-  }
-
-  private async readOnce(): Promise<void> {
-    const { blocking, keys } = this.options;
-    const reply = (await blocking.xread(
-      'COUNT',
-      this.options.batchSize ?? 500,
-      'BLOCK',
-      this.options.blockMs ?? 2_000,
-      'STREAMS',
-      keys.feed,
-      this.cursor,
-    )) as [string, RawEntry[]][] | null;
-    const entries = reply?.[0]?.[1] ?? [];
-    const last = entries[entries.length - 1];
-    if (!last) return;
-    await this.account(entries, last[0]);
-    this.cursor = last[0];
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 
   /** Accounts for one batch of feed entries. */

@@ -1,4 +1,4 @@
-import type { JobstreamKeys, RedisClient } from '@jobstream/runtime';
+import { LUA_STREAM_ID_AFTER, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
 
 /**
  * Finished jobs are counted in 10-second buckets (one small hash each) rather than one sorted-set
@@ -23,15 +23,7 @@ export interface OutcomeEntry {
  * was before, so the caller knows which entries were new.
  */
 const APPLY_SCRIPT = `
-local function parse(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
-local function after(a, b)
-  local am, as = parse(a)
-  local bm, bs = parse(b)
-  return am > bm or (am == bm and as > bs)
-end
+${LUA_STREAM_ID_AFTER}
 local cursor = redis.call('GET', KEYS[1]) or '0-0'
 for i = 3, #ARGV, 3 do
   if after(ARGV[i], cursor) then

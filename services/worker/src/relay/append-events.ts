@@ -1,4 +1,4 @@
-import { HISTORY_FIELDS, FEED_FIELDS, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
+import { FEED_FIELDS, HISTORY_FIELDS, LUA_STREAM_ID_AFTER, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
 import type { RelayedEvent } from './map-bull-event.js';
 
 /**
@@ -11,15 +11,7 @@ import type { RelayedEvent } from './map-bull-event.js';
 const APPEND_SCRIPT = `
 local cursorKey, lockKey, feedKey = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('GET', lockKey) ~= ARGV[1] then return -1 end
-local function parse(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
-local function after(a, b)
-  local am, as = parse(a)
-  local bm, bs = parse(b)
-  return am > bm or (am == bm and as > bs)
-end
+${LUA_STREAM_ID_AFTER}
 local cursor = redis.call('GET', cursorKey) or '0-0'
 local appended = 0
 local touched = {}
