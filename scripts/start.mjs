@@ -8,6 +8,9 @@
 //    in <repo>/.data/redis (AOF on, noeviction as BullMQ requires) and stops it again on exit.
 // 2. Starts each service as `node services/<name>/dist/main.js` with this environment, plus
 //    LOG_PRETTY=true when stdout is a terminal and LOG_PRETTY is unset.
+//    With AUTH_MODE=jwt (the default) and neither JWT_SECRET nor JWT_JWKS_URL set, the api verifies
+//    tokens with the development secret in <repo>/.data/dev-jwt-secret (see dev-secret.mjs), the one
+//    `npm run token` signs with.
 // 3. Forwards SIGINT/SIGTERM to the services and waits for them; when one exits on its own, stops
 //    the rest and exits non-zero. Redis goes last, so the services can finish their shutdown.
 //
@@ -20,6 +23,7 @@ import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { jwtSecret } from './dev-secret.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KNOWN = ['api', 'worker', 'metrics'];
@@ -125,6 +129,10 @@ async function main() {
   const env = { ...process.env };
   env.REDIS_URL ||= 'redis://127.0.0.1:6379';
   if (process.stdout.isTTY && env.LOG_PRETTY === undefined) env.LOG_PRETTY = 'true';
+  if ((env.AUTH_MODE ?? 'jwt') === 'jwt' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    env.JWT_SECRET = jwtSecret(env, { create: true }).secret;
+    say('AUTH_MODE=jwt with the development secret in .data/dev-jwt-secret; mint a token: npm run -s token -- --user alice');
+  }
 
   let redis;
   let stopping = false;

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
+import { TEST_JWT_SECRET } from './auth';
 import { prefixInSlots } from './redis-cluster';
 
 export const repoRoot = join(__dirname, '..');
@@ -52,6 +53,8 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
     // Several workers run at once in a test; a fixed metrics port would be taken.
     WORKER_METRICS_PORT: '0',
+    AUTH_MODE: 'jwt',
+    JWT_SECRET: TEST_JWT_SECRET,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import { request, type IncomingMessage, type ClientRequest } from 'node:http';
+import { withDefaultAuth } from './auth';
 
 /** One parsed SSE message as a browser would dispatch it. */
 export interface ReceivedEvent {
@@ -72,8 +73,12 @@ function createParser(onEvent: (e: ReceivedEvent) => void, onRetry: (ms: number)
   };
 }
 
-/** Opens an SSE stream over real HTTP. Resolves once the response headers arrived. */
-export function connectSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
+/**
+ * Opens an SSE stream over real HTTP. Resolves once the response headers arrived. Acts as the
+ * default test user unless `headers` has an `authorization` (`''`: send none).
+ */
+export async function connectSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
+  const sent = await withDefaultAuth(headers);
   return new Promise((resolve, reject) => {
     const events: ReceivedEvent[] = [];
     const retries: number[] = [];
@@ -85,7 +90,7 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
       if (connection && connection.endedAt === undefined) connection.endedAt = Date.now();
       markEnded();
     };
-    const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+    const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...sent } }, (res) => {
       res.setEncoding('utf8');
       const parse = createParser(
         (e) => {

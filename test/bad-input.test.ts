@@ -2,6 +2,7 @@ import type { ApiServer } from '@jobstream/api';
 import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl } from '../test-support/services';
+import { withDefaultAuth } from '../test-support/auth';
 
 describe('bad input gets a clear 4xx with a stable code', () => {
   let env: Record<string, string>;
@@ -29,7 +30,7 @@ describe('bad input gets a clear 4xx with a stable code', () => {
     const res = await http('POST', `${api.url}/api/jobs`, undefined, { 'content-type': 'text/plain' });
     expect(res.status).toBe(415);
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const form = await fetch(`${api.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=demo.work' });
+    const form = await fetch(`${api.url}/api/jobs`, { method: 'POST', headers: await withDefaultAuth({ 'content-type': 'application/x-www-form-urlencoded' }), body: 'type=demo.work' });
     expect(form.status).toBe(415);
   });
 

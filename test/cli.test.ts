@@ -4,10 +4,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { renderProgressLine } from '../packages/cli/src/progress-bar';
 import { freePort } from '../test-support/redis-server';
+import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { startMetrics } from './operations-helpers';
 
-const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
+/** Tokens of a plain user (the default of `cli`) and of an operator with the admin role. */
+let userToken: string;
+let adminToken: string;
 /** The bin npm links as `jobstream` (`npm test` builds the CLI first). */
 const bin = join(repoRoot, 'packages', 'cli', 'bin', 'jobstream.js');
 
@@ -30,10 +33,10 @@ function run(command: string, args: string[], env: Record<string, string | undef
   });
 }
 
-/** Runs the CLI as its own process, as an operator would; never through a shell. */
+/** Runs the CLI as its own process, as an operator would; never through a shell. As the plain user unless `env` sets JOBSTREAM_TOKEN. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const { JOBSTREAM_URL: _u, JOBSTREAM_TOKEN: _t, ...base } = process.env;
-  return run(process.execPath, [bin, ...args], { ...base, ...env });
+  return run(process.execPath, [bin, ...args], { ...base, JOBSTREAM_TOKEN: userToken, ...env });
 }
 
 const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
@@ -45,7 +48,9 @@ describe('the jobstream CLI', () => {
   let url: string[];
 
   beforeAll(async () => {
-    env = testEnv({ ADMIN_TOKEN, ALERT_EVAL_INTERVAL_MS: '200' });
+    env = testEnv({ ALERT_EVAL_INTERVAL_MS: '200' });
+    userToken = await tokenFor(DEFAULT_TEST_USER);
+    adminToken = await tokenFor('cli-ops', ['admin']);
     api = await startApi(env);
     worker = await startWorker(env);
     url = ['--url', api.url];
@@ -90,7 +95,7 @@ describe('the jobstream CLI', () => {
     const { jobId } = JSON.parse(enqueued.stdout);
     // util-linux `script` runs the command on a pseudo-terminal, so stdout.isTTY is true.
     const command = [process.execPath, bin, 'watch', jobId, '--url', api.url].map((a) => `'${a}'`).join(' ');
-    const res = await run('script', ['-qec', command, '/dev/null'], { ...process.env, COLUMNS: '100', NO_COLOR: '1' });
+    const res = await run('script', ['-qec', command, '/dev/null'], { ...process.env, JOBSTREAM_TOKEN: userToken, COLUMNS: '100', NO_COLOR: '1' });
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('\r\x1b[2K');
     expect(res.stdout).toMatch(/active\s+\[█+░*\]\s+\d+%/);
@@ -154,30 +159,34 @@ describe('the jobstream CLI', () => {
   });
 
   it('shows queue stats, for people and for scripts', async () => {
-    const human = await cli(['stats', ...url]);
+    const human = await cli(['stats', ...url], { JOBSTREAM_TOKEN: adminToken });
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^Queue jobs\n/);
     expect(human.stdout).toMatch(/ {2}completed\s+\d+\n/);
-    const json = await cli(['stats', '--json', ...url]);
+    const json = await cli(['stats', '--json', ...url], { JOBSTREAM_TOKEN: adminToken });
     expect(JSON.parse(json.stdout)).toMatchObject({ queue: 'jobs', counts: { completed: expect.any(Number) } });
   });
 
-  it('turns the kill-switch on and off with the admin token; budget shows it; a refused enqueue prints BUDGET_LIMIT_EXCEEDED', async () => {
+  it('turns the kill-switch on and off with an admin token; budget shows it; a refused enqueue prints BUDGET_LIMIT_EXCEEDED', async () => {
+    const anonymous = await cli(['budget', ...url], { JOBSTREAM_TOKEN: '' });
+    expect(anonymous.code).toBe(3);
+    expect(anonymous.stderr).toContain('AUTH_REQUIRED (HTTP 401)');
+    expect(anonymous.stderr).toContain('--token or JOBSTREAM_TOKEN');
     const denied = await cli(['budget', ...url]);
     expect(denied.code).toBe(3);
-    expect(denied.stderr).toContain('ADMIN_TOKEN_REQUIRED (HTTP 401)');
-    expect(denied.stderr).toContain('--token or JOBSTREAM_TOKEN');
+    expect(denied.stderr).toContain('FORBIDDEN (HTTP 403)');
+    expect(denied.stderr).toContain('admin role');
 
-    const admin = { JOBSTREAM_URL: api.url, JOBSTREAM_TOKEN: ADMIN_TOKEN };
+    const admin = { JOBSTREAM_URL: api.url, JOBSTREAM_TOKEN: adminToken };
     const on = await cli(['kill-switch', 'on', '--reason', 'provider outage'], admin);
     expect(on.code).toBe(0);
-    expect(on.stdout).toMatch(/^Kill-switch: ON since .* by admin-token: provider outage\n/);
+    expect(on.stdout).toMatch(/^Kill-switch: ON since .* by cli-ops: provider outage\n/);
     try {
       const budget = await cli(['budget'], admin);
       expect(budget.code).toBe(0);
       expect(budget.stdout).toMatch(/^Budget \d{4}-\d{2}: \$\d+\.\d{2} spent/);
       expect(budget.stdout).toContain('Kill-switch: ON');
-      const budgetJson = await cli(['budget', '--json', '--token', ADMIN_TOKEN, ...url]);
+      const budgetJson = await cli(['budget', '--json', '--token', adminToken, ...url]);
       expect(JSON.parse(budgetJson.stdout)).toMatchObject({ killSwitch: { enabled: true, reason: 'provider outage' } });
 
       let refused: CliResult | undefined;
@@ -197,7 +206,7 @@ describe('the jobstream CLI', () => {
   });
 
   it('shows the alerts once the metrics service has evaluated them', async () => {
-    const none = await cli(['alerts', ...url]);
+    const none = await cli(['alerts', ...url], { JOBSTREAM_TOKEN: adminToken });
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('ALERTS_UNAVAILABLE (HTTP 503)');
 
@@ -206,13 +215,13 @@ describe('the jobstream CLI', () => {
       let res: CliResult | undefined;
       for (let i = 0; i < 50 && res?.code !== 0; i += 1) {
         await new Promise((r) => setTimeout(r, 100));
-        res = await cli(['alerts', ...url]);
+        res = await cli(['alerts', ...url], { JOBSTREAM_TOKEN: adminToken });
       }
       expect(res?.code).toBe(0);
       expect(res?.stdout).toMatch(/^No alert active \(evaluated .* ago\)\n/);
       expect(res?.stdout).toMatch(/ok\s+queueDepthHigh/);
       expect(res?.stdout).toContain('Values:');
-      const json = await cli(['alerts', '--json', ...url]);
+      const json = await cli(['alerts', '--json', ...url], { JOBSTREAM_TOKEN: adminToken });
       expect(JSON.parse(json.stdout)).toMatchObject({ alertsActive: 0, alerts: { queueDepthHigh: false }, stale: false });
     } finally {
       await metrics.close();

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
 import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 
 /** The SDK's compiled output (`npm test` builds first) must run where there is no Node. */
 const dist = join(repoRoot, 'packages', 'client', 'dist');
@@ -85,9 +86,10 @@ describe('the SDK in a browser', () => {
       runInContext(code, sandbox);
       expect(runInContext('typeof process + typeof require + typeof Buffer', sandbox)).toBe('undefinedundefinedundefined');
       sandbox.baseUrl = api.url;
+      sandbox.token = await tokenFor(DEFAULT_TEST_USER);
       const outcome = await runInContext(
         `(async () => {
-          const client = jobstream.createClient({ baseUrl, getToken: async () => 'a-token' });
+          const client = jobstream.createClient({ baseUrl, getToken: async () => token });
           const { jobId } = await client.enqueue('demo.work', { durationMs: 100, steps: 2 });
           const seen = [];
           for await (const e of client.watchJob(jobId)) seen.push(e.event);

@@ -4,6 +4,7 @@ import type { WorkerService } from '@jobstream/worker';
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { freePort } from '../test-support/redis-server';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
@@ -128,6 +129,7 @@ describe('the client SDK when the connection is not reliable', () => {
       proxy.streams = 'buffer';
       const client = createClient({
         baseUrl: proxy.url,
+        getToken: () => tokenFor(DEFAULT_TEST_USER),
         stream: { heartbeatMs: 300, pollIntervalMs: 200, retryBaseMs: 100, maxRetryDelayMs: 400 },
       });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 4_000, steps: 8 });
@@ -170,6 +172,7 @@ describe('the client SDK when the connection is not reliable', () => {
       proxy.streams = 'blackhole';
       const client = createClient({
         baseUrl: proxy.url,
+        getToken: () => tokenFor(DEFAULT_TEST_USER),
         stream: { heartbeatMs: 300, pollIntervalMs: 200, retryBaseMs: 100, maxRetryDelayMs: 400 },
       });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 1_500, steps: 3 });
@@ -199,6 +202,7 @@ describe('the client SDK when the connection is not reliable', () => {
       proxy.streams = 'blackhole';
       const client = createClient({
         baseUrl: proxy.url,
+        getToken: () => tokenFor(DEFAULT_TEST_USER),
         stream: { heartbeatMs: 300, pollIntervalMs: 200, retryBaseMs: 100, maxRetryDelayMs: 400 },
       });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 800, steps: 2, result: { answer: 42 } });
@@ -216,9 +220,14 @@ describe('the client SDK when the connection is not reliable', () => {
 
     it('asks getToken for a fresh token before every reconnect and resumes after the last event it got', async () => {
       let calls = 0;
+      const minted: string[] = [];
       const client = createClient({
         baseUrl: proxy.url,
-        getToken: () => `token-${++calls}`,
+        getToken: async () => {
+          const token = await tokenFor(DEFAULT_TEST_USER, [], { claims: { n: ++calls } });
+          minted.push(token);
+          return token;
+        },
         stream: { heartbeatMs: 300, retryBaseMs: 50, maxRetryDelayMs: 200 },
       });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 2_000, steps: 10 });
@@ -239,8 +248,8 @@ describe('the client SDK when the connection is not reliable', () => {
       expect(lifecycleOf(items).map((e) => e.id)).toEqual(reference.map((e) => e.id));
       const streams = proxy.streamRequests.filter((r) => r.path.includes(jobId));
       expect(streams.length).toBeGreaterThanOrEqual(3);
-      // The enqueue used token-1; each stream connect asked for the next one.
-      expect(streams.map((r) => r.authorization)).toEqual(streams.map((_, i) => `Bearer token-${i + 2}`));
+      // The enqueue used the first token; each stream connect asked for the next one.
+      expect(streams.map((r) => r.authorization)).toEqual(minted.slice(1).map((token) => `Bearer ${token}`));
       expect(calls).toBe(streams.length + 1);
       // Each reconnect resumed after the last event it had (the cut one, or one that shared its chunk).
       const position = (id: string | undefined) => reference.findIndex((e) => e.id === id);
@@ -267,7 +276,10 @@ describe('the client SDK when the connection is not reliable', () => {
       let tokenCalls = 0;
       const client = createClient({
         baseUrl: base,
-        getToken: () => `t${++tokenCalls}`,
+        getToken: () => {
+          tokenCalls += 1;
+          return tokenFor(DEFAULT_TEST_USER);
+        },
         // Enough patience to ride out the restart by reconnecting alone (polling is covered above).
         stream: { retryBaseMs: 100, maxRetryDelayMs: 1_000, failuresBeforePolling: 50 },
       });

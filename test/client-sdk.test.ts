@@ -29,12 +29,15 @@ import {
 import { jobstreamKeys } from '@jobstream/runtime';
 import type { WorkerService } from '@jobstream/worker';
 import { Redis } from 'ioredis';
+import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { freePort, startRedisServer } from '../test-support/redis-server';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
 import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { startMetrics } from './operations-helpers';
 
-const ADMIN_TOKEN = 'client-sdk-admin-token-0123456789';
+/** A plain user's token (every client below but the anonymous one) and an admin's. */
+let userToken: string;
+let adminToken: string;
 
 /** Every lifecycle event a fresh raw SSE subscriber gets for the job: the reference to compare with. */
 async function referenceEvents(baseUrl: string, jobId: string): Promise<ReceivedEvent[]> {
@@ -51,7 +54,9 @@ describe('the client SDK against the real api', () => {
   let worker: WorkerService;
 
   beforeAll(async () => {
-    env = testEnv({ ADMIN_TOKEN, ALERT_EVAL_INTERVAL_MS: '200', WORKER_METRICS_PORT: '0' });
+    env = testEnv({ ALERT_EVAL_INTERVAL_MS: '200', WORKER_METRICS_PORT: '0' });
+    userToken = await tokenFor(DEFAULT_TEST_USER);
+    adminToken = await tokenFor('sdk-ops', ['admin']);
     api = await startApi(env);
     worker = await startWorker(env);
   });
@@ -64,7 +69,7 @@ describe('the client SDK against the real api', () => {
 
   describe('watching a job', () => {
     it('yields the first snapshot, then every lifecycle event once and in order, and ends after completed', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const enqueued = await client.enqueue('demo.work', { durationMs: 300, steps: 3 });
       expect(enqueueResponseSchema.parse(enqueued)).toEqual(enqueued);
       const { jobId } = enqueued;
@@ -91,7 +96,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('tells listeners each state and progress change, then the end, and done resolves with the finished job', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 300, steps: 4 });
       const states: JobState[] = [];
       const progress: unknown[] = [];
@@ -131,7 +136,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('follows a job through its retries and ends only on the failure that will not be retried', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 10, failAttempts: 3 });
       const items: JobWatchItem[] = [];
       for await (const item of client.watchJob(jobId)) items.push(item);
@@ -142,7 +147,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('resumes after a given lastEventId with exactly the events after it', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 50, steps: 3 });
       const reference = await referenceEvents(api.url, jobId);
       const items: JobWatchItem[] = [];
@@ -151,7 +156,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('takes the fresh snapshot of a reset when the trimmed history no longer covers its cursor', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 50, steps: 5 });
       const reference = await referenceEvents(api.url, jobId);
       const redis = new Redis(testRedisUrl());
@@ -172,7 +177,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('stops on the 204 of a cursor that is already the terminal event, reporting the job from one request', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 10 });
       const reference = await referenceEvents(api.url, jobId);
       const items: JobWatchItem[] = [];
@@ -183,7 +188,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('stops with a NotFoundError for an unknown job, through the iterator, the error listener and done', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const watch = client.watchJob('no-such-job');
       const errors: unknown[] = [];
       watch.on('error', (err) => errors.push(err));
@@ -201,7 +206,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('closes at once on close(): the iterator finishes and done resolves with undefined', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 5_000, steps: 50 });
       const watch = client.watchJob(jobId);
       const seen: string[] = [];
@@ -215,7 +220,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('starts lazily, so an iterator created after an await still gets everything', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 10 });
       const watch = client.watchJob(jobId);
       await new Promise((r) => setTimeout(r, 300));
@@ -227,7 +232,7 @@ describe('the client SDK against the real api', () => {
 
   describe('requests', () => {
     it('enqueues with an idempotency key: the same key names the same job, another payload is a ConflictError', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const key = `key-${Date.now()}`;
       const first = await client.enqueue('demo.work', { durationMs: 10 }, { idempotencyKey: key });
       const again = await client.enqueue('demo.work', { durationMs: 10 }, { idempotencyKey: key });
@@ -238,7 +243,7 @@ describe('the client SDK against the real api', () => {
     });
 
     it('maps error answers to typed errors with the stable code, status and details', async () => {
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const missing = await client.getJob('nope-123').catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(NotFoundError);
       expect(missing).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND', message: expect.stringContaining('nope-123') });
@@ -256,12 +261,15 @@ describe('the client SDK against the real api', () => {
       expect(isApiError(new Error('x'))).toBe(false);
     });
 
-    it('sends the admin token, and maps a missing or wrong one to UnauthorizedError and ForbiddenError', async () => {
+    it('sends the token, and maps a missing or bad one to UnauthorizedError and a missing role to ForbiddenError', async () => {
       const anonymous = createClient({ baseUrl: api.url });
       const unauthorized = await anonymous.budget().catch((e: unknown) => e);
       expect(unauthorized).toBeInstanceOf(UnauthorizedError);
-      expect(unauthorized).toMatchObject({ status: 401, code: 'ADMIN_TOKEN_REQUIRED' });
-      const wrong = await createClient({ baseUrl: api.url, token: 'not-the-admin-token' }).budget().catch((e: unknown) => e);
+      expect(unauthorized).toMatchObject({ status: 401, code: 'AUTH_REQUIRED' });
+      const garbage = await createClient({ baseUrl: api.url, token: 'not-a-jwt' }).getJob('some-job').catch((e: unknown) => e);
+      expect(garbage).toBeInstanceOf(UnauthorizedError);
+      expect(garbage).toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
+      const wrong = await createClient({ baseUrl: api.url, token: userToken }).budget().catch((e: unknown) => e);
       expect(wrong).toBeInstanceOf(ForbiddenError);
       expect(wrong).toMatchObject({ status: 403, code: 'FORBIDDEN' });
     });
@@ -272,7 +280,7 @@ describe('the client SDK against the real api', () => {
         baseUrl: api.url,
         getToken: async () => {
           calls += 1;
-          return ADMIN_TOKEN;
+          return adminToken;
         },
       });
       const on = await admin.setKillSwitch(true, 'client SDK test');
@@ -286,7 +294,7 @@ describe('the client SDK against the real api', () => {
         const audit = await admin.killSwitchAudit(5);
         expect(audit[0]).toMatchObject({ enabled: true, reason: 'client SDK test' });
 
-        const user = createClient({ baseUrl: api.url });
+        const user = createClient({ baseUrl: api.url, token: userToken });
         let refused: unknown;
         for (let i = 0; i < 50 && !refused; i += 1) {
           // The replica re-reads the switch every 250 ms.
@@ -305,13 +313,13 @@ describe('the client SDK against the real api', () => {
       expect(calls).toBe(5); // getToken runs before every request
     });
 
-    it('reads queue stats and, once the metrics service evaluated them, the alerts', async () => {
-      const client = createClient({ baseUrl: api.url });
-      const stats = await client.queueStats();
+    it('reads queue stats as a user and, once the metrics service evaluated them, the alerts as an admin', async () => {
+      const stats = await createClient({ baseUrl: api.url, token: userToken }).queueStats();
       expect(stats.queue).toBe('jobs');
       expect(stats.counts.completed).toBeGreaterThan(0);
       expect(queueStatsSchema.parse(stats)).toEqual(stats);
 
+      const client = createClient({ baseUrl: api.url, token: adminToken });
       const before = await client.alerts().catch((e: unknown) => e);
       const metrics = await startMetrics(env);
       try {
@@ -334,7 +342,7 @@ describe('the client SDK against the real api', () => {
       const lonely = await spawnService('api', testEnv({ REDIS_URL: redis.url }));
       try {
         await redis.stop(true);
-        const err = await createClient({ baseUrl: lonely.url! }).getJob('some-job').catch((e: unknown) => e);
+        const err = await createClient({ baseUrl: lonely.url!, token: userToken }).getJob('some-job').catch((e: unknown) => e);
         expect(err).toBeInstanceOf(RedisUnavailableError);
         expect(err).toMatchObject({ status: 503, code: 'REDIS_UNAVAILABLE', retryAfterMs: 5_000 });
       } finally {
@@ -360,7 +368,7 @@ describe('the client SDK against the real api', () => {
   describe('notifications', () => {
     it('watches /api/notifications/stream on the same engine; without that route the watch stops with NOT_FOUND', async () => {
       // The api has no per-user stream yet and answers 404.
-      const client = createClient({ baseUrl: api.url });
+      const client = createClient({ baseUrl: api.url, token: userToken });
       const watch = client.watchNotifications({ types: ['job.completed'], severity: ['high', 'critical'], jobType: 'demo.work' });
       await expect(watch.done).rejects.toMatchObject({ name: 'NotFoundError', status: 404, code: 'NOT_FOUND', message: expect.stringContaining('/api/notifications/stream') });
       expect(watch.connectionState).toBe('closed');

@@ -1,4 +1,5 @@
 import { EventSource } from 'eventsource';
+import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { freePort } from '../test-support/redis-server';
 import { cleanupPrefix, spawnService, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
@@ -22,7 +23,9 @@ describe('a standard EventSource client', () => {
 
     const received: { type: string; id: string }[] = [];
     let connects = 0;
-    const source = new EventSource(`${base}/api/jobs/${job.body.jobId}/events`);
+    // A browser's EventSource cannot send headers: the short-lived token goes in access_token.
+    const token = await tokenFor(DEFAULT_TEST_USER, [], { expiresIn: '10m' });
+    const source = new EventSource(`${base}/api/jobs/${job.body.jobId}/events?access_token=${token}`);
     const done = new Promise<void>((resolve) => {
       for (const type of ['waiting', 'active', 'progress', 'completed', 'failed']) {
         source.addEventListener(type, (e) => {

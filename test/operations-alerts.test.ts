@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { http } from '../test-support/http';
 import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { alertsOf, enqueueDemo, startMetrics, systemEvents, testRedis, waitFor } from './operations-helpers';
+import { authHeaders } from '../test-support/auth';
 
 const INTERVAL_MS = 250;
 
@@ -159,7 +160,9 @@ describe('alerts from the metrics service', () => {
 
   it('answers 503 ALERTS_UNAVAILABLE on the api before the metrics service has evaluated, and marks an old answer stale', async () => {
     api = await startApi(env);
-    const res = await http('GET', `${api.url}/api/metrics/alerts`);
+    const user = await http('GET', `${api.url}/api/metrics/alerts`);
+    expect(user.status).toBe(403);
+    const res = await http('GET', `${api.url}/api/metrics/alerts`, undefined, await authHeaders('ops', ['admin']));
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('ALERTS_UNAVAILABLE');
 

@@ -12,9 +12,11 @@ function problemNames(load: () => unknown): string[] {
   throw new Error('accepted a bad environment');
 }
 
+const SECRET = 'a-secret-of-at-least-thirty-two-characters';
+
 describe('operations variables of the api and the worker', () => {
-  it('defaults to no admin token, a 250 ms kill-switch refresh, metrics on, and no Sentry', () => {
-    expect(loadApiConfig({})).toMatchObject({ adminToken: undefined, killSwitchRefreshMs: 250, metricsEnabled: true, sentry: {} });
+  it('defaults to a 250 ms kill-switch refresh, metrics on, and no Sentry', () => {
+    expect(loadApiConfig({ JWT_SECRET: SECRET })).toMatchObject({ killSwitchRefreshMs: 250, metricsEnabled: true, sentry: {} });
     expect(loadWorkerConfig({})).toMatchObject({
       metrics: { port: 9101, host: '0.0.0.0' },
       heartbeatMs: 5_000,
@@ -25,8 +27,8 @@ describe('operations variables of the api and the worker', () => {
 
   it('lists every bad operations variable of the api', () => {
     expect(
-      problemNames(() => loadApiConfig({ ADMIN_TOKEN: 'short', KILL_SWITCH_REFRESH_MS: '2000', API_METRICS_ENABLED: 'maybe', SENTRY_DSN: 'x' })),
-    ).toEqual(['ADMIN_TOKEN', 'API_METRICS_ENABLED', 'KILL_SWITCH_REFRESH_MS', 'SENTRY_DSN']);
+      problemNames(() => loadApiConfig({ JWT_SECRET: 'short', KILL_SWITCH_REFRESH_MS: '2000', API_METRICS_ENABLED: 'maybe', SENTRY_DSN: 'x' })),
+    ).toEqual(['API_METRICS_ENABLED', 'JWT_SECRET', 'KILL_SWITCH_REFRESH_MS', 'SENTRY_DSN']);
   });
 
   it('lists every bad operations variable of the worker', () => {

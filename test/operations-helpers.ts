@@ -3,6 +3,7 @@ import { createLogger, jobstreamKeys, readSystemEvents, type JobstreamKeys, type
 import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
 import { testRedisUrl } from '../test-support/services';
+import { authHeaders } from '../test-support/auth';
 
 /** Helpers shared by the operations tests: the metrics service in-process, polling, system events. */
 
@@ -51,6 +52,6 @@ export const FLASHCARDS_BODY = {
 
 /** The alerts answer of one endpoint (api or metrics service). */
 export async function alertsOf(baseUrl: string): Promise<any> {
-  const res = await http('GET', `${baseUrl}/api/metrics/alerts`);
+  const res = await http('GET', `${baseUrl}/api/metrics/alerts`, undefined, await authHeaders('ops', ['admin']));
   return res.status === 200 ? res.body : undefined;
 }

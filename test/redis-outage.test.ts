@@ -3,6 +3,7 @@ import { http } from '../test-support/http';
 import { startRedisServer, type RedisProcess } from '../test-support/redis-server';
 import { connectSse } from '../test-support/sse-client';
 import { spawnService, testEnv, type ServiceProcess } from '../test-support/services';
+import { withDefaultAuth } from '../test-support/auth';
 
 /** Redis goes away under a running api and worker, then comes back; nothing is restarted by hand. */
 describe('when Redis is unreachable', () => {
@@ -41,7 +42,7 @@ describe('when Redis is unreachable', () => {
     expect((await http('GET', `${base}/readyz`)).status).toBe(503);
     expect((await http('GET', `${base}/healthz`)).status).toBe(200);
     // A browser's EventSource gives up on any non-200, so a stream request gets a retry hint instead.
-    const sse = await fetch(`${base}/api/jobs/${accepted.body.jobId}/events`, { headers: { accept: 'text/event-stream' } });
+    const sse = await fetch(`${base}/api/jobs/${accepted.body.jobId}/events`, { headers: await withDefaultAuth({ accept: 'text/event-stream' }) });
     expect(sse.status).toBe(200);
     expect(await sse.text()).toMatch(/^retry: \d+\n: REDIS_UNAVAILABLE/);
     await sleep(1_000);

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
 import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { withDefaultAuth } from '../test-support/auth';
 
 const ids = (events: ReceivedEvent[]) => events.filter((e) => e.id !== undefined).map((e) => e.id as string);
 
@@ -54,7 +55,7 @@ describe('resuming a job stream', () => {
 
   it('answers 204 to a reconnect that already has the terminal event, so the browser stops retrying', async () => {
     const { jobId, events } = await runJob({ durationMs: 10 });
-    const res = await fetch(`${api.url}/api/jobs/${jobId}/events`, { headers: { 'Last-Event-ID': events.at(-1)!.id! } });
+    const res = await fetch(`${api.url}/api/jobs/${jobId}/events`, { headers: await withDefaultAuth({ 'Last-Event-ID': events.at(-1)!.id! }) });
     expect(res.status).toBe(204);
   });
 

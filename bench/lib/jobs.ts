@@ -3,6 +3,7 @@ import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BENCH_USER } from './auth.js';
 
 /** BullMQ's queue name jobstream uses by default (QUEUE_NAME). */
 export const QUEUE_NAME = 'jobs';
@@ -39,7 +40,7 @@ export class BenchQueue {
     for (let i = 0; i < payloads.length; i += 500) {
       const chunk = payloads.slice(i, i + 500).map((payload) => ({
         name: 'demo.work',
-        data: { payload: { steps: 0, ...payload }, requestHash: 'bench' },
+        data: { owner: BENCH_USER, requestHash: 'bench', payload: { steps: 0, ...payload } },
         opts: {
           jobId: randomUUID(),
           attempts: retry.attempts,

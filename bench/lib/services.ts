@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { spawnNode, waitForLog, type Spawned } from './processes.js';
+import { benchAuthEnv } from './auth.js';
 
 /** Repository root (bench/lib/ is two levels down). */
 export const repoRoot = join(__dirname, '..', '..');
@@ -70,6 +71,7 @@ export async function startApi(options: StartOptions): Promise<ApiService> {
     env: serviceEnv({
       PORT: '0',
       HOST: '127.0.0.1',
+      ...benchAuthEnv,
       ...(options.sseHeartbeatMs ? { SSE_HEARTBEAT_MS: String(options.sseHeartbeatMs) } : {}),
       ...options.env,
     }),

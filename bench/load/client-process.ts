@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { benchAuthorization } from '../lib/auth.js';
 import type { ClientCommand, ClientReply, ClientStats, PollStats } from './protocol.js';
 import { createSseParser } from './sse-parser.js';
 
@@ -26,6 +27,12 @@ function fdLimit(): number {
     .find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3] ?? NaN);
 }
+
+/** Every request acts as the bench user (the api runs AUTH_MODE=jwt, as in production); set before the first command runs. */
+let authorization = '';
+const signedIn = benchAuthorization().then((value) => {
+  authorization = value;
+});
 
 let streams = new Set<Stream>();
 let sockets = new Set<Socket>();
@@ -91,7 +98,7 @@ function openStream(baseUrl: string, jobId: string): Promise<void> {
       }
     };
     // agent: false: one connection per stream, as one browser tab per job would have.
-    const req = request(`${baseUrl}/api/jobs/${jobId}/events`, { agent: false, headers: { Accept: 'text/event-stream' } });
+    const req = request(`${baseUrl}/api/jobs/${jobId}/events`, { agent: false, headers: { Accept: 'text/event-stream', Authorization: authorization } });
     const stream: Stream = { req, connected: false, ended: false };
     streams.add(stream);
     req.on('socket', (socket) => trackSocket(socket as Socket));
@@ -170,7 +177,7 @@ function startPolling(baseUrl: string, jobIds: string[], intervalMs: number, tim
     const first = started + Math.random() * intervalMs;
     let n = 0;
     const tick = (): void => {
-      const req = request(`${baseUrl}/api/jobs/${jobId}`, { agent }, (res) => {
+      const req = request(`${baseUrl}/api/jobs/${jobId}`, { agent, headers: { Authorization: authorization } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -275,7 +282,10 @@ async function closeAll(): Promise<void> {
 }
 
 process.on('message', (raw: unknown) => {
-  const command = raw as ClientCommand;
+  void signedIn.then(() => handle(raw as ClientCommand));
+});
+
+function handle(command: ClientCommand): void {
   const done = (ok: boolean, error?: string): void =>
     send({ type: 'done', id: command.id, ok, ...(error ? { error } : {}), stats: stats() });
   switch (command.type) {
@@ -311,7 +321,7 @@ process.on('message', (raw: unknown) => {
       });
       break;
   }
-});
+}
 // The runner going away (crash, Ctrl-C) must not leave a client behind.
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready', fdLimit: fdLimit(), pid: process.pid });

@@ -15,12 +15,22 @@ export const errorCodes = [
   'REDIS_UNAVAILABLE',
   'SHUTTING_DOWN',
   'INTERNAL_ERROR',
-  // Operations: the kill-switch refusal and the admin guard.
+  // Operations: the kill-switch refusal.
   'BUDGET_LIMIT_EXCEEDED',
-  'ADMIN_TOKEN_REQUIRED',
-  'FORBIDDEN',
-  'ADMIN_NOT_CONFIGURED',
   'ALERTS_UNAVAILABLE',
+  // Who is calling: no credentials, bad or expired credentials, a role the route needs.
+  'AUTH_REQUIRED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'FORBIDDEN',
+  'AUTH_UNAVAILABLE',
+  // Limits that protect the service.
+  'RATE_LIMITED',
+  'TOO_MANY_STREAMS',
+  'SERVER_BUSY',
+  // Notifications and the inbox.
+  'NOTIFICATION_NOT_FOUND',
+  'INVALID_CURSOR',
 ] as const;
 
 export const errorCodeSchema = z.enum(errorCodes);

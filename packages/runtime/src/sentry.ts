@@ -23,6 +23,19 @@ export function initSentry(options: SentryOptions): boolean {
     ...(options.environment ? { environment: options.environment } : {}),
     serverName: `jobstream-${options.service}`,
     initialScope: { tags: { service: options.service } },
+    // Stream URLs may carry ?access_token=: no query string leaves the process.
+    beforeSend(event) {
+      if (event.request) {
+        delete event.request.query_string;
+        if (event.request.url) event.request.url = event.request.url.split('?')[0];
+      }
+      return event;
+    },
+    beforeBreadcrumb(breadcrumb) {
+      const url: unknown = breadcrumb.data?.url;
+      if (typeof url === 'string' && breadcrumb.data) breadcrumb.data.url = url.split('?')[0];
+      return breadcrumb;
+    },
   });
   options.logger.info('sentry enabled');
   return true;

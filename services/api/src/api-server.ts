@@ -14,6 +14,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.js';
+import { authenticate } from './auth/authenticate.js';
 import type { ApiConfig } from './config.js';
 import { JobStore } from './jobs/job-store.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
@@ -89,10 +90,12 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   const app = createApp({
     logger: log,
     bodyLimitBytes: config.bodyLimitBytes,
+    authenticate: authenticate(config.auth, log),
+    authMode: config.auth.mode,
     jobs: { queue, store, retentionSeconds: config.queue.retentionSeconds, admit: killSwitchAdmission(killSwitch) },
     streams,
     health: { redis: command, isAccepting: () => accepting },
-    operations: createOperationsHttp({ redis: command, keys, hub, logger: log, adminToken: config.adminToken, metricsEnabled: config.metricsEnabled }),
+    operations: createOperationsHttp({ redis: command, keys, hub, logger: log, metricsEnabled: config.metricsEnabled }),
   });
   const server = createServer(app);
   // Requests not answered yet, which shutdown waits for. EventSource requests are left out: a

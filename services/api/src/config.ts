@@ -11,6 +11,7 @@ import {
   type RedisTarget,
 } from '@jobstream/runtime';
 import { z } from 'zod';
+import { authConfigFrom, authEnvShape, checkAuthEnv, type AuthConfig } from './auth/auth-config.js';
 
 const apiEnvSchema = z
   .object({
@@ -22,13 +23,14 @@ const apiEnvSchema = z
     SSE_RETRY_MS: intVar(3_000, 100, 300_000),
     SSE_MAX_BUFFER_BYTES: intVar(1_048_576, 4_096),
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
-    ADMIN_TOKEN: optionalVar(z.string().min(16, 'must be at least 16 characters (use a random secret)')),
     KILL_SWITCH_REFRESH_MS: intVar(250, 50, 500),
     API_METRICS_ENABLED: boolVar(true),
     SENTRY_DSN: optionalVar(z.url()),
     SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
+    ...authEnvShape,
   })
-  .superRefine(requireHashTagOnCluster);
+  .superRefine(requireHashTagOnCluster)
+  .superRefine(checkAuthEnv);
 
 export interface ApiConfig {
   logLevel: z.output<typeof apiEnvSchema>['LOG_LEVEL'];
@@ -51,8 +53,8 @@ export interface ApiConfig {
   };
   /** How long SIGTERM waits for requests and streams to close. Default 10 s. */
   shutdownTimeoutMs: number;
-  /** Bearer token of the admin routes; unset (the default), they refuse every request. */
-  adminToken: string | undefined;
+  /** Who is calling: AUTH_MODE and its settings. */
+  auth: AuthConfig;
   /** How often the replica re-reads the kill-switch. Default 250 ms, at most 500 (changes apply within a second). */
   killSwitchRefreshMs: number;
   /** Serve GET /metrics on the api's port. Default true. */
@@ -74,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     sse: { heartbeatMs: parsed.SSE_HEARTBEAT_MS, retryMs: parsed.SSE_RETRY_MS, maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
-    adminToken: parsed.ADMIN_TOKEN,
+    auth: authConfigFrom(parsed),
     killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
     metricsEnabled: parsed.API_METRICS_ENABLED,
     sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },

@@ -33,16 +33,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const apiError = toApiError(err);
     if (res.headersSent) {
-      logger.warn({ err, url: req.originalUrl }, 'error after the response started');
+      logger.warn({ err, method: req.method, path: req.path }, 'error after the response started');
       res.end();
       return;
     }
     if (apiError) {
-      if (apiError.status >= 500) logger.warn({ code: apiError.code, url: req.originalUrl }, apiError.message);
+      if (apiError.status >= 500) logger.warn({ code: apiError.code, method: req.method, path: req.path }, apiError.message);
       res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
       return;
     }
-    logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    // The path, never the URL: the query may hold an access_token.
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
     res.status(500).json({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
   };
 }

@@ -10,16 +10,24 @@ import { Job, type Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 
-/** What BullMQ stores as a job's data. */
+/**
+ * What BullMQ stores as a job's data. `owner` comes first in the JSON: the relay's Lua script
+ * reads it with an anchored match instead of decoding a payload of up to BODY_LIMIT_BYTES.
+ */
 export interface StoredJobData {
+  /** The user who submitted the job; only they (and admins) can see it. */
+  owner: string;
   payload: Record<string, unknown>;
   /** Hash of type and payload, to tell a retried submission from a different one under the same key. */
   requestHash: string;
 }
 
-/** A UUID (v5 layout) derived from the key, so that the same key always names the same job. */
-export function jobIdForIdempotencyKey(key: string): string {
-  const hex = createHash('sha1').update(`jobstream:idempotency:${key}`).digest('hex');
+/**
+ * A UUID (v5 layout) derived from the owner and the key, so that the same key always names the
+ * same job for one user, and two users' keys never collide.
+ */
+export function jobIdForIdempotencyKey(owner: string, key: string): string {
+  const hex = createHash('sha1').update(`jobstream:idempotency:${JSON.stringify([owner, key])}`).digest('hex');
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
@@ -47,17 +55,17 @@ export interface EnqueueResult {
 export async function enqueueJob(
   queue: Queue,
   submission: JobSubmission,
-  options: { retentionSeconds: number; basePath: string },
+  options: { retentionSeconds: number; basePath: string; owner: string },
 ): Promise<EnqueueResult> {
   const definition = jobTypes[submission.type];
   const hash = requestHash(submission.type, submission.payload);
-  const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(submission.idempotencyKey) : randomUUID();
+  const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(options.owner, submission.idempotencyKey) : randomUUID();
   const links = { self: `${options.basePath}/jobs/${jobId}`, events: `${options.basePath}/jobs/${jobId}/events` };
 
   if (submission.idempotencyKey) {
     const existing = await Job.fromId<StoredJobData>(queue, jobId);
     if (existing) {
-      if (existing.data.requestHash !== hash) {
+      if (existing.data.requestHash !== hash || existing.data.owner !== options.owner) {
         throw new ApiError(
           409,
           'IDEMPOTENCY_KEY_REUSED',
@@ -69,7 +77,7 @@ export async function enqueueJob(
     }
   }
 
-  const data: StoredJobData = { payload: submission.payload, requestHash: hash };
+  const data: StoredJobData = { owner: options.owner, requestHash: hash, payload: submission.payload };
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
   await queue.add(submission.type, data, {
     jobId,

@@ -1,5 +1,6 @@
 import { jobStateSchema, type JobSnapshot, type QueueStats } from '@jobstream/contracts';
 import { Job, type Queue } from 'bullmq';
+import { hasRole, type Principal } from '../auth/principal.js';
 
 function iso(ms: number | undefined): string | undefined {
   return ms ? new Date(ms).toISOString() : undefined;
@@ -9,13 +10,18 @@ function iso(ms: number | undefined): string | undefined {
 export class JobStore {
   constructor(private readonly queue: Queue) {}
 
-  /** The job as it is now, or undefined when there is no such job (never was, or expired). */
-  async getSnapshot(jobId: string): Promise<JobSnapshot | undefined> {
+  /**
+   * The job as it is now, or undefined when there is no such job (never was, or expired) or, with
+   * a `viewer`, when the viewer may not see it: another user's job is answered exactly like a
+   * missing one, so ids cannot be probed.
+   */
+  async getSnapshot(jobId: string, viewer?: Principal): Promise<JobSnapshot | undefined> {
     // State first, then the job: a job that finishes in between is read with its result, rather
     // than shown as completed without one.
     const state = jobStateSchema.catch('unknown').parse(await this.queue.getJobState(jobId));
-    const job = await Job.fromId(this.queue, jobId);
+    const job = await Job.fromId<{ owner?: unknown }>(this.queue, jobId);
     if (!job) return undefined;
+    if (viewer && !hasRole(viewer, 'admin') && job.data?.owner !== viewer.userId) return undefined;
     const progress = typeof job.progress === 'number' || (job.progress && typeof job.progress === 'object') ? job.progress : 0;
     const snapshot: JobSnapshot = {
       jobId,

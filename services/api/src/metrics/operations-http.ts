@@ -1,6 +1,5 @@
 import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { requireAdminToken } from '../http/admin-auth.js';
 import { adminRoutes } from '../routes/admin.js';
 import { alertRoutes } from '../routes/alerts.js';
 import type { EventHub } from '../sse/event-hub.js';
@@ -26,8 +25,6 @@ export interface OperationsHttpDeps {
   keys: JobstreamKeys;
   hub: EventHub;
   logger: Logger;
-  /** `ADMIN_TOKEN`; without it the admin routes refuse every request. */
-  adminToken: string | undefined;
   /** Whether GET /metrics is served. */
   metricsEnabled: boolean;
 }
@@ -46,7 +43,7 @@ export function createOperationsHttp(deps: OperationsHttpDeps): OperationsHttp {
     metricsRoute,
     apiRouters: [
       alertRoutes({ redis: deps.redis, keys: deps.keys }),
-      adminRoutes({ redis: deps.redis, keys: deps.keys, logger: deps.logger, guard: requireAdminToken(deps.adminToken) }),
+      adminRoutes({ redis: deps.redis, keys: deps.keys, logger: deps.logger, }),
     ],
     errorReporter: sentryErrorReporter,
   };

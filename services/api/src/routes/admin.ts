@@ -9,16 +9,15 @@ import {
   type Logger,
   type RedisClient,
 } from '@jobstream/runtime';
-import { Router, type Request, type RequestHandler } from 'express';
-import type { AdminIdentity } from '../http/admin-auth.js';
+import { Router, type Request } from 'express';
+import { principalOf } from '../auth/principal.js';
+import { requireRole } from '../auth/require-role.js';
 import { ApiError } from '../http/api-error.js';
 
 export interface AdminRoutesDeps {
   redis: RedisClient;
   keys: JobstreamKeys;
   logger: Logger;
-  /** The guard in front of every admin route (the admin token now, the admin role later). */
-  guard: RequestHandler;
 }
 
 /** Seconds a refused client is told to wait: the switch stays on until a person or a new month turns it off. */
@@ -27,7 +26,7 @@ const KILL_SWITCH_RETRY_AFTER_SECONDS = '60';
 /** GET /api/admin/budget/status, POST /api/admin/budget/kill-switch, GET /api/admin/budget/kill-switch/audit. */
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
-  router.use('/admin', deps.guard);
+  router.use('/admin', requireRole('admin'));
 
   router.get('/admin/budget/status', async (_req, res) => {
     res.set('Cache-Control', 'no-store').json(await readBudgetStatus(deps.redis, deps.keys));
@@ -36,7 +35,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   router.post('/admin/budget/kill-switch', async (req, res) => {
     const body = killSwitchRequestSchema.safeParse(req.body);
     if (!body.success) throw ApiError.validation(zodIssuesToDetails(body.error));
-    const by = (res.locals as { admin?: AdminIdentity }).admin?.id ?? 'admin';
+    const by = principalOf(res).userId;
     const reason = body.data.reason ?? null;
     await setKillSwitch(deps.redis, deps.keys, { enabled: body.data.enabled, reason, changedBy: by, auto: false });
     deps.logger.warn({ enabled: body.data.enabled, reason, by, ip: req.ip }, `kill-switch turned ${body.data.enabled ? 'on' : 'off'} by an admin`);

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { principalOf } from '../auth/principal.js';
 import { toApiError } from '../http/error-handler.js';
 import { parseJobId, parseLastEventId } from '../http/request-params.js';
 import { openJobStream, type JobStreamDeps } from '../sse/job-stream.js';
@@ -11,7 +12,7 @@ import { SSE_HEADERS } from '../sse/sse-format.js';
  */
 async function streamOrRetryLater(deps: JobStreamDeps, req: Request, res: Response, jobId: string): Promise<void> {
   try {
-    await openJobStream(deps, res, jobId, parseLastEventId(req));
+    await openJobStream(deps, res, principalOf(res), jobId, parseLastEventId(req));
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;

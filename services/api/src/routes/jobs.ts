@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
+import { principalOf } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
 import { idempotencyKeyFrom, parseJobId } from '../http/request-params.js';
 import { enqueueJob, parseSubmission } from '../jobs/enqueue.js';
@@ -27,6 +28,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     const { response, replayed } = await enqueueJob(deps.queue, submission, {
       retentionSeconds: deps.retentionSeconds,
       basePath: '/api',
+      owner: principalOf(res).userId,
     });
     res.status(202).set('Location', response.links.self);
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -52,7 +54,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 
   const snapshot = async (req: Request, res: Response): Promise<void> => {
     const jobId = parseJobId(req.params.id);
-    const job = await deps.store.getSnapshot(jobId);
+    const job = await deps.store.getSnapshot(jobId, principalOf(res));
     if (!job) throw ApiError.jobNotFound(jobId);
     res.set('Cache-Control', 'no-store').json(job);
   };

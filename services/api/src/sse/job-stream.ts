@@ -1,6 +1,7 @@
 import { isTerminalEvent, type JobSnapshot } from '@jobstream/contracts';
 import { readHistory, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import type { Response } from 'express';
+import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
@@ -24,8 +25,8 @@ export interface JobStreamDeps {
  * the client's cursor, then live events, until the terminal event ends the stream.
  * The subscriber joins the hub before the history is read, so nothing falls between the two.
  */
-export async function openJobStream(deps: JobStreamDeps, res: Response, jobId: string, afterId?: string): Promise<void> {
-  const snapshot = await deps.store.getSnapshot(jobId);
+export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
+  const snapshot = await deps.store.getSnapshot(jobId, viewer);
   if (!snapshot) throw ApiError.jobNotFound(jobId);
 
   const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, (sub, reason) => {

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Mints a development token (HS256 JWT) for the api's AUTH_MODE=jwt:
+//
+//   npm run -s token -- --user alice [--role admin] [--role service] [--ttl 1h] [--url http://localhost:3000]
+//
+// Signs with JWT_SECRET, or with the development secret that `npm start` also uses (.data/dev-jwt-secret).
+// Prints the token alone on stdout (so `export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice)`
+// works) and, on stderr, the dashboard link that signs the browser in.
+import { SignJWT } from 'jose';
+import { parseArgs } from 'node:util';
+import { jwtSecret } from './dev-secret.mjs';
+
+const ROLES = ['admin', 'service'];
+const UNITS = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+function fail(message) {
+  process.stderr.write(`token: ${message}\n`);
+  process.stderr.write('usage: npm run -s token -- --user <id> [--role admin|service ...] [--ttl 1h] [--url http://localhost:3000]\n');
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      user: { type: 'string' },
+      role: { type: 'string', multiple: true, default: [] },
+      ttl: { type: 'string', default: '1h' },
+      url: { type: 'string', default: process.env.JOBSTREAM_URL || 'http://localhost:3000' },
+    },
+    strict: true,
+  }));
+} catch (err) {
+  fail(err.message);
+}
+if (!values.user) fail('--user is required');
+const roles = [...new Set(values.role.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean))];
+const unknown = roles.filter((r) => !ROLES.includes(r));
+if (unknown.length > 0) fail(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+const ttl = /^(\d+)([smhd])$/.exec(values.ttl);
+if (!ttl) fail(`--ttl must look like 30s, 15m, 12h or 7d (got "${values.ttl}")`);
+const seconds = Number(ttl[1]) * UNITS[ttl[2]];
+
+// Created here when missing, so `npm run token` before the first `npm start` signs with the secret that start will use.
+const key = jwtSecret(process.env, { create: true });
+if (key.secret.length < 32) fail('the secret must be at least 32 characters');
+
+const token = await new SignJWT({ roles })
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setSubject(values.user)
+  .setIssuedAt()
+  .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+  .sign(new TextEncoder().encode(key.secret));
+
+process.stdout.write(`${token}\n`);
+process.stderr.write(`token for ${values.user}${roles.length ? ` (${roles.join(', ')})` : ''}, valid for ${values.ttl}, signed with ${key.source === 'JWT_SECRET' ? 'JWT_SECRET' : 'the development secret'}\n`);
+process.stderr.write(`dashboard: ${values.url.replace(/\/+$/, '')}/#token=${token}\n`);

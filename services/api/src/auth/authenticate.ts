@@ -1,0 +1,83 @@
+import type { Logger } from '@jobstream/runtime';
+import type { Request, RequestHandler } from 'express';
+import { ApiError } from '../http/api-error.js';
+import type { AuthConfig } from './auth-config.js';
+import { rolesFrom, userIdFrom } from './claims.js';
+import { createJwtVerifier } from './jwt-verifier.js';
+import { setPrincipal, type Principal } from './principal.js';
+
+/** The user every request acts as under AUTH_MODE=none: an admin, so a demo shows everything. */
+export const DEMO_PRINCIPAL: Principal = { userId: 'demo', roles: new Set(['admin', 'service']) };
+
+/** SSE routes, relative to /api: the only ones that take `?access_token=` (EventSource cannot send headers). */
+const STREAM_ROUTE = /^\/(?:jobs\/[^/]+\/events|job-events|notifications\/stream)\/?$/;
+
+const challenge = { 'WWW-Authenticate': 'Bearer realm="jobstream"' };
+
+function bearerToken(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (header === undefined || header === '') return undefined;
+  const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
+  if (!match?.[1]) {
+    throw new ApiError(401, 'INVALID_TOKEN', 'Send the token as "Authorization: Bearer <token>"', undefined, challenge);
+  }
+  return match[1];
+}
+
+function queryToken(req: Request): string | undefined {
+  const value = req.query.access_token;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || req.method !== 'GET' || !STREAM_ROUTE.test(req.path)) {
+    throw new ApiError(401, 'INVALID_TOKEN', 'access_token is accepted only once, and only on stream routes; send "Authorization: Bearer <token>"', undefined, challenge);
+  }
+  return value;
+}
+
+/**
+ * Establishes who is calling, per AUTH_MODE, before any route runs; a request without a valid
+ * identity never reaches one. A token in `access_token` must be short-lived: it can end up in
+ * proxy logs and browser history, so one that outlives `accessTokenMaxTtlS` is refused.
+ */
+export function authenticate(config: AuthConfig, logger: Logger): RequestHandler {
+  if (config.mode === 'none') {
+    logger.warn(
+      'AUTH_MODE=none: every request acts as the admin user "demo" with no authentication. Use it for local demos only, never where anyone else can connect.',
+    );
+    return (_req, res, next) => {
+      setPrincipal(res, DEMO_PRINCIPAL);
+      next();
+    };
+  }
+  if (config.mode === 'gateway') {
+    logger.info({ userHeader: config.gateway.userHeader, roleHeader: config.gateway.roleHeader }, 'AUTH_MODE=gateway: trusting identity headers set by the gateway');
+    return (req, res, next) => {
+      const userId = req.get(config.gateway.userHeader);
+      if (userId === undefined || userId === '') {
+        throw new ApiError(401, 'AUTH_REQUIRED', `No user: the gateway sets ${config.gateway.userHeader}`, undefined, challenge);
+      }
+      setPrincipal(res, { userId: userIdFrom(userId), roles: rolesFrom(req.get(config.gateway.roleHeader) ?? '') });
+      next();
+    };
+  }
+  const verify = createJwtVerifier(config.jwt);
+  return async (req, res, next) => {
+    const header = bearerToken(req);
+    const query = header === undefined ? queryToken(req) : undefined;
+    const token = header ?? query;
+    if (token === undefined) {
+      throw new ApiError(401, 'AUTH_REQUIRED', 'Sign in: send "Authorization: Bearer <token>"', undefined, challenge);
+    }
+    const verified = await verify(token);
+    if (query !== undefined && verified.expiresAt - Date.now() / 1000 > config.accessTokenMaxTtlS + config.jwt.clockSkewS) {
+      throw new ApiError(
+        401,
+        'INVALID_TOKEN',
+        `A token in access_token must expire within ${config.accessTokenMaxTtlS} s; use a short-lived token or the Authorization header`,
+        undefined,
+        challenge,
+      );
+    }
+    setPrincipal(res, verified.principal);
+    next();
+  };
+}

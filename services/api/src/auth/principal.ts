@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+import { ApiError } from '../http/api-error.js';
+
+/** Roles beyond a plain user: `admin` sees every job and runs operations; `service` publishes notifications. */
+export const roles = ['admin', 'service'] as const;
+export type Role = (typeof roles)[number];
+
+/** Who is calling, as the authentication middleware established it. */
+export interface Principal {
+  /** The user id: the token's `sub`, the gateway's user header, or the demo user. */
+  userId: string;
+  roles: ReadonlySet<Role>;
+}
+
+interface Locals {
+  principal?: Principal;
+}
+
+/** Records the caller on the response, for the routes after the middleware. */
+export function setPrincipal(res: Response, principal: Principal): void {
+  (res.locals as Locals).principal = principal;
+}
+
+/** The authenticated caller; a route behind the auth middleware always has one. */
+export function principalOf(res: Response): Principal {
+  const principal = (res.locals as Locals).principal;
+  if (!principal) throw new ApiError(401, 'AUTH_REQUIRED', 'This route needs an authenticated caller');
+  return principal;
+}
+
+export const hasRole = (principal: Principal, role: Role): boolean => principal.roles.has(role);

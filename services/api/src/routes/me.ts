@@ -1,0 +1,13 @@
+import { Router } from 'express';
+import type { AuthMode } from '../auth/auth-config.js';
+import { principalOf } from '../auth/principal.js';
+
+/** GET /api/me: who the api takes the caller for, so a client can show the user and their roles. */
+export function meRoutes(authMode: AuthMode): Router {
+  const router = Router();
+  router.get('/me', (_req, res) => {
+    const principal = principalOf(res);
+    res.set('Cache-Control', 'no-store').json({ userId: principal.userId, roles: [...principal.roles].sort(), authMode });
+  });
+  return router;
+}
