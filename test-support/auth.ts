@@ -11,7 +11,7 @@ export async function tokenFor(
   roles: TestRole[] = [],
   options: { expiresIn?: string | number; secret?: string; issuedAt?: number; claims?: Record<string, unknown> } = {},
 ): Promise<string> {
-  const jwt = new SignJWT({ ...options.claims, roles }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId);
+  const jwt = new SignJWT({ roles, ...options.claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId);
   jwt.setIssuedAt(options.issuedAt);
   jwt.setExpirationTime(options.expiresIn ?? '1h');
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));

@@ -51,15 +51,21 @@ export function createJwtVerifier(config: AuthConfig['jwt']): TokenVerifier {
 
 const bearerChallenge = (error: string) => ({ 'WWW-Authenticate': `Bearer realm="jobstream", error="${error}"` });
 
-/** jose's failure as the api's answer: expired, unusable, or (key server unreachable) try later. */
+/**
+ * jose's failure as the api's answer: expired, unusable, or (the key server cannot be reached or
+ * answers garbage) try later. jose throws its generic JOSEError only when fetching the key set;
+ * anything not from jose (a refused connection) is that too. Checked by code and name, not by
+ * class alone: errors from node's http module may come from another realm (e.g. under a test VM).
+ */
 function tokenError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof errors.JWTExpired) {
     return new ApiError(401, 'TOKEN_EXPIRED', 'The token has expired; get a new one', undefined, bearerChallenge('invalid_token'));
   }
-  if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) {
+  const fromJose = err instanceof errors.JOSEError;
+  if (!fromJose || err instanceof errors.JWKSTimeout || code === 'ERR_JOSE_GENERIC') {
     return new ApiError(503, 'AUTH_UNAVAILABLE', 'The signing keys could not be fetched; try again shortly', undefined, { 'Retry-After': '5' });
   }
-  const reason = err instanceof errors.JOSEError ? err.code : 'ERR_JWT_INVALID';
-  return new ApiError(401, 'INVALID_TOKEN', `The token is not valid (${reason})`, undefined, bearerChallenge('invalid_token'));
+  return new ApiError(401, 'INVALID_TOKEN', `The token is not valid (${String(code)})`, undefined, bearerChallenge('invalid_token'));
 }
