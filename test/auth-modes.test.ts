@@ -1,6 +1,5 @@
 import { loadConfig as loadApiConfig, startApiServer, type ApiServer } from '@jobstream/api';
 import { ConfigError } from '@jobstream/runtime';
-import type { WorkerService } from '@jobstream/worker';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
