@@ -55,6 +55,9 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     WORKER_METRICS_PORT: '0',
     AUTH_MODE: 'jwt',
     JWT_SECRET: TEST_JWT_SECRET,
+    // Most tests act as one user with many jobs and streams; the limits' own tests set them low.
+    RATE_LIMIT_ENQUEUE_POINTS: '1000000',
+    MAX_STREAMS_PER_USER: '100000',
     ...overrides,
   };
 }
