@@ -14,8 +14,8 @@ Commands:
 
 Options:
   --url <url>      the api (default: $JOBSTREAM_URL, or http://localhost:3000)
-  --token <token>  bearer token (default: $JOBSTREAM_TOKEN); alerts, budget, kill-switch
-                   and stats need one with the admin role
+  --token <token>  bearer token (default: $JOBSTREAM_TOKEN); alerts, budget and kill-switch
+                   need one with the admin role
   --json           machine-readable output: one JSON document (watch: one JSON line per event)
   -h, --help       this text
 

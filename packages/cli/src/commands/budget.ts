@@ -13,7 +13,10 @@ export async function budgetCommand(ctx: CommandContext): Promise<number> {
     ctx.out.line(`Budget ${budget.period}: ${formatUsd(budget.spent)} spent (no limit known yet: has the metrics service run?)`);
   } else {
     const share = budget.limit > 0 ? ` (${((budget.spent / budget.limit) * 100).toFixed(1)}%)` : '';
-    ctx.out.line(`Budget ${budget.period}: ${formatUsd(budget.spent)} spent of ${formatUsd(budget.limit)}${share}, ${formatUsd(budget.remaining ?? 0)} left`);
+    const remaining = budget.remaining ?? 0;
+    // Spend can pass the limit (jobs already running finish and are charged): say so, not "$-0.35 left".
+    const rest = remaining < 0 ? `${formatUsd(-remaining)} over the limit` : `${formatUsd(remaining)} left`;
+    ctx.out.line(`Budget ${budget.period}: ${formatUsd(budget.spent)} spent of ${formatUsd(budget.limit)}${share}, ${rest}`);
   }
   ctx.out.line(describeKillSwitch(budget.killSwitch, ctx.out));
   return exitCodes.ok;
