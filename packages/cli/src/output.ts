@@ -83,7 +83,8 @@ export class Output {
       text = `jobstream: ${err.code} (HTTP ${err.status}): ${err.message}\n`;
       for (const detail of err.details ?? []) text += `  - ${detail.path}: ${detail.message}\n`;
       if (err.retryAfterMs !== undefined) text += `  retry after ${Math.ceil(err.retryAfterMs / 1000)} s\n`;
-      if (err.status === 401) text += '  (pass a token with --token or JOBSTREAM_TOKEN)\n';
+      if (err.code === 'AUTH_REQUIRED') text += '  (pass a token with --token or JOBSTREAM_TOKEN)\n';
+      else if (err.status === 401) text += '  (the token was refused: get a new one)\n';
       if (err.status === 403) text += '  (this command needs a token with the admin role)\n';
     } else if (err instanceof JobstreamError) {
       text = `jobstream: ${err.code}: ${err.message}\n`;
