@@ -16,6 +16,7 @@ import {
   type JobState,
   type JobWatchItem,
   type LifecycleEvent,
+  type NotificationItem,
 } from '@jobstream/client';
 import {
   alertsResponseSchema,
@@ -366,12 +367,35 @@ describe('the client SDK against the real api', () => {
   });
 
   describe('notifications', () => {
-    it('watches /api/notifications/stream on the same engine; without that route the watch stops with NOT_FOUND', async () => {
-      // The api has no per-user stream yet and answers 404.
+    it('watches /api/notifications/stream on the same engine, filtered on the server, and reads the inbox', async () => {
       const client = createClient({ baseUrl: api.url, token: userToken });
-      const watch = client.watchNotifications({ types: ['job.completed'], severity: ['high', 'critical'], jobType: 'demo.work' });
-      await expect(watch.done).rejects.toMatchObject({ name: 'NotFoundError', status: 404, code: 'NOT_FOUND', message: expect.stringContaining('/api/notifications/stream') });
-      expect(watch.connectionState).toBe('closed');
+      const watch = client.watchNotifications({ types: ['chat.message'], severity: ['high', 'critical'] });
+      const items: NotificationItem[] = [];
+      let changed: () => void = () => undefined;
+      watch.on('notification', (item) => {
+        items.push(item);
+        changed();
+      });
+      const arrived = (test: (seen: NotificationItem[]) => boolean) =>
+        new Promise<void>((resolve) => {
+          changed = () => test(items) && resolve();
+          changed();
+        });
+      await arrived((seen) => seen.some((i) => i.event === 'connected'));
+      const serviceToken = await tokenFor('sdk-chat', ['service']);
+      for (const priority of ['low', 'urgent']) {
+        const res = await fetch(`${api.url}/api/notifications`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ userId: DEFAULT_TEST_USER, type: 'chat.message', title: priority, message: 'from the SDK test', priority }),
+        });
+        expect(res.status).toBe(201);
+      }
+      await arrived((seen) => seen.filter((i) => i.event === 'unread_count').length === 2);
+      watch.close();
+      expect(items.filter((i) => i.event === 'notification').map((i) => (i.data as { title: string }).title)).toEqual(['urgent']);
+      expect(items.every((i) => i.id !== undefined)).toBe(true);
+      expect(await client.inbox.list({ unread: true, limit: 1 })).toMatchObject({ items: [{ title: 'urgent', read: false }], unreadCount: 2, nextCursor: expect.any(String) });
     });
   });
 });

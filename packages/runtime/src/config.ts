@@ -108,6 +108,37 @@ export function redisTargetFrom(env: CommonEnv): RedisTarget {
   return { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES };
 }
 
+/**
+ * The notification limits, shared by the api (which writes inboxes and notifications) and the
+ * worker (whose relay writes job events to the owners' channels). Nothing grows without bound:
+ * channels are capped and expire, inboxes are capped and their items expire.
+ */
+export const notificationEnvShape = {
+  NOTIFICATION_RETENTION_SECONDS: intVar(604_800, 1),
+  INBOX_MAX_ITEMS: intVar(500, 1, 100_000),
+  NOTIFICATION_STREAM_MAX_LEN: intVar(1_000, 10, 1_000_000),
+};
+
+export type NotificationEnv = z.output<z.ZodObject<typeof notificationEnvShape>>;
+
+/** How long notifications are kept and how many, taken from the notification variables. */
+export interface NotificationSettings {
+  /** How long an inbox item lives; also how long an idle channel (no new entry) is kept. Default 7 days. */
+  retentionSeconds: number;
+  /** Most items one user's inbox holds; the oldest go first. Default 500. */
+  inboxMaxItems: number;
+  /** Entries kept per user or topic channel (approximate trimming): the resume window. Default 1,000. */
+  streamMaxLen: number;
+}
+
+export function notificationSettingsFrom(env: NotificationEnv): NotificationSettings {
+  return {
+    retentionSeconds: env.NOTIFICATION_RETENTION_SECONDS,
+    inboxMaxItems: env.INBOX_MAX_ITEMS,
+    streamMaxLen: env.NOTIFICATION_STREAM_MAX_LEN,
+  };
+}
+
 export function queueSettingsFrom(env: CommonEnv): QueueSettings {
   return {
     prefix: env.QUEUE_PREFIX,

@@ -38,6 +38,31 @@ export interface JobstreamKeys {
   workers: string;
   /** Capped stream of system notifications (alerts, kill-switch, circuit breaker) for admins. */
   system: string;
+  /** Prefix of the per-user enqueue rate-limit counters (rate-limiter-flexible appends `:<userId>`). */
+  enqueueRateLimit: string;
+  /** Sorted set of one user's open-stream leases: member `<replica>:<stream>`, score its expiry in ms. */
+  streamLeases(userId: string): string;
+  /**
+   * Prefix of the per-user channels; the full key is this, the user id and `:events`. The relay's
+   * Lua script builds the key of a job's owner from it.
+   */
+  userChannelPrefix: string;
+  /** One user's channel: capped stream of their job events, their notifications and `unread_count`. */
+  userChannel(userId: string): string;
+  /** One topic's channel: capped stream of the notifications published to it. */
+  topicChannel(topic: string): string;
+  /**
+   * One user's inbox: `all` and `unread` are sorted sets of notification ids (which sort by time),
+   * `data` a hash of id to the notification's JSON.
+   */
+  inbox(userId: string): InboxKeys;
+}
+
+/** The keys of one user's inbox (see `JobstreamKeys.inbox`). */
+export interface InboxKeys {
+  all: string;
+  unread: string;
+  data: string;
 }
 
 export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): JobstreamKeys {
@@ -60,5 +85,16 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     alerts: `${base}:js:ops:alerts`,
     workers: `${base}:js:ops:workers`,
     system: `${base}:js:system`,
+    enqueueRateLimit: `${base}:js:limits:enqueue`,
+    streamLeases: (userId) => `${base}:js:limits:streams:${userId}`,
+    // Every key of a user ends in a suffix no other one ends in, so user ids containing ":" cannot collide.
+    userChannelPrefix: `${base}:js:user:`,
+    userChannel: (userId) => `${base}:js:user:${userId}:events`,
+    topicChannel: (topic) => `${base}:js:topic:${topic}:events`,
+    inbox: (userId) => ({
+      all: `${base}:js:user:${userId}:inbox`,
+      unread: `${base}:js:user:${userId}:inbox:unread`,
+      data: `${base}:js:user:${userId}:inbox:data`,
+    }),
   };
 }

@@ -2,14 +2,14 @@ import { killSwitchStateSchema, type KillSwitchAuditEntry, type KillSwitchState 
 import type { Logger } from 'pino';
 import type { JobstreamKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
-import { SYSTEM_FIELDS, SYSTEM_STREAM_MAX_LEN } from './system-events.js';
+import { LUA_SYSTEM_APPEND, SYSTEM_STREAM_MAX_LEN } from './system-events.js';
 
 /** Audit entries kept (approximate trimming): years of manual changes, and one automatic one a month. */
 export const KILL_SWITCH_AUDIT_MAX_LEN = 10_000;
 
 export const KILL_SWITCH_OFF: KillSwitchState = { enabled: false, reason: null, auto: false, changedAt: null, changedBy: null };
 
-type KillSwitchKeys = Pick<JobstreamKeys, 'killSwitch' | 'killSwitchAudit' | 'system'>;
+type KillSwitchKeys = Pick<JobstreamKeys, 'killSwitch' | 'killSwitchAudit' | 'system' | 'feed'>;
 
 /** A request to change the switch. `changedBy` is who asked: an admin's id, or `budget`. */
 export interface KillSwitchChange {
@@ -23,14 +23,15 @@ export interface KillSwitchChange {
 }
 
 /**
- * State, audit entry and system notification are written in one script, so no change is ever
- * missing from the audit trail and no notification announces a change that did not happen.
+ * State, audit entry and system notification (with its feed pointer) are written in one script,
+ * so no change is ever missing from the audit trail and no notification announces a change that
+ * did not happen.
  */
-const SET_SCRIPT = `
+const SET_SCRIPT = `${LUA_SYSTEM_APPEND}
 if ARGV[6] == '1' and redis.call('HGET', KEYS[1], 'enabled') == '1' then return 0 end
 redis.call('HSET', KEYS[1], 'enabled', ARGV[1], 'reason', ARGV[2], 'auto', ARGV[3], 'changedBy', ARGV[4], 'changedAt', ARGV[5])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'at', ARGV[5], 'by', ARGV[4], 'enabled', ARGV[1], 'reason', ARGV[2], 'auto', ARGV[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', '${SYSTEM_FIELDS.event}', 'kill_switch_changed', '${SYSTEM_FIELDS.data}', ARGV[9])
+append_system_event(KEYS[3], KEYS[4], ARGV[8], 'kill_switch_changed', ARGV[9])
 return 1
 `;
 
@@ -57,7 +58,7 @@ export async function readKillSwitch(redis: RedisClient, keys: Pick<JobstreamKey
  * `kill_switch_changed` notification. Returns false when `onlyIfOff` found it already on.
  */
 export async function setKillSwitch(redis: RedisClient, keys: KillSwitchKeys, change: KillSwitchChange): Promise<boolean> {
-  if (!('jobstreamSetKillSwitch' in redis)) redis.defineCommand('jobstreamSetKillSwitch', { numberOfKeys: 3, lua: SET_SCRIPT });
+  if (!('jobstreamSetKillSwitch' in redis)) redis.defineCommand('jobstreamSetKillSwitch', { numberOfKeys: 4, lua: SET_SCRIPT });
   const changedAt = new Date().toISOString();
   const notification = JSON.stringify({
     timestamp: changedAt,
@@ -70,6 +71,7 @@ export async function setKillSwitch(redis: RedisClient, keys: KillSwitchKeys, ch
     keys.killSwitch,
     keys.killSwitchAudit,
     keys.system,
+    keys.feed,
     change.enabled ? '1' : '0',
     change.reason ?? '',
     change.auto ? '1' : '0',

@@ -4,7 +4,9 @@ import {
   flushSentry,
   initSentry,
   jobstreamKeys,
+  InboxStore,
   KillSwitchWatcher,
+  notificationLimitsFrom,
   waitForReady,
   type Logger,
 } from '@jobstream/runtime';
@@ -17,7 +19,9 @@ import { createApp } from './app.js';
 import { authenticate } from './auth/authenticate.js';
 import type { ApiConfig } from './config.js';
 import { JobStore } from './jobs/job-store.js';
+import { createApiLimits } from './limits/api-limits.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
+import { resyncNotificationStream, type NotificationStreamDeps } from './notifications/notification-stream.js';
 
 import { killSwitchAdmission } from './routes/admin.js';
 import { drainStreams } from './sse/drain-streams.js';
@@ -69,6 +73,18 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       if (reason === 'slow_client') log.warn('closed a stream whose client stopped reading');
     },
   };
+  const notificationLimits = notificationLimitsFrom(config.notifications, config.queue);
+  const inbox = new InboxStore(command, keys, notificationLimits, log);
+  const notificationStreams: NotificationStreamDeps = {
+    redis: command,
+    keys,
+    hub,
+    inbox,
+    logger: log,
+    retryMs: config.sse.retryMs,
+    maxBufferBytes: config.sse.maxBufferBytes,
+    onClose: streams.onClose,
+  };
   const feed = new FeedReader({
     blocking,
     command,
@@ -76,7 +92,10 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     hub,
     logger: log,
     onResync: async () => {
-      const results = await Promise.allSettled(hub.subscribers().map((sub) => resyncStream(streams, sub)));
+      const results = await Promise.allSettled([
+        ...hub.subscribers().map((sub) => resyncStream(streams, sub)),
+        ...hub.notificationSubscribers().map((sub) => resyncNotificationStream(notificationStreams, sub)),
+      ]);
       const failed = results.filter((r) => r.status === 'rejected').length;
       if (failed > 0) throw new Error(`${failed} streams could not be resynced`);
     },
@@ -85,6 +104,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   // Read before the first request is accepted, so a new replica never admits a job while the switch is on.
   const killSwitch = new KillSwitchWatcher({ redis: command, keys, logger: log, refreshMs: config.killSwitchRefreshMs });
   await killSwitch.start();
+  const limits = createApiLimits(config.limits, { redis: command, keys, logger: log });
+  const admitWhileKillSwitchOff = killSwitchAdmission(killSwitch);
 
   let accepting = true;
   const app = createApp({
@@ -92,10 +113,23 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     bodyLimitBytes: config.bodyLimitBytes,
     authenticate: authenticate(config.auth, log),
     authMode: config.auth.mode,
-    jobs: { queue, store, retentionSeconds: config.queue.retentionSeconds, admit: killSwitchAdmission(killSwitch) },
+    jobs: {
+      queue,
+      store,
+      retentionSeconds: config.queue.retentionSeconds,
+      // The kill-switch first: a submission it refuses costs the user no point of the rate limit.
+      admit: async (req, res) => {
+        await admitWhileKillSwitchOff(req);
+        await limits.admitEnqueue(req, res);
+      },
+    },
     streams,
+    notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
+    security: limits.security,
+    streamSlots: limits.streamSlots,
     operations: createOperationsHttp({ redis: command, keys, hub, logger: log, metricsEnabled: config.metricsEnabled }),
+    dashboardDir: config.dashboard.dir,
   });
   const server = createServer(app);
   // Requests not answered yet, which shutdown waits for. EventSource requests are left out: a
@@ -123,6 +157,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       server.close();
       await drainStreams(hub, { windowMs: 0, retryMs: config.sse.retryMs });
       hub.stop();
+      // Gives back the stream leases of streams whose close has not reached Redis yet, before the connection goes.
+      await limits.stop();
       server.closeIdleConnections();
       // No request is cut off: wait (up to the timeout) until every one has its answer.
       while ([...unanswered].some((res) => !res.headersSent) && Date.now() < deadline) await sleep(50);

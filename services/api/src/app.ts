@@ -1,13 +1,19 @@
 import type { Logger } from '@jobstream/runtime';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AuthMode } from './auth/auth-config.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
+import { limitJsonDepth } from './http/json-depth.js';
 import { requestLogger } from './http/request-logger.js';
+import type { SecurityHeaders } from './http/security-headers.js';
+import type { StreamSlots } from './limits/stream-slots.js';
 import type { OperationsHttp } from './metrics/operations-http.js';
+import { eventCatalogRoutes } from './routes/event-catalog.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
+import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
 import type { JobStreamDeps } from './sse/job-stream.js';
 
 export interface AppDeps {
@@ -18,9 +24,17 @@ export interface AppDeps {
   authMode: AuthMode;
   jobs: JobRoutesDeps;
   streams: JobStreamDeps;
+  /** The notification stream, the inbox and publishing. */
+  notifications: NotificationRoutesDeps;
   health: HealthDeps;
+  /** helmet's headers on everything, CORS on /api (see http/security-headers.ts). */
+  security: SecurityHeaders;
+  /** Admission of SSE streams: the per-user and per-process caps (see limits/stream-slots.ts). */
+  streamSlots: StreamSlots;
   /** Metrics, alerts, admin routes and error reporting. */
   operations?: OperationsHttp;
+  /** The built web dashboard served at `/` (DASHBOARD_DIR); default: found from the api's location. */
+  dashboardDir?: string | undefined;
 }
 
 /** The HTTP surface, assembled from its routers; everything it needs is passed in. */
@@ -28,20 +42,29 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(deps.security.headers);
   app.use(requestLogger(deps.logger));
   if (deps.operations) app.use(deps.operations.requestMetrics);
   app.use(healthRoutes(deps.health));
   if (deps.operations) app.use(deps.operations.metricsRoute);
+  // The dashboard at `/` (index.html and its hashed assets); anything else falls through to the api.
+  app.use(dashboardRoutes({ dir: deps.dashboardDir }));
   const api = express.Router();
   // Who is calling is settled before a body is read: an anonymous request costs no parsing.
   api.use(deps.authenticate);
   api.use(requireJson);
   // Not strict: a scalar body is valid JSON and gets a VALIDATION_FAILED naming the problem, not INVALID_JSON.
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
+  api.use(limitJsonDepth());
   api.use(meRoutes(deps.authMode));
   api.use(jobRoutes(deps.jobs));
-  api.use(jobEventRoutes(deps.streams));
+  api.use(jobEventRoutes(deps.streams, deps.streamSlots));
+  api.use(notificationRoutes(deps.notifications));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
+  // Before authentication: a preflight carries no token and must not be answered 401.
+  app.use('/api', deps.security.cors);
+  // Public, so before authentication: it describes the api, not anyone's data.
+  app.use('/api', eventCatalogRoutes());
   app.use('/api', api);
   app.use(notFoundHandler);
   if (deps.operations) app.use(deps.operations.errorReporter);

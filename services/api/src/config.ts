@@ -3,19 +3,25 @@ import {
   boolVar,
   commonEnvShape,
   intVar,
+  notificationEnvShape,
+  notificationSettingsFrom,
   parseEnv,
   queueSettingsFrom,
   redisTargetFrom,
   requireHashTagOnCluster,
+  type NotificationSettings,
   type QueueSettings,
   type RedisTarget,
 } from '@jobstream/runtime';
 import { z } from 'zod';
 import { authConfigFrom, authEnvShape, checkAuthEnv, type AuthConfig } from './auth/auth-config.js';
+import { dashboardConfigFrom, dashboardEnvShape, type DashboardConfig } from './http/dashboard-config.js';
+import { limitsConfigFrom, limitsEnvShape, type LimitsConfig } from './limits/limits-config.js';
 
 const apiEnvSchema = z
   .object({
     ...commonEnvShape,
+    ...notificationEnvShape,
     PORT: intVar(3000, 0, 65_535),
     HOST: z.string().min(1).default('0.0.0.0'),
     BODY_LIMIT_BYTES: intVar(100_000, 1_024, 50_000_000),
@@ -28,6 +34,8 @@ const apiEnvSchema = z
     SENTRY_DSN: optionalVar(z.url()),
     SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
     ...authEnvShape,
+    ...limitsEnvShape,
+    ...dashboardEnvShape,
   })
   .superRefine(requireHashTagOnCluster)
   .superRefine(checkAuthEnv);
@@ -37,6 +45,8 @@ export interface ApiConfig {
   logPretty: boolean;
   redis: RedisTarget;
   queue: QueueSettings;
+  /** Inbox size, retention and channel caps (NOTIFICATION_RETENTION_SECONDS, INBOX_MAX_ITEMS, NOTIFICATION_STREAM_MAX_LEN). */
+  notifications: NotificationSettings;
   /** Default 3000; 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0. */
@@ -55,6 +65,10 @@ export interface ApiConfig {
   shutdownTimeoutMs: number;
   /** Who is calling: AUTH_MODE and its settings. */
   auth: AuthConfig;
+  /** Rate limit, stream caps, CORS allowlist (see limits/limits-config.ts). */
+  limits: LimitsConfig;
+  /** The web dashboard served at `/` (DASHBOARD_DIR). */
+  dashboard: DashboardConfig;
   /** How often the replica re-reads the kill-switch. Default 250 ms, at most 500 (changes apply within a second). */
   killSwitchRefreshMs: number;
   /** Serve GET /metrics on the api's port. Default true. */
@@ -71,12 +85,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     logPretty: parsed.LOG_PRETTY,
     redis: redisTargetFrom(parsed),
     queue: queueSettingsFrom(parsed),
+    notifications: notificationSettingsFrom(parsed),
     port: parsed.PORT,
     host: parsed.HOST,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     sse: { heartbeatMs: parsed.SSE_HEARTBEAT_MS, retryMs: parsed.SSE_RETRY_MS, maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     auth: authConfigFrom(parsed),
+    limits: limitsConfigFrom(parsed),
+    dashboard: dashboardConfigFrom(parsed),
     killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
     metricsEnabled: parsed.API_METRICS_ENABLED,
     sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },

@@ -3,10 +3,13 @@ import {
   boolVar,
   commonEnvShape,
   intVar,
+  notificationEnvShape,
+  notificationSettingsFrom,
   parseEnv,
   queueSettingsFrom,
   redisTargetFrom,
   requireHashTagOnCluster,
+  type NotificationSettings,
   type QueueSettings,
   type RedisTarget,
 } from '@jobstream/runtime';
@@ -15,6 +18,7 @@ import { z } from 'zod';
 const workerEnvSchema = z
   .object({
     ...commonEnvShape,
+    ...notificationEnvShape,
     WORKER_CONCURRENCY: intVar(5, 1, 1_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: intVar(30_000, 0),
     WORKER_LOCK_DURATION_MS: intVar(30_000, 1_000),
@@ -52,6 +56,8 @@ export interface WorkerConfig {
   logPretty: boolean;
   redis: RedisTarget;
   queue: QueueSettings;
+  /** The relay writes each job event to its owner's channel, capped and expiring by these. */
+  notifications: NotificationSettings;
   /** Jobs one process runs at once. Default 5. */
   concurrency: number;
   /** How long SIGTERM waits for active jobs before giving up on them. Default 30 s. */
@@ -101,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     logPretty: parsed.LOG_PRETTY,
     redis: redisTargetFrom(parsed),
     queue: queueSettingsFrom(parsed),
+    notifications: notificationSettingsFrom(parsed),
     concurrency: parsed.WORKER_CONCURRENCY,
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,

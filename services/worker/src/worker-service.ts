@@ -63,6 +63,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         feedMaxLen: config.queue.feedMaxLen,
         historyMaxLen: config.queue.historyMaxLen,
         retentionMs: config.queue.retentionSeconds * 1_000,
+        channelMaxLen: config.notifications.streamMaxLen,
+        channelRetentionMs: config.notifications.retentionSeconds * 1_000,
       },
       batchSize: config.relay.batchSize,
       lockTtlMs: config.relay.lockTtlMs,

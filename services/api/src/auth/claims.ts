@@ -7,7 +7,10 @@ const USER_ID = /^[^\p{Cc}]{1,256}$/u;
 /** The user id from a token's `sub` or a gateway header; a 401 when it is not one. */
 export function userIdFrom(value: unknown): string {
   if (typeof value !== 'string' || !USER_ID.test(value)) {
-    throw new ApiError(401, 'INVALID_TOKEN', 'The user id must be 1 to 256 characters without control characters');
+    // A 401 names its scheme (RFC 9110 §11.6.1), like every other refused token.
+    throw new ApiError(401, 'INVALID_TOKEN', 'The user id must be 1 to 256 characters without control characters', undefined, {
+      'WWW-Authenticate': 'Bearer realm="jobstream", error="invalid_token"',
+    });
   }
   return value;
 }

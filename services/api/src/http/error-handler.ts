@@ -6,6 +6,8 @@ interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
+  /** Set by zlib on a compressed body that does not decompress (`Z_DATA_ERROR`, brotli's `ERR__ERROR_FORMAT_...`). */
+  errno?: number;
 }
 
 /** The one mapping from thrown errors to HTTP answers. Anything unexpected is a 500 and is logged as a bug. */
@@ -21,9 +23,20 @@ export function toApiError(err: unknown): ApiError | undefined {
     case 'charset.unsupported':
       return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body must be UTF-8 JSON');
     case 'request.aborted':
+    case 'request.size.invalid':
       return new ApiError(400, 'VALIDATION_FAILED', 'Request body was not received completely');
     default:
       break;
+  }
+  // body-parser passes a body that fails to decompress on as zlib's own error, with status 400.
+  if (e?.status === 400 && typeof e.errno === 'number') {
+    return new ApiError(400, 'INVALID_JSON', 'Request body could not be decompressed (Content-Encoding)');
+  }
+  // The router could not percent-decode a path parameter (`/api/jobs/%E0%A4%A`): it names nothing.
+  if (err instanceof URIError && e.status === 400) {
+    return new ApiError(400, 'VALIDATION_FAILED', 'The request path is not valid percent-encoding', [
+      { path: '(path)', message: 'is not valid percent-encoding' },
+    ]);
   }
   if (isRedisUnavailableError(err)) return ApiError.redisUnavailable();
   return undefined;

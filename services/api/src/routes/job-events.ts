@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
 import { toApiError } from '../http/error-handler.js';
 import { parseJobId, parseLastEventId } from '../http/request-params.js';
+import type { StreamSlots } from '../limits/stream-slots.js';
 import { openJobStream, type JobStreamDeps } from '../sse/job-stream.js';
 import { SSE_HEADERS } from '../sse/sse-format.js';
 
@@ -10,8 +11,10 @@ import { SSE_HEADERS } from '../sse/sse-format.js';
  * away, a stream request from one is therefore answered with an empty stream and a retry hint,
  * so it comes back by itself; other clients get the plain 503.
  */
-async function streamOrRetryLater(deps: JobStreamDeps, req: Request, res: Response, jobId: string): Promise<void> {
+async function streamOrRetryLater(deps: JobStreamDeps, slots: StreamSlots | undefined, req: Request, res: Response, jobId: string): Promise<void> {
   try {
+    // Inside the try: while Redis is away the slot cannot be taken either, and gets the same retry hint.
+    await slots?.acquire(res, principalOf(res).userId);
     await openJobStream(deps, res, principalOf(res), jobId, parseLastEventId(req));
   } catch (err) {
     const apiError = toApiError(err);
@@ -21,10 +24,10 @@ async function streamOrRetryLater(deps: JobStreamDeps, req: Request, res: Respon
   }
 }
 
-/** GET /api/jobs/:id/events and its alias GET /api/job-events?jobId=... */
-export function jobEventRoutes(deps: JobStreamDeps): Router {
+/** GET /api/jobs/:id/events and its alias GET /api/job-events?jobId=...; each stream takes one of `slots` while open. */
+export function jobEventRoutes(deps: JobStreamDeps, slots?: StreamSlots): Router {
   const router = Router();
-  router.get('/jobs/:id/events', (req, res) => streamOrRetryLater(deps, req, res, parseJobId(req.params.id)));
-  router.get('/job-events', (req, res) => streamOrRetryLater(deps, req, res, parseJobId(req.query.jobId)));
+  router.get('/jobs/:id/events', (req, res) => streamOrRetryLater(deps, slots, req, res, parseJobId(req.params.id)));
+  router.get('/job-events', (req, res) => streamOrRetryLater(deps, slots, req, res, parseJobId(req.query.jobId)));
   return router;
 }

@@ -10,8 +10,8 @@ export interface JobRoutesDeps {
   queue: Queue;
   store: JobStore;
   retentionSeconds: number;
-  /** Runs before a job is accepted; throws an ApiError to refuse it. */
-  admit?: (req: Request) => Promise<void>;
+  /** Runs after the submission was validated and before the job is accepted; throws an ApiError to refuse it. */
+  admit?: (req: Request, res: Response) => Promise<void>;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -24,7 +24,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 
   const submit = async (req: Request, res: Response, body: unknown): Promise<void> => {
     const submission = parseSubmission(body);
-    await deps.admit?.(req);
+    await deps.admit?.(req, res);
     const { response, replayed } = await enqueueJob(deps.queue, submission, {
       retentionSeconds: deps.retentionSeconds,
       basePath: '/api',

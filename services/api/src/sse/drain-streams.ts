@@ -25,7 +25,7 @@ export function jitteredRetryMs(retryMs: number, random: () => number = Math.ran
  * Streams opened while it runs are closed at the end. Resolves with how many it closed.
  */
 export async function drainStreams(hub: EventHub, options: DrainOptions): Promise<number> {
-  const subscribers = hub.subscribers();
+  const subscribers = hub.streams();
   const startedAt = Date.now();
   let closed = 0;
   while (closed < subscribers.length) {
@@ -34,7 +34,7 @@ export async function drainStreams(hub: EventHub, options: DrainOptions): Promis
     for (; closed < due; closed += 1) subscribers[closed]!.close('shutdown', jitteredRetryMs(options.retryMs));
     if (closed < subscribers.length) await sleep(options.tickMs ?? 20);
   }
-  const late = hub.subscribers();
+  const late = hub.streams();
   for (const subscriber of late) subscriber.close('shutdown', jitteredRetryMs(options.retryMs));
   return subscribers.length + late.length;
 }

@@ -1,4 +1,7 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
+import type { ChannelEvent } from '../notifications/channel-events.js';
+import type { NotificationSubscriber } from '../notifications/notification-subscriber.js';
+import type { StreamSink } from './stream-sink.js';
 import type { Subscriber } from './subscriber.js';
 
 /**
@@ -8,14 +11,15 @@ import type { Subscriber } from './subscriber.js';
 const HEARTBEAT_SLICES = 10;
 
 /**
- * The in-process fan-out: which open streams watch which job. One feed reader fills it for the
- * whole process, and one timer sends every heartbeat, so an open stream costs no timer and no
- * Redis connection of its own.
+ * The in-process fan-out: which open streams watch which job, and which notification streams
+ * follow which channel. One feed reader fills it for the whole process, and one timer sends every
+ * heartbeat, so an open stream costs no timer and no Redis connection of its own.
  */
 export class EventHub {
   private readonly byJob = new Map<string, Set<Subscriber>>();
-  private readonly slices: Set<Subscriber>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
-  private readonly sliceOf = new WeakMap<Subscriber, number>();
+  private readonly byChannel = new Map<string, Set<NotificationSubscriber>>();
+  private readonly slices: Set<StreamSink>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  private readonly sliceOf = new WeakMap<StreamSink, number>();
   private nextSlice = 0;
   private heartbeatSlice = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -33,24 +37,53 @@ export class EventHub {
       this.byJob.set(subscriber.jobId, set);
     }
     set.add(subscriber);
-    const slice = this.nextSlice++ % HEARTBEAT_SLICES;
-    this.slices[slice]?.add(subscriber);
-    this.sliceOf.set(subscriber, slice);
-    this.count += 1;
-    this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.heartbeatMs / HEARTBEAT_SLICES).unref();
+    this.track(subscriber);
   }
 
   remove(subscriber: Subscriber): void {
     const set = this.byJob.get(subscriber.jobId);
     if (!set?.delete(subscriber)) return;
-    this.slices[this.sliceOf.get(subscriber) ?? 0]?.delete(subscriber);
-    this.count -= 1;
+    this.untrack(subscriber);
     if (set.size === 0) this.byJob.delete(subscriber.jobId);
+  }
+
+  /** Adds a notification stream under each channel it follows. */
+  addNotificationStream(subscriber: NotificationSubscriber): void {
+    for (const channel of subscriber.channels) {
+      let set = this.byChannel.get(channel);
+      if (!set) {
+        set = new Set();
+        this.byChannel.set(channel, set);
+      }
+      set.add(subscriber);
+    }
+    this.track(subscriber);
+  }
+
+  removeNotificationStream(subscriber: NotificationSubscriber): void {
+    let removed = false;
+    for (const channel of subscriber.channels) {
+      const set = this.byChannel.get(channel);
+      if (!set?.delete(subscriber)) continue;
+      removed = true;
+      if (set.size === 0) this.byChannel.delete(channel);
+    }
+    if (removed) this.untrack(subscriber);
   }
 
   /** Whether any stream in this process watches the job. */
   watches(jobId: string): boolean {
     return this.byJob.has(jobId);
+  }
+
+  /** Whether any notification stream in this process follows the channel (`u:<user>`, `t:<topic>`, `s`). */
+  watchesChannel(channel: string): boolean {
+    return this.byChannel.has(channel);
+  }
+
+  /** Whether any notification stream is open here at all (the feed reader skips channel pointers otherwise). */
+  get watchesAnyChannel(): boolean {
+    return this.byChannel.size > 0;
   }
 
   /** Live events for one job, oldest first. */
@@ -64,22 +97,58 @@ export class EventHub {
     for (const observe of this.dispatchObservers) observe(events);
   }
 
-  /** Calls `observer` with each batch of live events the hub hands out (for delivery metrics). */
+  /** Live events of one channel, oldest first. */
+  dispatchChannel(channel: string, events: ChannelEvent[]): void {
+    const set = this.byChannel.get(channel);
+    if (!set) return;
+    for (const subscriber of [...set]) {
+      for (const event of events) subscriber.push(event);
+      this.delivered += events.length;
+    }
+  }
+
+  /** Calls `observer` with each batch of live job events the hub hands out (for delivery metrics). */
   observeDispatch(observer: (events: LifecycleEvent[]) => void): void {
     this.dispatchObservers.push(observer);
   }
 
+  /** Open streams of every kind. */
   get size(): number {
     return this.count;
   }
 
+  /** The open job streams. */
   subscribers(): Subscriber[] {
     return [...this.byJob.values()].flatMap((set) => [...set]);
+  }
+
+  /** The open notification streams. */
+  notificationSubscribers(): NotificationSubscriber[] {
+    const all = new Set<NotificationSubscriber>();
+    for (const set of this.byChannel.values()) for (const subscriber of set) all.add(subscriber);
+    return [...all];
+  }
+
+  /** Every open stream, whatever it carries (for shutdown). */
+  streams(): StreamSink[] {
+    return this.slices.flatMap((slice) => [...slice]);
   }
 
   stop(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+  }
+
+  private track(sink: StreamSink): void {
+    const slice = this.nextSlice++ % HEARTBEAT_SLICES;
+    this.slices[slice]?.add(sink);
+    this.sliceOf.set(sink, slice);
+    this.count += 1;
+    this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.heartbeatMs / HEARTBEAT_SLICES).unref();
+  }
+
+  private untrack(sink: StreamSink): void {
+    if (this.slices[this.sliceOf.get(sink) ?? 0]?.delete(sink)) this.count -= 1;
   }
 
   /**
@@ -91,10 +160,10 @@ export class EventHub {
     const slice = this.slices[this.heartbeatSlice++ % HEARTBEAT_SLICES];
     if (!slice || slice.size === 0) return;
     const timestamp = new Date().toISOString();
-    for (const subscriber of slice) {
-      if (subscriber.open && !subscriber.takeWroteFlag()) {
-        subscriber.send({ event: 'heartbeat', data: { jobId: subscriber.jobId, timestamp } });
-        subscriber.takeWroteFlag();
+    for (const sink of slice) {
+      if (sink.open && !sink.takeWroteFlag()) {
+        sink.heartbeat(timestamp);
+        sink.takeWroteFlag();
       }
     }
   }

@@ -1,19 +1,23 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
 import {
+  channelKey,
   decodeFeedEntry,
+  decodeFeedPointer,
   decodeHistoryEntry,
   StreamFollower,
+  type ChannelRef,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
   type StreamEntry,
 } from '@jobstream/runtime';
+import { decodeChannelEntries } from '../notifications/channel-events.js';
 import type { EventHub } from './event-hub.js';
 
 export interface FeedReaderOptions {
   /** Dedicated to the blocking XREAD. */
   blocking: RedisClient;
-  /** Reads the histories of watched jobs. */
+  /** Reads the histories of watched jobs and the channels of open notification streams. */
   command: RedisClient;
   keys: JobstreamKeys;
   hub: EventHub;
@@ -28,9 +32,9 @@ export interface FeedReaderOptions {
 
 /**
  * Follows the live feed for the whole process with one blocking connection and hands each event
- * of a watched job to the hub. It starts from the feed's concrete newest id (never `$`, which
- * would miss whatever is added before the first read) and only events of jobs that someone here
- * watches are read from their histories.
+ * of a watched job, and each entry of a followed channel, to the hub. It starts from the feed's
+ * concrete newest id (never `$`, which would miss whatever is added before the first read) and
+ * only the histories of jobs, and the channels, that someone here watches are read.
  */
 export class FeedReader {
   private readonly log: Logger;
@@ -64,18 +68,21 @@ export class FeedReader {
 
   private async dispatch(entries: StreamEntry[]): Promise<void> {
     const { keys, hub } = this.options;
-    // For each watched job, the span of history ids this batch announces.
-    const spans = new Map<string, { from: string; to: string }>();
+    // For each watched job, the span of history ids this batch announces; the same for channels.
+    const spans = new Map<string, Span>();
+    const channelSpans = new Map<ChannelRef, Span>();
+    const anyChannel = hub.watchesAnyChannel;
     for (const raw of entries) {
       const entry = decodeFeedEntry(raw);
-      if (!entry || !hub.watches(entry.jobId)) continue;
-      const span = spans.get(entry.jobId);
-      if (span) span.to = entry.historyId;
-      else spans.set(entry.jobId, { from: entry.historyId, to: entry.historyId });
+      if (entry && hub.watches(entry.jobId)) extend(spans, entry.jobId, entry.historyId);
+      if (!anyChannel) continue;
+      const pointer = decodeFeedPointer(raw);
+      if (pointer && hub.watchesChannel(pointer.channel)) extend(channelSpans, pointer.channel, pointer.channelId);
     }
-    if (spans.size === 0) return;
+    if (spans.size === 0 && channelSpans.size === 0) return;
     const pipeline = this.options.command.pipeline();
     for (const [jobId, span] of spans) pipeline.xrange(keys.history(jobId), span.from, span.to);
+    for (const [channel, span] of channelSpans) pipeline.xrange(channelKey(keys, channel), span.from, span.to);
     const results = (await pipeline.exec()) ?? [];
     let i = 0;
     for (const jobId of spans.keys()) {
@@ -91,5 +98,21 @@ export class FeedReader {
       }
       hub.dispatch(jobId, events);
     }
+    for (const channel of channelSpans.keys()) {
+      const [err, rows] = results[i++] ?? [null, []];
+      if (err) throw err;
+      hub.dispatchChannel(channel, decodeChannelEntries(channel, rows as StreamEntry[], this.log));
+    }
   }
+}
+
+interface Span {
+  from: string;
+  to: string;
+}
+
+function extend<K>(spans: Map<K, Span>, key: K, id: string): void {
+  const span = spans.get(key);
+  if (span) span.to = id;
+  else spans.set(key, { from: id, to: id });
 }

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import {
+  notificationStreamSchemas,
+  severitySchema,
+  type NotificationStreamEventName,
+  type Severity,
+} from './notifications.js';
+
+/**
+ * Where an event travels: `user` (the user's own channel), `user_or_topic` (a notification goes to
+ * one user or to a topic), `system` (admins only) or `connection` (one stream's own messages).
+ */
+export const eventChannelSchema = z.enum(['user', 'user_or_topic', 'system', 'connection']);
+export type EventChannel = z.infer<typeof eventChannelSchema>;
+
+interface CatalogDefinition {
+  channel: EventChannel;
+  /** The severity the event is delivered with unless its data says otherwise (see docs/api.md). */
+  severity: Severity;
+  description: string;
+}
+
+/**
+ * What the schemas cannot say about each message of the notification stream. The shapes come
+ * from `notificationStreamSchemas`; the `satisfies` makes adding a message without an entry here
+ * (or the reverse) a compile error.
+ */
+const definitions = {
+  connected: { channel: 'connection', severity: 'low', description: 'First message of every stream; its id is the cursor to resume from.' },
+  heartbeat: { channel: 'connection', severity: 'low', description: 'Keeps proxies from closing an idle stream.' },
+  reset: {
+    channel: 'connection',
+    severity: 'medium',
+    description: "The cursor of one channel is no longer covered: the stream goes on from the channel's end; refetch what you show.",
+  },
+  'job.waiting': { channel: 'user', severity: 'low', description: 'One of your jobs is queued (also after a retry or a stall).' },
+  'job.delayed': { channel: 'user', severity: 'low', description: 'One of your jobs waits for a retry backoff.' },
+  'job.active': { channel: 'user', severity: 'low', description: 'A worker started an attempt of one of your jobs.' },
+  'job.progress': { channel: 'user', severity: 'low', description: 'One of your jobs reported progress.' },
+  'job.stalled': { channel: 'user', severity: 'medium', description: 'The worker running one of your jobs stopped answering; the job is retried.' },
+  'job.completed': { channel: 'user', severity: 'low', description: 'One of your jobs succeeded.' },
+  'job.failed': {
+    channel: 'user',
+    severity: 'high',
+    description: 'An attempt of one of your jobs failed: severity high when final, medium when it will be retried.',
+  },
+  notification: {
+    channel: 'user_or_topic',
+    severity: 'medium',
+    description: 'A notification published by a service, to you (and your inbox) or to a topic you follow; severity from its priority.',
+  },
+  unread_count: { channel: 'user', severity: 'low', description: 'The number of unread notifications in your inbox changed.' },
+  'system.alert': {
+    channel: 'system',
+    severity: 'high',
+    description: 'An alert started (high; critical for queueDepthCritical) or resolved (low).',
+  },
+  'system.kill_switch': { channel: 'system', severity: 'critical', description: 'The kill-switch was turned on (critical) or off (medium).' },
+  'system.budget': { channel: 'system', severity: 'high', description: "The month's spend passed the warning share of the budget." },
+  'system.circuit_breaker': {
+    channel: 'system',
+    severity: 'high',
+    description: "A worker's provider circuit breaker opened (high), is half open (medium) or closed again (low).",
+  },
+} as const satisfies Record<NotificationStreamEventName, CatalogDefinition>;
+
+/** One entry of `GET /api/events/catalog`. */
+export const eventCatalogEntrySchema = z.object({
+  type: z.string(),
+  channel: eventChannelSchema,
+  severity: severitySchema,
+  description: z.string(),
+  /** JSON Schema (draft 2020-12) of the message's `data`, generated from its zod schema. */
+  schema: z.record(z.string(), z.unknown()),
+});
+export type EventCatalogEntry = z.infer<typeof eventCatalogEntrySchema>;
+
+/** `GET /api/events/catalog`. */
+export const eventCatalogResponseSchema = z.object({ events: z.array(eventCatalogEntrySchema) });
+export type EventCatalogResponse = z.infer<typeof eventCatalogResponseSchema>;
+
+/** The default severity of a stream message. */
+export function defaultSeverity(type: NotificationStreamEventName): Severity {
+  return definitions[type].severity;
+}
+
+let cached: EventCatalogResponse | undefined;
+
+/** Every message of the notification stream with its channel, severity, description and JSON Schema. */
+export function eventCatalog(): EventCatalogResponse {
+  cached ??= {
+    events: (Object.keys(definitions) as NotificationStreamEventName[]).map((type) => ({
+      type,
+      ...definitions[type],
+      schema: z.toJSONSchema(notificationStreamSchemas[type]) as Record<string, unknown>,
+    })),
+  };
+  return cached;
+}

@@ -1,0 +1,68 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { RATE_LIMIT_HEADER_NAMES } from '../limits/rate-limit-headers.js';
+
+export interface SecurityHeadersOptions {
+  /** Origins whose pages may call the api; empty: same-origin pages only. */
+  corsOrigins: readonly string[];
+}
+
+export interface SecurityHeaders {
+  /** helmet's headers, for every response (the dashboard's pages, the api, the streams). */
+  headers: RequestHandler;
+  /** CORS for `/api`: answers preflights itself, so it goes before authentication (a preflight carries no token). */
+  cors: RequestHandler;
+}
+
+/** What a client sends: its token, JSON, a stream cursor, an idempotency key. */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'];
+/** What a client of another origin may read: where a job is, when to retry, whether it was a replay, its rate limit. */
+const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Idempotent-Replayed', ...RATE_LIMIT_HEADER_NAMES];
+
+/**
+ * helmet with a Content-Security-Policy for the dashboard the api serves at `/` (a Vite build: its
+ * scripts, styles and fonts are files of the same origin, its data comes from `/api` over fetch and
+ * EventSource), and CORS by an allowlist. Neither touches the body, so SSE responses stream as before
+ * (no compression, nothing buffered).
+ */
+export function securityHeaders(options: SecurityHeadersOptions): SecurityHeaders {
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        // No 'unsafe-inline' anywhere: an injected <script> or inline handler does not run.
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        // Vite emits CSS files; styles set from script through the CSSOM (Preact's `style`) are not inline styles to CSP.
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        // fetch and EventSource to the api on the same origin.
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // No upgrade-insecure-requests: TLS is the proxy's business, and a demo served over plain
+        // http on a LAN address would otherwise have its scripts rewritten to https and fail.
+      },
+    },
+    // The same as frame-ancestors 'none', for browsers that predate CSP level 2.
+    xFrameOptions: { action: 'deny' },
+  });
+  const corsHandler = cors({
+    // An array: requests from a listed origin get it reflected in Access-Control-Allow-Origin, any
+    // other origin gets no CORS header at all (its browser then refuses to expose the answer).
+    origin: [...options.corsOrigins],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    // Tokens travel in Authorization or ?access_token=, never in cookies: no credentials mode.
+    credentials: false,
+    // Browsers cap this (Chromium at 2 h); 10 min keeps a config change effective soon.
+    maxAge: 600,
+  });
+  return { headers, cors: corsHandler };
+}

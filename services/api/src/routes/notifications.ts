@@ -1,0 +1,126 @@
+import {
+  inboxQuerySchema,
+  notificationIdSchema,
+  notificationRequestSchema,
+  notificationStreamQuerySchema,
+  zodIssuesToDetails,
+  type InboxPage,
+  type MarkReadResponse,
+  type ReadAllResponse,
+} from '@jobstream/contracts';
+import { publishNotification, type InboxStore, type JobstreamKeys, type NotificationLimits, type RedisClient } from '@jobstream/runtime';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { principalOf } from '../auth/principal.js';
+import { requireRole } from '../auth/require-role.js';
+import { ApiError } from '../http/api-error.js';
+import { toApiError } from '../http/error-handler.js';
+import type { StreamSlots } from '../limits/stream-slots.js';
+import { decodeInboxCursor, encodeInboxCursor } from '../notifications/inbox-cursor.js';
+import { openNotificationStream, type NotificationStreamDeps } from '../notifications/notification-stream.js';
+import { parseStreamCursor, type StreamCursor } from '../notifications/stream-cursor.js';
+import { SSE_HEADERS } from '../sse/sse-format.js';
+
+export interface NotificationRoutesDeps {
+  streams: NotificationStreamDeps;
+  inbox: InboxStore;
+  redis: RedisClient;
+  keys: JobstreamKeys;
+  limits: NotificationLimits;
+  /** Each open stream takes one (the per-user and per-process stream caps). */
+  slots?: StreamSlots | undefined;
+}
+
+/** The read routes take no parameters; `{}` is the body (the api wants JSON on every POST). */
+const emptyBodySchema = z.object({}).strict().optional();
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw ApiError.validation(zodIssuesToDetails(parsed.error));
+  return parsed.data;
+}
+
+/** The stream's cursor: the `Last-Event-ID` header (browser reconnects) or `lastEventId` (first connect). */
+function streamCursorOf(req: Request): StreamCursor | undefined {
+  const header = req.get('last-event-id');
+  if (header !== undefined && header !== '') return parseStreamCursor(header, 'Last-Event-ID');
+  const query = req.query.lastEventId;
+  if (query === undefined || query === '') return undefined;
+  if (typeof query !== 'string') throw new ApiError(400, 'INVALID_LAST_EVENT_ID', 'lastEventId must be given once', [{ path: 'lastEventId', message: 'must be given once' }]);
+  return parseStreamCursor(query, 'lastEventId');
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, 'NOTIFICATION_NOT_FOUND', `No notification with id "${id.slice(0, 64)}" in your inbox (it may have expired)`);
+}
+
+/**
+ * A browser's EventSource treats any non-200 answer as final and never reconnects; while Redis is
+ * away it gets an empty stream with a retry hint instead (as on the job streams).
+ */
+async function streamOrRetryLater(deps: NotificationRoutesDeps, req: Request, res: Response): Promise<void> {
+  try {
+    const query = parse(notificationStreamQuerySchema, req.query);
+    const cursor = streamCursorOf(req);
+    const viewer = principalOf(res);
+    await deps.slots?.acquire(res, viewer.userId);
+    await openNotificationStream(deps.streams, res, viewer, query, cursor);
+  } catch (err) {
+    const apiError = toApiError(err);
+    if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
+    res.writeHead(200, SSE_HEADERS);
+    res.end(`retry: ${deps.streams.retryMs * 2}\n: ${apiError.code}: ${apiError.message}\n\n`);
+  }
+}
+
+/**
+ * The notification stream, the inbox and publishing: GET /api/notifications/stream,
+ * GET /api/notifications, POST /api/notifications (service or admin),
+ * POST /api/notifications/:id/read, POST /api/notifications/read-all.
+ */
+export function notificationRoutes(deps: NotificationRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/notifications/stream', (req, res) => streamOrRetryLater(deps, req, res));
+
+  router.get('/notifications', async (req, res) => {
+    const query = parse(inboxQuerySchema, req.query);
+    const page = await deps.inbox.list(principalOf(res).userId, {
+      unreadOnly: query.unread,
+      limit: query.limit,
+      after: query.cursor === undefined ? undefined : decodeInboxCursor(query.cursor),
+    });
+    const body: InboxPage = {
+      items: page.items,
+      nextCursor: page.nextAfter === undefined ? null : encodeInboxCursor(page.nextAfter),
+      unreadCount: page.unreadCount,
+    };
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.post('/notifications', requireRole('service', 'admin'), async (req, res) => {
+    const request = parse(notificationRequestSchema, req.body);
+    const notification = await publishNotification(deps.redis, deps.keys, request, deps.limits);
+    res.status(201).set('Cache-Control', 'no-store').json(notification);
+  });
+
+  router.post('/notifications/read-all', async (req, res) => {
+    parse(emptyBodySchema, req.body);
+    const updated = await deps.inbox.markAllRead(principalOf(res).userId);
+    const body: ReadAllResponse = { updated, unreadCount: 0 };
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.post('/notifications/:id/read', async (req, res) => {
+    const id = req.params.id ?? '';
+    // A malformed id names no notification: the same 404 as an unknown one.
+    if (!notificationIdSchema.safeParse(id).success) throw notFound(id);
+    parse(emptyBodySchema, req.body);
+    const unreadCount = await deps.inbox.markRead(principalOf(res).userId, id);
+    if (unreadCount === undefined) throw notFound(id);
+    const body: MarkReadResponse = { id, read: true, unreadCount };
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  return router;
+}

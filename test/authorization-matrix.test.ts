@@ -1,0 +1,149 @@
+import { loadConfig, type ApiServer } from '@jobstream/api';
+import { alertNames, alertsSnapshotSchema, apiErrorBodySchema } from '@jobstream/contracts';
+import { jobstreamKeys } from '@jobstream/runtime';
+import { Redis } from 'ioredis';
+import type { Server } from 'node:http';
+import { authHeaders } from '../test-support/auth';
+import { http } from '../test-support/http';
+import { requestOnce } from '../test-support/raw-http';
+import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
+
+/*
+ * Who may call what: every /api route the app serves × the five kinds of caller, each cell the
+ * status (and, for a refusal, the code) a real api answers. The job and the notification in the
+ * fixture belong to the owner; "other" is a second plain user. A 404 for another user's job or
+ * notification is deliberate: ids must not be probeable (never 403).
+ */
+
+const roles = ['anonymous', 'owner', 'other', 'admin', 'service'] as const;
+type Role = (typeof roles)[number];
+type Row = Record<Role, string>;
+
+interface Fixture {
+  jobId: string;
+  notificationId: string;
+}
+
+interface RouteCase {
+  route: string;
+  request: (fixture: Fixture) => { path: string; body?: unknown };
+  expected: Row;
+}
+
+const all = (cell: string): Omit<Row, 'anonymous'> => ({ owner: cell, other: cell, admin: cell, service: cell });
+const signedIn = (cell: string): Row => ({ anonymous: '401 AUTH_REQUIRED', ...all(cell) });
+const ownJobs: Row = { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '404 JOB_NOT_FOUND', admin: '200', service: '404 JOB_NOT_FOUND' };
+const adminOnly: Row = { anonymous: '401 AUTH_REQUIRED', owner: '403 FORBIDDEN', other: '403 FORBIDDEN', admin: '200', service: '403 FORBIDDEN' };
+
+const demoJob = { type: 'demo.work', payload: { durationMs: 1 } };
+
+// prettier-ignore
+const matrix: RouteCase[] = [
+  { route: 'POST /api/jobs',                          request: () => ({ path: '/api/jobs', body: demoJob }),                                     expected: signedIn('202') },
+  { route: 'POST /api/ai/generate-flashcards',        request: () => ({ path: '/api/ai/generate-flashcards', body: { content: 'c', subject: 's', topic: 't' } }), expected: signedIn('202') },
+  { route: 'GET /api/jobs/:id',                       request: (f) => ({ path: `/api/jobs/${f.jobId}` }),                                      expected: ownJobs },
+  { route: 'GET /api/job-status/:id',                 request: (f) => ({ path: `/api/job-status/${f.jobId}` }),                                expected: ownJobs },
+  { route: 'GET /api/jobs/:id/events',                request: (f) => ({ path: `/api/jobs/${f.jobId}/events` }),                               expected: ownJobs },
+  { route: 'GET /api/job-events',                     request: (f) => ({ path: `/api/job-events?jobId=${f.jobId}` }),                          expected: ownJobs },
+  { route: 'GET /api/queue/stats',                    request: () => ({ path: '/api/queue/stats' }),                                             expected: signedIn('200') },
+  { route: 'GET /api/me',                             request: () => ({ path: '/api/me' }),                                                      expected: signedIn('200') },
+  { route: 'GET /api/metrics/alerts',                 request: () => ({ path: '/api/metrics/alerts' }),                                          expected: adminOnly },
+  { route: 'GET /api/admin/budget/status',            request: () => ({ path: '/api/admin/budget/status' }),                                     expected: adminOnly },
+  { route: 'POST /api/admin/budget/kill-switch',      request: () => ({ path: '/api/admin/budget/kill-switch', body: { enabled: false } }),      expected: adminOnly },
+  { route: 'GET /api/admin/budget/kill-switch/audit', request: () => ({ path: '/api/admin/budget/kill-switch/audit' }),                          expected: adminOnly },
+  { route: 'GET /api/notifications/stream',           request: () => ({ path: '/api/notifications/stream' }),                                    expected: signedIn('200') },
+  { route: 'GET /api/notifications',                  request: () => ({ path: '/api/notifications' }),                                           expected: signedIn('200') },
+  { route: 'POST /api/notifications',                 request: () => ({ path: '/api/notifications', body: { userId: 'alice', type: 'chat.message', title: 't', message: 'm' } }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '403 FORBIDDEN', other: '403 FORBIDDEN', admin: '201', service: '201' } },
+  { route: 'POST /api/notifications/read-all',        request: () => ({ path: '/api/notifications/read-all', body: {} }),                        expected: signedIn('200') },
+  // The inbox is per user: even an admin has no notification addressed to someone else.
+  { route: 'POST /api/notifications/:id/read',        request: (f) => ({ path: `/api/notifications/${f.notificationId}/read`, body: {} }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '404 NOTIFICATION_NOT_FOUND', admin: '404 NOTIFICATION_NOT_FOUND', service: '404 NOTIFICATION_NOT_FOUND' } },
+  // Public: it describes the api, not anyone's data.
+  { route: 'GET /api/events/catalog',                 request: () => ({ path: '/api/events/catalog' }),                                          expected: { anonymous: '200', ...all('200') } },
+];
+
+interface Layer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+  rawPath?: unknown;
+}
+
+/**
+ * `METHOD /path` of every route the Express app serves, read from its router stack (router 2.x keeps
+ * a mounted router's path in `rawPath`), so a route added without a row here fails the suite.
+ */
+function routesOf(server: Server): string[] {
+  const app = server.listeners('request').find((listener) => 'router' in listener) as unknown as { router: { stack: Layer[] } } | undefined;
+  if (!app) throw new Error('the api server has no Express app among its request listeners');
+  const found: string[] = [];
+  const walk = (stack: Layer[], prefix: string): void => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+        const methods = Object.keys(layer.route.methods).filter((method) => method !== '_all');
+        for (const method of methods) for (const path of paths) found.push(`${method.toUpperCase()} ${prefix}${path}`);
+      } else if (layer.handle?.stack) {
+        walk(layer.handle.stack, prefix + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''));
+      }
+    }
+  };
+  walk(app.router.stack, '');
+  return found;
+}
+
+describe('authorization matrix', () => {
+  let env: TestEnv;
+  let api: ApiServer & { url: string };
+  let headers: Record<Role, Record<string, string>>;
+  let fixture: Fixture;
+
+  beforeEach(async () => {
+    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0' });
+    api = await startApi(env);
+    headers = {
+      anonymous: { authorization: '' },
+      owner: await authHeaders('alice'),
+      other: await authHeaders('mallory'),
+      admin: await authHeaders('root', ['admin']),
+      service: await authHeaders('notifier', ['service']),
+    };
+    const job = await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner);
+    const notification = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'hello', message: 'm' }, headers.service);
+    expect([job.status, notification.status]).toEqual([202, 201]);
+    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string };
+    // What the metrics service would have written: without it the alerts route answers 503 to everyone it lets in.
+    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+    const snapshot = alertsSnapshotSchema.parse({
+      alerts: Object.fromEntries(alertNames.map((name) => [name, false])),
+      alertsActive: 0,
+      values: { queueDepth: 1, active: 0, delayed: 0, failureRate: 0, finishedInWindow: 0, failedInWindow: 0, workersLive: 0, workersStalled: 0, circuitBreakersOpen: 0, budgetSpent: 0, budgetLimit: 0 },
+      thresholds: { queueDepthHigh: 100, queueDepthCritical: 1000, failureRate: 0.1, failureRateWindowMs: 300_000, failureRateMinJobs: 10, workerStallMs: 60_000, evaluationIntervalMs: 5_000 },
+      evaluatedAt: new Date().toISOString(),
+    });
+    await redis.set(jobstreamKeys(loadConfig(env).queue).alerts, JSON.stringify(snapshot));
+    redis.disconnect();
+  });
+
+  afterEach(async () => {
+    await api.close();
+    await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX);
+  });
+
+  it('has a row for every /api route the app serves, and no row for a route it does not', () => {
+    const served = routesOf(api.server).filter((route) => route.split(' ')[1]?.startsWith('/api/'));
+    expect([...new Set(served)].sort()).toEqual(matrix.map((row) => row.route).sort());
+  });
+
+  it.each(matrix)('$route answers each caller as the matrix says', async ({ route, request, expected }) => {
+    const method = route.split(' ')[0] as string;
+    const { path, body } = request(fixture);
+    const actual = {} as Row;
+    for (const role of roles) {
+      const res = await requestOnce(method, `${api.url}${path}`, { headers: headers[role], ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      actual[role] = `${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`;
+      if (res.status >= 400) apiErrorBodySchema.parse(res.body);
+    }
+    expect(actual).toEqual(expected);
+  });
+});
