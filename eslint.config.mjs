@@ -25,6 +25,11 @@ export default defineConfig(
     rules: { 'no-console': 'error' },
   },
   {
+    // The dashboard runs in browsers: their globals, not Node's.
+    files: ['packages/dashboard/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Tests read loosely typed JSON answers and assert on them; the assertions are the types.
     files: ['test/**', 'test-support/**', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,0 +1,40 @@
+import { useStore, useTicker } from '../ui/store.js';
+import { JobCard } from './job-card.js';
+import { isFinished } from './job-view.js';
+import type { JobsModel } from './jobs-model.js';
+
+/** The user's jobs, newest first, live. */
+export function JobList({ model }: { model: JobsModel }) {
+  const jobs = useStore(model.jobs);
+  const running = jobs.some((job) => job.state === 'active' || job.state === 'waiting' || job.state === 'delayed');
+  // Durations of running jobs tick; nothing ticks when nothing runs.
+  const now = useTicker(1_000, running);
+  const finished = jobs.filter(isFinished).length;
+  return (
+    <section class="card jobs" aria-labelledby="jobs-title">
+      <div class="section-head">
+        <h2 id="jobs-title" tabIndex={-1}>
+          Your jobs
+        </h2>
+        <span class="count" aria-label={`${jobs.length} jobs`}>
+          {jobs.length}
+        </span>
+        <button type="button" class="button ghost small push-right" onClick={() => model.clearFinished()} disabled={finished === 0}>
+          Clear finished
+        </button>
+      </div>
+      {jobs.length === 0 ? (
+        <p class="empty">No jobs yet. Submit one and watch it run here.</p>
+      ) : (
+        <ul class="job-list" aria-label="Jobs">
+          {jobs.map((job) => (
+            <JobCard key={job.jobId} job={job} now={now} />
+          ))}
+        </ul>
+      )}
+      <p class="muted small footnote">
+        Shows the jobs submitted from this browser (remembered across reloads) and any of your jobs that run while the page is open.
+      </p>
+    </section>
+  );
+}

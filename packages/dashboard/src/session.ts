@@ -1,0 +1,134 @@
+import { createClient, type JobstreamClient, type JobstreamError, type NotificationItem, type StreamOptions } from '@jobstream/client';
+import { AdminModel } from './admin/admin-model.js';
+import type { Me } from './auth/who-am-i.js';
+import { InboxModel } from './inbox/inbox-model.js';
+import { isFinished, type JobView } from './jobs/job-view.js';
+import { JobsModel } from './jobs/jobs-model.js';
+import { LiveConnection } from './live/live-connection.js';
+import { parseStreamItem } from './live/messages.js';
+import { DesktopNotifier } from './notify/desktop-notifier.js';
+import { ToastModel } from './notify/toast-model.js';
+import { formatDuration, shortId } from './ui/format.js';
+
+export interface SessionOptions {
+  baseUrl: string;
+  token: string | undefined;
+  me: Me;
+  /** Any call answered 401: the page goes back to the sign-in form with this error's message. */
+  onUnauthorized(error: JobstreamError): void;
+  stream?: StreamOptions;
+}
+
+/**
+ * Everything a signed-in page runs: one SDK client, the tab's one notification stream, and the
+ * models the components render. Stream messages are routed here to the model they concern.
+ */
+export class Session {
+  readonly client: JobstreamClient;
+  readonly me: Me;
+  readonly isAdmin: boolean;
+  readonly connection: LiveConnection;
+  readonly jobs: JobsModel;
+  readonly inbox: InboxModel;
+  readonly toasts = new ToastModel();
+  readonly desktop = new DesktopNotifier();
+  readonly admin: AdminModel | undefined;
+  private readonly unsubscribe: () => void;
+  private signedOut = false;
+
+  constructor(private readonly options: SessionOptions) {
+    const token = options.token;
+    this.client = createClient({ baseUrl: options.baseUrl, ...(token !== undefined ? { token } : {}), ...(options.stream ? { stream: options.stream } : {}) });
+    this.me = options.me;
+    this.isAdmin = options.me.roles.includes('admin');
+    const onUnauthorized = (error: JobstreamError): void => this.unauthorized(error);
+    this.jobs = new JobsModel({ client: this.client, userId: options.me.userId, onFinished: (job) => this.announce(job), onUnauthorized });
+    this.inbox = new InboxModel({ client: this.client, onUnauthorized });
+    this.admin = this.isAdmin ? new AdminModel({ client: this.client, onUnauthorized }) : undefined;
+    this.connection = new LiveConnection(this.client, {
+      onItem: (item) => this.route(item),
+      onUnauthorized,
+      // The api's retry hint takes over from the base once it arrived; a dashboard should not wait 30 s.
+      stream: { maxRetryDelayMs: 10_000, ...options.stream },
+    });
+    let polling = false;
+    this.unsubscribe = this.connection.status.subscribe(() => {
+      const now = this.connection.status.get().state === 'polling';
+      if (now !== polling) {
+        polling = now;
+        this.jobs.setPolling(now);
+      }
+    });
+  }
+
+  start(): void {
+    this.jobs.restore();
+    this.connection.start();
+    void this.inbox.load();
+    this.admin?.start();
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.connection.close();
+    this.jobs.dispose();
+    this.admin?.dispose();
+    this.toasts.dispose();
+  }
+
+  private route(item: NotificationItem): void {
+    const message = parseStreamItem(item);
+    switch (message.kind) {
+      case 'connected':
+        this.inbox.setUnreadCount(message.data.unreadCount);
+        // The stream starts here: whatever happened to the jobs before it is fetched once.
+        this.jobs.refreshUnfinished(true);
+        break;
+      case 'job':
+        this.jobs.applyEvent(message.event, message.data, message.id);
+        break;
+      case 'notification':
+        this.inbox.received(message.data);
+        this.toasts.show({ kind: 'info', title: message.data.title, body: message.data.message });
+        this.desktop.notify(message.data.title, message.data.message, `notification-${message.data.id}`);
+        break;
+      case 'unread_count':
+        this.inbox.setUnreadCount(message.count);
+        break;
+      case 'reset':
+        // The api's history no longer covers our cursor: events in between are gone, so refetch.
+        this.jobs.refreshUnfinished(true);
+        void this.inbox.load();
+        void this.admin?.refresh();
+        break;
+      case 'system':
+        void this.admin?.refresh();
+        break;
+      case 'other':
+        break;
+    }
+  }
+
+  /** A finished job: a toast, and a browser notification when the tab is hidden. */
+  private announce(job: JobView): void {
+    if (!isFinished(job)) return;
+    const name = `${job.type} ${shortId(job.jobId)}`;
+    if (job.state === 'completed') {
+      const took = job.durationMs ?? (job.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : undefined);
+      const body = took !== undefined ? `Finished in ${formatDuration(took)}.` : 'Finished.';
+      this.toasts.show({ kind: 'success', title: `${name} completed`, body });
+      this.desktop.notify(`${job.type} completed`, body, `job-${job.jobId}`);
+    } else {
+      const body = job.error ?? 'The job failed.';
+      this.toasts.show({ kind: 'error', title: `${name} failed`, body });
+      this.desktop.notify(`${job.type} failed`, body, `job-${job.jobId}`);
+    }
+  }
+
+  /** A call answered 401: back to the sign-in form (once, however many calls fail together). */
+  unauthorized(error: JobstreamError): void {
+    if (this.signedOut) return;
+    this.signedOut = true;
+    this.options.onUnauthorized(error);
+  }
+}

@@ -1,0 +1,109 @@
+import type { WorkerService } from '@jobstream/worker';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { tokenFor, type TestRole } from '../../test-support/auth';
+import { freePort } from '../../test-support/redis-server';
+import { cleanupPrefix, spawnService, startWorker, testEnv, type ServiceProcess, type TestEnv } from '../../test-support/services';
+
+export { launchChromium } from './chromium';
+
+/** The services one test drives: an api process it can kill and restart on the same port, and an in-process worker. */
+export interface TestStack {
+  env: TestEnv;
+  url: string;
+  port: number;
+  api: ServiceProcess;
+  worker: WorkerService;
+  /** Kills the api (SIGKILL: no goodbye to the streams) and resolves when it is gone. */
+  killApi(): Promise<void>;
+  /** Starts a new api process on the same port. */
+  startApi(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+  const port = await freePort();
+  // A short retry hint so reconnects after an api restart take a second, not the default 3 s backoff base.
+  const env = testEnv({ SSE_RETRY_MS: '500', ...overrides, PORT: String(port) });
+  const worker = await startWorker(env);
+  let api = await spawnService('api', env);
+  const stack: TestStack = {
+    env,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get api() {
+      return api;
+    },
+    worker,
+    async killApi() {
+      await api.stop('SIGKILL');
+    },
+    async startApi() {
+      api = await spawnService('api', env);
+    },
+    async stop() {
+      await api.stop();
+      await worker.close();
+      await cleanupPrefix(env.REDIS_URL, env.QUEUE_PREFIX);
+    },
+  };
+  return stack;
+}
+
+/** Browser problems worth failing a test for: CSP violations, uncaught errors, failed scripts. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}
+
+export interface DashboardPage {
+  context: BrowserContext;
+  page: Page;
+  /** CSP violations and uncaught errors seen so far. */
+  errors: string[];
+}
+
+/** A new browser context (its own storage) with the dashboard open as `userId`, signed in through `#token=`. */
+export async function openDashboard(
+  browser: Browser,
+  stack: Pick<TestStack, 'url'>,
+  userId: string,
+  roles: TestRole[] = [],
+  viewport: { width: number; height: number } = { width: 1280, height: 900 },
+): Promise<DashboardPage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${stack.url}/#token=${await tokenFor(userId, roles)}`);
+  await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+  return { context, page, errors };
+}
+
+export const connectionIndicator = (page: Page) => page.getByTestId('connection-indicator');
+
+/** The card of one job in the list. */
+export const jobCard = (page: Page, jobId: string) => page.locator(`li.job[data-job-id="${jobId}"]`);
+
+/** Submits a demo.work job through the form and returns its id (read from the new card). */
+export async function submitDemoJob(page: Page, fields: { durationMs: number; steps: number; failAttempts?: number }): Promise<string> {
+  const before = new Set(await page.locator('li.job').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-job-id'))));
+  await page.getByRole('radio', { name: 'demo.work' }).check();
+  await page.getByLabel('Duration (ms)').fill(String(fields.durationMs));
+  await page.getByLabel('Progress steps').fill(String(fields.steps));
+  await page.getByLabel('Failing attempts').fill(String(fields.failAttempts ?? 0));
+  await page.getByRole('button', { name: 'Submit job' }).click();
+  await page.getByText(/^Submitted demo\.work job/).waitFor();
+  const handle = await page.waitForFunction((known: string[]) => {
+    const ids = [...document.querySelectorAll('li.job')].map((c) => c.getAttribute('data-job-id'));
+    return ids.find((id) => id !== null && !known.includes(id)) ?? false;
+  }, [...before].filter((id): id is string => id !== null));
+  return (await handle.jsonValue()) as string;
+}
+
+/** The event log of a job card, as text lines ("waiting", "progress 50%", ...). */
+export async function jobLog(page: Page, jobId: string): Promise<string[]> {
+  return jobCard(page, jobId).locator('.job-log li span').allTextContents();
+}

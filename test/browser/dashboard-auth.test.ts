@@ -1,0 +1,110 @@
+import type { Browser } from 'playwright-core';
+import { tokenFor } from '../../test-support/auth';
+import { waitUntil } from '../../test-support/wait';
+import { connectionIndicator, launchChromium, openDashboard, startStack, type TestStack } from './browser-support';
+
+describe('dashboard: signing in', () => {
+  let browser: Browser;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    // No clock-skew allowance, so a token given 3 s of life is refused after 3 s.
+    stack = await startStack({ JWT_CLOCK_SKEW_S: '0' });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await browser?.close();
+  });
+
+  it('takes the token from the URL fragment, removes it from the address bar and stays signed in across a reload', async () => {
+    const { page, context } = await openDashboard(browser, stack, 'frank');
+    expect(page.url()).toBe(`${stack.url}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toMatch(/^ey/);
+    await page.locator('.user-name', { hasText: 'frank' }).waitFor();
+
+    await page.reload();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await page.locator('.user-name', { hasText: 'frank' }).waitFor();
+    await context.close();
+  });
+
+  it('offers the sign-in form without a token and signs in with a pasted one', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Paste a token first.').waitFor();
+
+    await page.getByLabel('Access token').fill(`Bearer ${await tokenFor('grace')}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await page.locator('.user-name', { hasText: 'grace' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out.').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await context.close();
+  });
+
+  it('says why a token was refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/#token=${await tokenFor('heidi', [], { secret: 'not-the-api-secret-0123456789-0123456789' })}`);
+    const notice = page.getByRole('alert');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/The api did not accept that token: .*\(INVALID_TOKEN\)/);
+    await context.close();
+  });
+
+  it('returns to the sign-in form with the reason when a call is refused with 401 mid-session', async () => {
+    const token = await tokenFor('ivan', [], { expiresIn: '3s' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/#token=${token}`);
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await waitUntil(
+      'the token to expire',
+      async () => (await fetch(`${stack.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status === 401,
+      15_000,
+      250,
+    );
+
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    const notice = page.getByRole('alert');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/Your session ended: .*\(TOKEN_EXPIRED\)\. Sign in again\./);
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await context.close();
+  });
+});
+
+describe('dashboard: AUTH_MODE=none', () => {
+  let browser: Browser;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    stack = await startStack({ AUTH_MODE: 'none' });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await browser?.close();
+  });
+
+  it('needs no token: the demo user sees everything, with no sign-out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/`);
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await page.locator('.user-name', { hasText: 'demo' }).waitFor();
+    await page.getByRole('region', { name: 'Operations' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    await context.close();
+  });
+});
