@@ -13,7 +13,5 @@ module.exports = {
     ...base.testPathIgnorePatterns.filter((pattern) => pattern !== '<rootDir>/test/cluster/'),
     // Starts and kills its own standalone redis-server: nothing in it is about the cluster.
     '<rootDir>/test/redis-outage.test.ts',
-    // Check the Dockerfile, compose, Kubernetes and Grafana files; they never talk to Redis.
-    '<rootDir>/test/deploy-',
   ],
 };

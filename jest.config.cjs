@@ -5,8 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The chaos suite is its own, slower run: npm run test:chaos (jest.chaos.config.cjs).
   // test/chaos and test/cluster have runs of their own (npm run test:chaos, npm run test:cluster).
-  // test/browser (Chromium, npm run test:browser) too.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/', '<rootDir>/test/cluster/', '<rootDir>/test/browser/'],
+  // test/browser (Chromium, npm run test:browser) and test/deploy (nginx, promtool, kubectl:
+  // npm run test:deploy) too, so this run needs nothing but Node and Redis.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/', '<rootDir>/test/cluster/', '<rootDir>/test/browser/', '<rootDir>/test/deploy/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
     '^@jobstream/(contracts|runtime|client)$': '<rootDir>/packages/$1/src/index.ts',

@@ -5,7 +5,7 @@
 //   node deploy/k8s/generate-prometheus-rule.mjs           rewrite the PrometheusRule
 //   node deploy/k8s/generate-prometheus-rule.mjs --check   exit 1 when it is out of date
 //
-// test/deploy-k8s.test.ts fails when the PrometheusRule's groups differ from alerts.yml's.
+// test/deploy/k8s.test.ts fails when the PrometheusRule's groups differ from alerts.yml's.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

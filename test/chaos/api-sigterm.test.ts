@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { authHeaders, DEFAULT_TEST_USER } from '../../test-support/auth';
 import { http } from '../../test-support/http';
 import { startRedisServer, type RedisProcess } from '../../test-support/redis-server';
 import { spawnService, testEnv, type ServiceProcess } from '../../test-support/services';
@@ -13,12 +14,12 @@ const RETRY_MS = 1_000;
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 /** A POST whose body is sent in two halves, so that it is in flight for as long as the test wants. */
-function slowPost(url: string, body: unknown) {
+function slowPost(url: string, body: unknown, headers: Record<string, string>) {
   const text = JSON.stringify(body);
   const half = Math.floor(text.length / 2);
   let finish = (): void => undefined;
   const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
       let raw = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (raw += chunk));
@@ -57,7 +58,7 @@ describe('chaos: an api process gets SIGTERM', () => {
       for (let c = 0; c < CLIENTS_PER_JOB; c += 1) streams.push(await connectSse(`${api.url}/api/jobs/${res.body.jobId}/events`));
     }
     await waitUntil('every job to be active', () => streams.every((s) => s.lifecycle().length === 2), 10_000);
-    const inFlight = slowPost(`${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 10, result: 'sent across a SIGTERM' } });
+    const inFlight = slowPost(`${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 10, result: 'sent across a SIGTERM' } }, await authHeaders(DEFAULT_TEST_USER));
     await sleep(100);
 
     const signalledAt = Date.now();

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 const RUNBOOK_BASE = 'https://github.com/jobstream/jobstream/blob/main/';
 
 interface Rule {

@@ -5,10 +5,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { http } from '../test-support/http';
-import { connectSse } from '../test-support/sse-client';
-import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
-import { freePort, repoRoot } from './deploy-helpers';
+import { http } from '../../test-support/http';
+import { connectSse } from '../../test-support/sse-client';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../../test-support/services';
+import { freePort, repoRoot } from './helpers';
 
 /**
  * deploy/nginx/nginx.conf as compose runs it, in a real nginx (Debian's, installed by .ci/run),

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { cleanupPrefix, testEnv, testRedisUrl } from '../test-support/services';
-import { exposedMetricNames, freePort, promqlMetricNames, repoRoot, spawnBuilt, type BuiltService } from './deploy-helpers';
+import { cleanupPrefix, testEnv, testRedisUrl } from '../../test-support/services';
+import { exposedMetricNames, freePort, promqlMetricNames, repoRoot, spawnBuilt, type BuiltService } from './helpers';
 
 interface Target {
   expr: string;

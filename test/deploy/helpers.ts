@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 
 /** What the deploy tests share: rendering kustomizations, schema checks, PromQL and /metrics names. */
 
-export const repoRoot = join(__dirname, '..');
+export const repoRoot = join(__dirname, '..', '..');
 
 /** A Kubernetes object as rendered; fields are read through the helpers below. */
 export interface K8sObject {
@@ -250,9 +250,13 @@ export async function spawnBuilt(name: 'api' | 'worker' | 'metrics', env: Record
  * packages/runtime and each service's own), so a deploy file cannot set a misspelled one.
  */
 export function knownVariables(): Set<string> {
-  const files = ['packages/runtime/src/config.ts', ...['api', 'worker', 'metrics'].map((s) => `services/${s}/src/config.ts`)];
-  const names = new Set(files.flatMap((file) => [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string)));
-  // Passed through for token authentication, which the api does not read yet (unknown variables are ignored).
-  names.add('JWT_SECRET');
-  return names;
+  const files = [
+    'packages/runtime/src/config.ts',
+    ...['api', 'worker', 'metrics'].map((s) => `services/${s}/src/config.ts`),
+    // The api's env shapes kept next to the code they configure.
+    'services/api/src/auth/auth-config.ts',
+    'services/api/src/limits/limits-config.ts',
+    'services/api/src/http/dashboard-config.ts',
+  ];
+  return new Set(files.flatMap((file) => [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string)));
 }

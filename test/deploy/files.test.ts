@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { knownVariables as knownVariablesOf } from './deploy-helpers';
+import { knownVariables as knownVariablesOf } from './helpers';
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 
 interface ComposeService {
   image?: string;

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { http } from '../test-support/http';
-import { cleanupPrefix, startApi, testEnv, testRedisClient, testRedisUrl } from '../test-support/services';
-import { at, hasKubectl, knownVariables as knownVariablesOf, kustomize, repoRoot, schemaProblems, type K8sObject } from './deploy-helpers';
+import { http } from '../../test-support/http';
+import { cleanupPrefix, startApi, testEnv, testRedisClient, testRedisUrl } from '../../test-support/services';
+import { at, hasKubectl, knownVariables as knownVariablesOf, kustomize, repoRoot, schemaProblems, type K8sObject } from './helpers';
 
 const k8sDir = join(repoRoot, 'deploy', 'k8s');
 const overlays = ['dev', 'prod'] as const;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { at, kustomize, repoRoot, type K8sObject } from './deploy-helpers';
+import { at, kustomize, repoRoot, type K8sObject } from './helpers';
 
 /**
  * deploy/README.md must only give commands the repository supports: every path, npm script,
