@@ -393,7 +393,7 @@ describe('the client SDK against the real api', () => {
       }
       await arrived((seen) => seen.filter((i) => i.event === 'unread_count').length === 2);
       watch.close();
-      expect(items.filter((i) => i.event === 'notification').map((i) => (i.data as { title: string }).title)).toEqual(['urgent']);
+      expect(items.flatMap((i) => (i.event === 'notification' ? [i.data.title] : []))).toEqual(['urgent']);
       expect(items.every((i) => i.id !== undefined)).toBe(true);
       expect(await client.inbox.list({ unread: true, limit: 1 })).toMatchObject({ items: [{ title: 'urgent', read: false }], unreadCount: 2, nextCursor: expect.any(String) });
     });

@@ -7,6 +7,8 @@ import type {
   jobTypes,
   KillSwitchAuditEntry,
   KillSwitchState,
+  Notification,
+  NotificationRequest,
   QueueStats,
 } from '@jobstream/contracts';
 import type { z } from 'zod';
@@ -19,7 +21,10 @@ import {
   isKillSwitchState,
   isQueueStats,
 } from './http/shape-checks.js';
+import { isMeResponse, type MeResponse } from './http/me-response.js';
+import { isNotification } from './http/notification-checks.js';
 import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
+import { createInbox, type Inbox } from './inbox.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
 import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
@@ -34,7 +39,9 @@ export interface ClientOptions {
   token?: string;
   /**
    * Returns the bearer token (sync or async); called before every request and every stream
-   * (re)connect, so a refreshed token is picked up at the next one. Exclusive with `token`.
+   * (re)connect, so a refreshed token is picked up at the next one. When the api answers
+   * `401 TOKEN_EXPIRED`, it is called once more with `{ forceRefresh: true }` and the request (or
+   * connect) is sent again at once; a second refusal is final. Exclusive with `token`.
    */
   getToken?: TokenProvider;
   /**
@@ -60,22 +67,13 @@ export interface RequestOptions {
 /** A job type's payload as the caller writes it (fields with defaults may be left out). */
 export type JobPayloadInput<T extends JobTypeName> = z.input<(typeof jobTypes)[T]['payload']>;
 
-export interface InboxListOptions extends RequestOptions {
-  unread?: boolean;
-  limit?: number;
-  /** The cursor of the next page, from the previous answer. */
-  cursor?: string;
-}
-
 /**
- * The user's notification inbox (`GET /api/notifications`, `POST .../:id/read`, `POST .../read-all`).
- * The answers are returned as the api sends them until the contracts package declares their shape.
+ * What a publisher sends (`POST /api/notifications`): the contract's NotificationRequest, with
+ * exactly one of `userId` (stored in that user's inbox and sent on their stream) and `topic` (sent
+ * live to the streams that follow the topic; no inbox) required by the type as the api requires it.
  */
-export interface Inbox {
-  list(options?: InboxListOptions): Promise<unknown>;
-  markRead(notificationId: string, options?: RequestOptions): Promise<unknown>;
-  markAllRead(options?: RequestOptions): Promise<unknown>;
-}
+export type PublishNotificationInput = Omit<NotificationRequest, 'userId' | 'topic'> &
+  ({ userId: string; topic?: undefined } | { topic: string; userId?: undefined });
 
 function checkOptions(options: ClientOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('jobstream: createClient needs an options object ({ baseUrl, ... })');
@@ -102,19 +100,28 @@ export class JobstreamClient {
     const token = options.token;
     const tokenProvider = options.getToken ?? (token === undefined ? undefined : () => token);
     const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider);
+    // A fixed token cannot be refreshed: a TOKEN_EXPIRED is then final at once.
+    this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider, options.getToken !== undefined);
     this.streamDefaults = resolveStreamOptions(options.stream);
-    this.inbox = {
-      list: (o = {}) =>
-        this.transport.json('GET', '/api/notifications', {
-          query: { unread: o.unread, limit: o.limit, cursor: o.cursor },
-          ...(o.signal ? { signal: o.signal } : {}),
-        }),
-      // The api wants a JSON body on every POST (415 otherwise), hence `{}`.
-      markRead: (id, o = {}) =>
-        this.transport.json('POST', `/api/notifications/${encodeURIComponent(id)}/read`, { body: {}, ...(o.signal ? { signal: o.signal } : {}) }),
-      markAllRead: (o = {}) => this.transport.json('POST', '/api/notifications/read-all', { body: {}, ...(o.signal ? { signal: o.signal } : {}) }),
-    };
+    this.inbox = createInbox(this.transport);
+  }
+
+  /** Who the api takes the caller for (`GET /api/me`): user id, roles and the api's auth mode. */
+  me(options: RequestOptions = {}): Promise<MeResponse> {
+    return this.transport.json('GET', '/api/me', { check: isMeResponse, expected: 'a { userId, roles, authMode } answer', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /**
+   * Service or admin: publishes a notification (`POST /api/notifications`) to one user or to a
+   * topic; resolves with it as stored and sent. A plain user gets a ForbiddenError (`FORBIDDEN`).
+   */
+  publishNotification(notification: PublishNotificationInput, options: RequestOptions = {}): Promise<Notification> {
+    return this.transport.json('POST', '/api/notifications', {
+      body: notification,
+      check: isNotification,
+      expected: 'a notification',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   /** Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. */
@@ -141,7 +148,11 @@ export class JobstreamClient {
     return new JobWatch(jobId, this.transport, resolveStreamOptions(this.streamDefaults, options), options);
   }
 
-  /** Watches the caller's notification stream (`GET /api/notifications/stream`), filtered on the server. */
+  /**
+   * Watches the caller's notification stream (`GET /api/notifications/stream`): their job events,
+   * their notifications and unread count, the topics asked for, and (admins) system events;
+   * filtered on the server.
+   */
   watchNotifications(filters: NotificationFilters = {}, options: WatchNotificationsOptions = {}): NotificationWatch {
     return new NotificationWatch(this.transport, filters, resolveStreamOptions(this.streamDefaults, options), options);
   }

@@ -4,13 +4,15 @@
  * take it as it is.
  */
 export { createClient, JobstreamClient } from './client.js';
-export type { ClientOptions, EnqueueOptions, Inbox, InboxListOptions, JobPayloadInput, RequestOptions } from './client.js';
-export type { FetchLike, TokenProvider } from './http/transport.js';
+export type { ClientOptions, EnqueueOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
+export type { Inbox, InboxListOptions } from './inbox.js';
+export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
+export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
 
 export { JobWatch } from './watch/job-watch.js';
 export type { JobProgress, JobSnapshotItem, JobSnapshotReason, JobWatchEvents, JobWatchItem, WatchJobOptions } from './watch/job-watch.js';
 export { NotificationWatch } from './watch/notification-watch.js';
-export type { NotificationFilters, NotificationItem, NotificationWatchEvents, WatchNotificationsOptions } from './watch/notification-watch.js';
+export type { NotificationFilters, NotificationItem, NotificationItemData, NotificationItemName, NotificationWatchEvents, WatchNotificationsOptions } from './watch/notification-watch.js';
 export type { BaseWatchEvents } from './watch/watch-base.js';
 export type { ConnectionInfo, ConnectionState } from './sse/connection-state.js';
 export { defaultStreamOptions } from './sse/stream-options.js';
@@ -43,6 +45,8 @@ export type {
   EnqueueResponse,
   ErrorCode,
   ErrorDetail,
+  InboxPage,
+  JobNotificationName,
   JobSnapshot,
   JobState,
   JobTypeName,
@@ -51,5 +55,14 @@ export type {
   LifecycleEvent,
   LifecycleEventData,
   LifecycleEventName,
+  MarkReadResponse,
+  Notification,
+  NotificationPriority,
+  NotificationRequest,
+  NotificationStreamData,
+  NotificationStreamEventName,
   QueueStats,
+  ReadAllResponse,
+  Severity,
+  SystemNotificationName,
 } from '@jobstream/contracts';

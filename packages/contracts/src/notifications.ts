@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lifecycleEventSchemas, type LifecycleEventName } from './job-events.js';
+import { lifecycleEventSchemas } from './job-events.js';
 import { systemEventSchemas } from './operations.js';
 
 /**
@@ -150,20 +150,18 @@ export type ReadAllResponse = z.infer<typeof readAllResponseSchema>;
 const stamped = { timestamp: z.string() };
 const withSeverity = { severity: severitySchema };
 
-/** Lifecycle data as it appears on a notification stream: with the job's type and a severity. */
-function jobMessage<N extends LifecycleEventName>(name: N) {
-  return lifecycleEventSchemas[name].extend({ jobType: z.string(), ...withSeverity });
-}
+/** What a lifecycle event's data gains on a notification stream: the job's type and a severity. */
+const jobFields = { jobType: z.string(), ...withSeverity };
 
-/** Job events on the notification stream, named `job.<lifecycle event>`. */
+/** Job events on the notification stream, named `job.<lifecycle event>` (one line each, so each keeps its own type). */
 export const jobNotificationSchemas = {
-  'job.waiting': jobMessage('waiting'),
-  'job.delayed': jobMessage('delayed'),
-  'job.active': jobMessage('active'),
-  'job.progress': jobMessage('progress'),
-  'job.stalled': jobMessage('stalled'),
-  'job.completed': jobMessage('completed'),
-  'job.failed': jobMessage('failed'),
+  'job.waiting': lifecycleEventSchemas.waiting.extend(jobFields),
+  'job.delayed': lifecycleEventSchemas.delayed.extend(jobFields),
+  'job.active': lifecycleEventSchemas.active.extend(jobFields),
+  'job.progress': lifecycleEventSchemas.progress.extend(jobFields),
+  'job.stalled': lifecycleEventSchemas.stalled.extend(jobFields),
+  'job.completed': lifecycleEventSchemas.completed.extend(jobFields),
+  'job.failed': lifecycleEventSchemas.failed.extend(jobFields),
 } as const;
 
 /** System notifications on the notification stream (admins only), from the system stream's entries. */

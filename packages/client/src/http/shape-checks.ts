@@ -25,12 +25,13 @@ import type {
  */
 export type ShapeCheck<T> = (value: unknown) => value is T;
 
-type Rec = Record<string, unknown>;
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (o: Rec, k: string): boolean => typeof o[k] === 'string';
-const num = (o: Rec, k: string): boolean => typeof o[k] === 'number';
-const bool = (o: Rec, k: string): boolean => typeof o[k] === 'boolean';
-const optStr = (o: Rec, k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
+/** The building blocks of the checks here and in notification-checks.ts. */
+export type Rec = Record<string, unknown>;
+export const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const str = (o: Rec, k: string): boolean => typeof o[k] === 'string';
+export const num = (o: Rec, k: string): boolean => typeof o[k] === 'number';
+export const bool = (o: Rec, k: string): boolean => typeof o[k] === 'boolean';
+export const optStr = (o: Rec, k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
 const progressOk = (v: unknown): boolean => typeof v === 'number' || isRecord(v);
 
 export const isErrorDetail: ShapeCheck<ErrorDetail> = (v): v is ErrorDetail => isRecord(v) && str(v, 'path') && str(v, 'message');

@@ -5,8 +5,20 @@ import { JobstreamProtocolError } from '../errors/protocol-error.js';
 /** The part of `fetch` the SDK uses; the global one in browsers and Node 20, or a streaming one in React Native. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** Returns the bearer token to send now; called before every request and (re)connect, so it can refresh. */
-export type TokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
+/** Why the SDK asks for a token. */
+export interface TokenRequest {
+  /**
+   * True when the api has just refused the last token as expired (`401 TOKEN_EXPIRED`): skip any
+   * cache and get a new token. The SDK then sends the request, or opens the stream, once more.
+   */
+  forceRefresh: boolean;
+}
+
+/**
+ * Returns the bearer token to send now; called before every request and (re)connect, so it can
+ * refresh, and once more with `forceRefresh: true` after a `401 TOKEN_EXPIRED`.
+ */
+export type TokenProvider = (request: TokenRequest) => string | null | undefined | Promise<string | null | undefined>;
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined;
 
@@ -32,6 +44,8 @@ export class Transport {
     readonly baseUrl: string,
     private readonly fetchFn: FetchLike,
     private readonly tokenProvider: TokenProvider | undefined,
+    /** Whether asking the provider again can give another token (`getToken`; a fixed `token` cannot). */
+    private readonly refreshable: boolean = tokenProvider !== undefined,
   ) {}
 
   /** `path` under the base URL, with `query` (arrays joined by commas; undefined values left out). */
@@ -46,9 +60,30 @@ export class Transport {
   }
 
   /** `Authorization: Bearer <token>` from a fresh call of the token provider, or nothing without a token. */
-  async authorization(): Promise<Record<string, string>> {
-    const token = this.tokenProvider ? await this.tokenProvider() : undefined;
+  async authorization(forceRefresh = false): Promise<Record<string, string>> {
+    const token = this.tokenProvider ? await this.tokenProvider({ forceRefresh }) : undefined;
     return token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  /**
+   * True when `res` refused the token as expired and `getToken` may give a new one: the caller
+   * then asks for it (`authorization(true)`) and sends once more. The answer's body is left unread
+   * (a clone is read) so that it still makes the error when the caller does not retry.
+   * Retrying is safe for any method: the api authenticates before any route runs.
+   */
+  async refusedAsExpired(res: Response): Promise<boolean> {
+    if (res.status !== 401 || !this.refreshable) return false;
+    const body = await res
+      .clone()
+      .text()
+      .catch(() => '');
+    let code: unknown;
+    try {
+      code = (JSON.parse(body) as { code?: unknown } | null)?.code;
+    } catch {
+      return false;
+    }
+    return code === 'TOKEN_EXPIRED';
   }
 
   fetch(url: string, init: RequestInit): Promise<Response> {
@@ -58,19 +93,22 @@ export class Transport {
 
   /** One JSON request; resolves with the (validated) body or rejects with a JobstreamError subclass. */
   async json<T = unknown>(method: string, path: string, options: RequestOptions<T> = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...(await this.authorization()), ...options.headers };
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
     const url = this.url(path, options.query);
-    let res: Response;
-    try {
-      res = await this.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    } catch (err) {
-      if (isAbortError(err)) throw err;
-      throw new JobstreamNetworkError(`${method} ${url} failed: ${describe(err)}`, { cause: err });
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const send = async (forceRefresh: boolean): Promise<Response> => {
+      const headers: Record<string, string> = { Accept: 'application/json', ...(await this.authorization(forceRefresh)), ...options.headers };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      try {
+        return await this.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        throw new JobstreamNetworkError(`${method} ${url} failed: ${describe(err)}`, { cause: err });
+      }
+    };
+    let res = await send(false);
+    if (await this.refusedAsExpired(res)) {
+      await res.body?.cancel().catch(() => undefined);
+      res = await send(true);
     }
     const text = await res.text();
     let parsed: unknown = undefined;

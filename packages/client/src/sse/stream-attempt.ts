@@ -54,8 +54,8 @@ export function isFinalError(err: unknown): err is JobstreamApiError {
 }
 
 /**
- * One SSE connection over fetch, from the request to the end of its body: a fresh token, the
- * cursor, the status checks, the spec parser over a TextDecoder, and a watchdog that cuts the
+ * One SSE connection over fetch, from the request to the end of its body: a fresh token (and
+ * one more, at once, when the api refuses it as expired), the cursor, the status checks, the spec parser over a TextDecoder, and a watchdog that cuts the
  * connection when no message (or comment) arrives for `stallMs`. Never throws.
  */
 export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAttemptParams): Promise<StreamAttemptResult> {
@@ -71,15 +71,14 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
   };
   try {
     armWatchdog();
-    let auth: Record<string, string>;
-    try {
-      auth = await p.transport.authorization();
-    } catch (err) {
-      return { kind: 'failed', reason: `getToken failed: ${describe(err)}` };
+    let res = await connect(p, controller.signal, false);
+    // The api does not close a stream whose token expires while it is open, so a token is only
+    // ever refused at a (re)connect: ask getToken for a new one and try once more at once.
+    if (typeof res !== 'string' && (await p.transport.refusedAsExpired(res))) {
+      await res.body?.cancel().catch(() => undefined);
+      res = await connect(p, controller.signal, true);
     }
-    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', ...auth };
-    if (p.lastEventId) headers['Last-Event-ID'] = p.lastEventId;
-    const res = await p.transport.fetch(p.url, { headers, signal: controller.signal });
+    if (typeof res === 'string') return { kind: 'failed', reason: res };
 
     if (res.status === 204) {
       await res.body?.cancel().catch(() => undefined);
@@ -146,6 +145,19 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/** Opens the stream with a token from getToken; a string says why getToken failed. */
+async function connect(p: StreamAttemptParams, signal: AbortSignal, forceRefresh: boolean): Promise<Response | string> {
+  let auth: Record<string, string>;
+  try {
+    auth = await p.transport.authorization(forceRefresh);
+  } catch (err) {
+    return `getToken failed: ${describe(err)}`;
+  }
+  const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', ...auth };
+  if (p.lastEventId) headers['Last-Event-ID'] = p.lastEventId;
+  return p.transport.fetch(p.url, { headers, signal });
 }
 
 function parseMaybeJson(text: string): unknown {

@@ -1,8 +1,8 @@
+import { authModes, type AuthMode } from '@jobstream/contracts';
 import { intVar, optionalVar } from '@jobstream/runtime';
 import { z } from 'zod';
 
-export const authModes = ['jwt', 'gateway', 'none'] as const;
-export type AuthMode = (typeof authModes)[number];
+export { authModes, type AuthMode };
 
 const headerName = z
   .string()

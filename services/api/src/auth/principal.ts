@@ -1,9 +1,9 @@
+import { roles, type Role } from '@jobstream/contracts';
 import type { Response } from 'express';
 import { ApiError } from '../http/api-error.js';
 
-/** Roles beyond a plain user: `admin` sees every job and runs operations; `service` publishes notifications. */
-export const roles = ['admin', 'service'] as const;
-export type Role = (typeof roles)[number];
+/** Roles beyond a plain user (defined in the contracts package). */
+export { roles, type Role };
 
 /** Who is calling, as the authentication middleware established it. */
 export interface Principal {
