@@ -41,6 +41,8 @@ const demoJob = { type: 'demo.work', payload: { durationMs: 1 } };
 const matrix: RouteCase[] = [
   { route: 'POST /api/jobs',                          request: () => ({ path: '/api/jobs', body: demoJob }),                                     expected: signedIn('202') },
   { route: 'POST /api/ai/generate-flashcards',        request: () => ({ path: '/api/ai/generate-flashcards', body: { content: 'c', subject: 's', topic: 't' } }), expected: signedIn('202') },
+  // Everyone signed in gets their own jobs (an admin too): which ones is test/jobs-list.test.ts's business.
+  { route: 'GET /api/jobs',                           request: () => ({ path: '/api/jobs' }),                                                    expected: signedIn('200') },
   { route: 'GET /api/jobs/:id',                       request: (f) => ({ path: `/api/jobs/${f.jobId}` }),                                      expected: ownJobs },
   { route: 'GET /api/job-status/:id',                 request: (f) => ({ path: `/api/job-status/${f.jobId}` }),                                expected: ownJobs },
   { route: 'GET /api/jobs/:id/events',                request: (f) => ({ path: `/api/jobs/${f.jobId}/events` }),                               expected: ownJobs },

@@ -36,6 +36,8 @@ beforeEach(async () => {
   api = await startApi(env);
   keys = jobstreamKeys(loadConfig(env).queue);
   redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+  // BullMQ's Queue writes its meta hash shortly after it connects: part of the baseline, not of a refusal.
+  await waitUntil('the queue meta hash to be written', async () => (await keysNow()).some((key) => key.endsWith(':meta')), 5_000);
   baseline = new Set(await keysNow());
 });
 
@@ -317,6 +319,62 @@ describe('hostile ids on every route that takes one', () => {
     // Node's own answer has no body: the request never reached the app.
     expect(res.text).toBe('');
     await expectUnharmed();
+  });
+});
+
+describe('hostile paging parameters on GET /api/jobs', () => {
+  const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+
+  it.each([
+    ['CR LF and an SSE field', '1-0%0D%0Aevent:%20completed', '400 INVALID_CURSOR'],
+    ['a NUL byte', '%00', '400 INVALID_CURSOR'],
+    ['invalid percent-encoding', '%E0%A4%A', '400 INVALID_CURSOR'],
+    ['a Redis range bound (+inf)', b64('+inf:abc'), '400 INVALID_CURSOR'],
+    ['an exclusive Redis range bound', b64('(1700000000000:abc'), '400 INVALID_CURSOR'],
+    ['a time beyond 16 digits', b64('12345678901234567:abc'), '400 INVALID_CURSOR'],
+    ['a time beyond the safe integers', b64('9007199254740993:abc'), '400 INVALID_CURSOR'],
+    ['a Redis glob as the job id', b64('1700000000000:a*'), '400 INVALID_CURSOR'],
+    ['a Redis key as the job id', b64('1700000000000:{jobstream}:jobs:x'), '400 INVALID_CURSOR'],
+    ['8,000 characters', 'a'.repeat(8_000), '400 VALIDATION_FAILED'],
+    ['the parameter twice', 'a&cursor=b', '400 VALIDATION_FAILED'],
+    ['bracket syntax for an operator', 'x&cursor[$gt]=', '400 VALIDATION_FAILED'],
+  ])('refuses a cursor with %s and stores nothing', async (_name, wire, want) => {
+    expectRefused(await rawRequest(api.url, 'GET', `/api/jobs?cursor=${wire}`), want);
+    await expectUnharmed();
+  });
+
+  it.each([
+    ['zero', '0'],
+    ['101', '101'],
+    ['a negative number', '-5'],
+    ['a fraction', '2.5'],
+    ['1e9', '1e9'],
+    ['Infinity', 'Infinity'],
+    ['letters', 'ten'],
+    ['nothing', ''],
+    ['the parameter twice', '1&limit=2'],
+    ['a NUL byte', '1%00'],
+  ])('refuses a limit of %s with 400 VALIDATION_FAILED and stores nothing', async (_name, wire) => {
+    const res = await rawRequest(api.url, 'GET', `/api/jobs?limit=${wire}`);
+    expectRefused(res, '400 VALIDATION_FAILED');
+    expect((res.body.details as { path: string }[]).map((d) => d.path)).toContain('limit');
+    await expectUnharmed();
+  });
+
+  it("continues a cursor taken from another user's list in the caller's own list, never the other's", async () => {
+    const alice = await authHeaders('alice');
+    const mallory = await authHeaders('mallory');
+    const job = async (headers: Record<string, string>): Promise<string> => (await postJob({ type: 'demo.work', payload: { durationMs: 1 } }, headers)).body.jobId as string;
+    const mallorys = await job(mallory);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let i = 0; i < 3; i += 1) await job(alice);
+    // A position in time and an id: in mallory's list it means "older than alice's newest job".
+    const cursor = (await http('GET', url('/api/jobs?limit=1'), undefined, alice)).body.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    const res = await http('GET', url(`/api/jobs?cursor=${cursor}`), undefined, mallory);
+    expect(res.status).toBe(200);
+    expect(res.body.jobs.map((j: { jobId: string }) => j.jobId)).toEqual([mallorys]);
+    expect(res.body.nextCursor).toBeNull();
   });
 });
 

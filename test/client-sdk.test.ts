@@ -243,6 +243,22 @@ describe('the client SDK against the real api', () => {
       expect(conflict).toMatchObject({ status: 409, code: 'IDEMPOTENCY_KEY_REUSED' });
     });
 
+    it("lists the caller's own jobs newest first, page by page with nextCursor, and no other user's", async () => {
+      const user = `lister-${Date.now()}`;
+      const client = createClient({ baseUrl: api.url, token: await tokenFor(user) });
+      const submitted: string[] = [];
+      for (let i = 0; i < 3; i += 1) submitted.push((await client.enqueue('demo.work', { durationMs: 10 })).jobId);
+      await createClient({ baseUrl: api.url, token: await tokenFor(`${user}-other`) }).enqueue('demo.work', { durationMs: 10 });
+      const first = await client.listJobs({ limit: 2 });
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = await client.listJobs({ limit: 2, cursor: first.nextCursor! });
+      expect(second.nextCursor).toBeNull();
+      expect([...first.jobs, ...second.jobs].map((job) => job.jobId)).toEqual([...submitted].reverse());
+      const badCursor = await client.listJobs({ cursor: 'not-a-cursor' }).catch((e: unknown) => e);
+      expect(badCursor).toBeInstanceOf(ValidationError);
+      expect(badCursor).toMatchObject({ status: 400, code: 'INVALID_CURSOR' });
+    });
+
     it('maps error answers to typed errors with the stable code, status and details', async () => {
       const client = createClient({ baseUrl: api.url, token: userToken });
       const missing = await client.getJob('nope-123').catch((e: unknown) => e);

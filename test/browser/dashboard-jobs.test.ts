@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { connectionIndicator, jobCard, jobLog, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
 
@@ -108,6 +108,46 @@ describe('dashboard: jobs', () => {
     await jobCard(page, jobId).locator('.state-badge', { hasText: 'Completed' }).waitFor();
     // History is not announced again.
     expect(await page.getByTestId('toast').count()).toBe(0);
+    await context.close();
+  });
+
+  it('lists the jobs the user submitted through the api (not the page) after a reload, newest first, older ones on "Load more"', async () => {
+    const submitThroughApi = async (userId: string): Promise<string> => {
+      const res = await fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(userId)}` },
+        body: JSON.stringify({ type: 'demo.work', payload: { durationMs: 1 } }),
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { jobId: string }).jobId;
+    };
+    const listed = (page: Page) => page.locator('li.job').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-job-id')));
+    // More than one page (20), before the page ever opened: this browser has never seen them.
+    const earlier: string[] = [];
+    for (let i = 0; i < 22; i += 1) earlier.push(await submitThroughApi('alice'));
+    const bobs = await submitThroughApi('bob');
+
+    const { page, context, errors } = await openDashboard(browser, stack, 'alice');
+    await jobCard(page, earlier[21]!).waitFor();
+    expect(await listed(page)).toEqual([...earlier].reverse().slice(0, 20));
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await jobCard(page, earlier[0]!).waitFor();
+    expect(await listed(page)).toEqual([...earlier].reverse());
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+
+    // One more while the page is open; then a reload with this browser's memory of jobs wiped.
+    const later = await submitThroughApi('alice');
+    await jobCard(page, later).locator('.state-badge', { hasText: 'Completed' }).waitFor();
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await jobCard(page, later).locator('.state-badge', { hasText: 'Completed' }).waitFor();
+    expect(await listed(page)).toEqual([later, ...[...earlier].reverse().slice(0, 19)]);
+    expect(await jobCard(page, bobs).count()).toBe(0);
+    await page.getByText('Shows your jobs for as long as jobstream keeps them').waitFor();
+    // History is not announced again.
+    expect(await page.getByTestId('toast').count()).toBe(0);
+    expect(errors).toEqual([]);
     await context.close();
   });
 

@@ -2,6 +2,7 @@ import type {
   AlertsResponse,
   BudgetStatus,
   EnqueueResponse,
+  JobListResponse,
   JobSnapshot,
   JobTypeName,
   jobTypes,
@@ -16,6 +17,7 @@ import {
   isAlertsResponse,
   isBudgetStatus,
   isEnqueueResponse,
+  isJobListResponse,
   isJobSnapshot,
   isKillSwitchAudit,
   isKillSwitchState,
@@ -62,6 +64,13 @@ export interface EnqueueOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal;
+}
+
+export interface JobListOptions extends RequestOptions {
+  /** Jobs per page, 1-100. Default 20. */
+  limit?: number;
+  /** The `nextCursor` of the page before. */
+  cursor?: string;
 }
 
 /** A job type's payload as the caller writes it (fields with defaults may be left out). */
@@ -137,6 +146,16 @@ export class JobstreamClient {
   /** The job as it is now (`GET /api/jobs/:id`). */
   getJob(jobId: string, options: RequestOptions = {}): Promise<JobSnapshot> {
     return this.transport.json('GET', `/api/jobs/${encodeURIComponent(jobId)}`, { check: isJobSnapshot, expected: 'a job snapshot', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /** The caller's own jobs, newest first (`GET /api/jobs`); pass the answer's `nextCursor` for the next page. */
+  listJobs(options: JobListOptions = {}): Promise<JobListResponse> {
+    return this.transport.json('GET', '/api/jobs', {
+      query: { limit: options.limit, cursor: options.cursor },
+      check: isJobListResponse,
+      expected: 'a page of jobs',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   /**

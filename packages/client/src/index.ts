@@ -4,7 +4,7 @@
  * take it as it is.
  */
 export { createClient, JobstreamClient } from './client.js';
-export type { ClientOptions, EnqueueOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
+export type { ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
@@ -47,6 +47,7 @@ export type {
   ErrorDetail,
   InboxPage,
   JobNotificationName,
+  JobListResponse,
   JobSnapshot,
   JobState,
   JobTypeName,

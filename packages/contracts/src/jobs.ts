@@ -48,6 +48,23 @@ export const jobSnapshotSchema = z.object({
   finishedAt: z.string().optional(),
 });
 
+/** Most jobs one page of `GET /api/jobs` holds. */
+export const JOB_LIST_PAGE_MAX = 100;
+
+/** The query of `GET /api/jobs`: a page size and the `nextCursor` of the page before (opaque). */
+export const jobListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(JOB_LIST_PAGE_MAX).default(20),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** `GET /api/jobs`: the caller's own jobs, newest first. `nextCursor` is null on the last page. */
+export const jobListResponseSchema = z.object({
+  jobs: z.array(jobSnapshotSchema),
+  nextCursor: z.string().nullable(),
+});
+
 /** The `202` answer to a submission. */
 export const enqueueResponseSchema = z.object({
   jobId: z.string(),
@@ -65,5 +82,7 @@ export const queueStatsSchema = z.object({
 export type JobSubmission = z.infer<typeof jobSubmissionSchema>;
 export type JobState = z.infer<typeof jobStateSchema>;
 export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
+export type JobListQuery = z.output<typeof jobListQuerySchema>;
+export type JobListResponse = z.infer<typeof jobListResponseSchema>;
 export type EnqueueResponse = z.infer<typeof enqueueResponseSchema>;
 export type QueueStats = z.infer<typeof queueStatsSchema>;

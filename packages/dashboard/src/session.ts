@@ -2,6 +2,7 @@ import { createClient, type JobstreamClient, type JobstreamError, type Notificat
 import { AdminModel } from './admin/admin-model.js';
 import type { Me } from './auth/who-am-i.js';
 import { InboxModel } from './inbox/inbox-model.js';
+import { jobPageLoader } from './jobs/job-pages.js';
 import { isFinished, type JobView } from './jobs/job-view.js';
 import { JobsModel } from './jobs/jobs-model.js';
 import { LiveConnection } from './live/live-connection.js';
@@ -18,6 +19,9 @@ export interface SessionOptions {
   onUnauthorized(error: JobstreamError): void;
   stream?: StreamOptions;
 }
+
+/** Jobs per page of the list (`GET /api/jobs`). */
+const JOB_PAGE_SIZE = 20;
 
 /**
  * Everything a signed-in page runs: one SDK client, the tab's one notification stream, and the
@@ -42,7 +46,13 @@ export class Session {
     this.me = options.me;
     this.isAdmin = options.me.roles.includes('admin');
     const onUnauthorized = (error: JobstreamError): void => this.unauthorized(error);
-    this.jobs = new JobsModel({ client: this.client, userId: options.me.userId, onFinished: (job) => this.announce(job), onUnauthorized });
+    this.jobs = new JobsModel({
+      client: this.client,
+      userId: options.me.userId,
+      loadPage: jobPageLoader(this.client, JOB_PAGE_SIZE),
+      onFinished: (job) => this.announce(job),
+      onUnauthorized,
+    });
     this.inbox = new InboxModel({ client: this.client, onUnauthorized });
     this.admin = this.isAdmin ? new AdminModel({ client: this.client, onUnauthorized }) : undefined;
     this.connection = new LiveConnection(this.client, {
@@ -62,7 +72,7 @@ export class Session {
   }
 
   start(): void {
-    this.jobs.restore();
+    void this.jobs.load();
     this.connection.start();
     void this.inbox.load();
     this.admin?.start();

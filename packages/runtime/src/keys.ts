@@ -49,6 +49,11 @@ export interface JobstreamKeys {
   userChannelPrefix: string;
   /** One user's channel: capped stream of their job events, their notifications and `unread_count`. */
   userChannel(userId: string): string;
+  /**
+   * Sorted set of one user's jobs, for `GET /api/jobs`: member the job id, score its creation time
+   * in ms. Written by the api at enqueue, capped and trimmed to the job retention.
+   */
+  userJobs(userId: string): string;
   /** One topic's channel: capped stream of the notifications published to it. */
   topicChannel(topic: string): string;
   /**
@@ -90,6 +95,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     // Every key of a user ends in a suffix no other one ends in, so user ids containing ":" cannot collide.
     userChannelPrefix: `${base}:js:user:`,
     userChannel: (userId) => `${base}:js:user:${userId}:events`,
+    userJobs: (userId) => `${base}:js:user:${userId}:jobs`,
     topicChannel: (topic) => `${base}:js:topic:${topic}:events`,
     inbox: (userId) => ({
       all: `${base}:js:user:${userId}:inbox`,

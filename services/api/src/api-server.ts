@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.js';
 import { authenticate } from './auth/authenticate.js';
 import type { ApiConfig } from './config.js';
+import { JobIndex } from './jobs/job-index.js';
 import { JobStore } from './jobs/job-store.js';
 import { createApiLimits } from './limits/api-limits.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
@@ -116,7 +117,9 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     jobs: {
       queue,
       store,
+      index: new JobIndex(command, keys, { retentionSeconds: config.queue.retentionSeconds }),
       retentionSeconds: config.queue.retentionSeconds,
+      logger: log,
       // The kill-switch first: a submission it refuses costs the user no point of the rate limit.
       admit: async (req, res) => {
         await admitWhileKillSwitchOff(req);

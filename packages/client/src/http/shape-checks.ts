@@ -4,6 +4,7 @@ import type {
   BudgetStatus,
   EnqueueResponse,
   ErrorDetail,
+  JobListResponse,
   JobSnapshot,
   KillSwitchAuditEntry,
   KillSwitchState,
@@ -94,4 +95,8 @@ export function isLifecycleData<N extends LifecycleEventName>(name: N, data: unk
 }
 
 /** The data of `connected` and `reset`: a snapshot of the job. */
+/** `GET /api/jobs`: a page of the caller's jobs. */
+export const isJobListResponse: ShapeCheck<JobListResponse> = (v): v is JobListResponse =>
+  isRecord(v) && Array.isArray(v.jobs) && v.jobs.every(isJobSnapshot) && (v.nextCursor === null || typeof v.nextCursor === 'string');
+
 export const isSnapshotEventData = (v: unknown): v is { jobId: string; timestamp: string; job: JobSnapshot } => base(v) && isJobSnapshot(v.job);

@@ -3,15 +3,16 @@ import { JobCard } from './job-card.js';
 import { isFinished } from './job-view.js';
 import type { JobsModel } from './jobs-model.js';
 
-/** The user's jobs, newest first, live. */
+/** The user's jobs, newest first, live; older pages on demand. */
 export function JobList({ model }: { model: JobsModel }) {
   const jobs = useStore(model.jobs);
+  const listing = useStore(model.listing);
   const running = jobs.some((job) => job.state === 'active' || job.state === 'waiting' || job.state === 'delayed');
   // Durations of running jobs tick; nothing ticks when nothing runs.
   const now = useTicker(1_000, running);
   const finished = jobs.filter(isFinished).length;
   return (
-    <section class="card jobs" aria-labelledby="jobs-title">
+    <section class="card jobs" aria-labelledby="jobs-title" aria-busy={listing.source === 'loading'}>
       <div class="section-head">
         <h2 id="jobs-title" tabIndex={-1}>
           Your jobs
@@ -23,8 +24,13 @@ export function JobList({ model }: { model: JobsModel }) {
           Clear finished
         </button>
       </div>
+      {listing.error !== undefined && (
+        <p class="notice error" role="alert">
+          {listing.error}
+        </p>
+      )}
       {jobs.length === 0 ? (
-        <p class="empty">No jobs yet. Submit one and watch it run here.</p>
+        <p class="empty">{listing.source === 'loading' ? 'Loading your jobs…' : 'No jobs yet. Submit one and watch it run here.'}</p>
       ) : (
         <ul class="job-list" aria-label="Jobs">
           {jobs.map((job) => (
@@ -32,8 +38,17 @@ export function JobList({ model }: { model: JobsModel }) {
           ))}
         </ul>
       )}
+      {listing.nextCursor !== null && (
+        <div class="list-foot">
+          <button type="button" class="button ghost small" disabled={listing.loadingMore} onClick={() => void model.loadMore()}>
+            {listing.loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
       <p class="muted small footnote">
-        Shows the jobs submitted from this browser (remembered across reloads) and any of your jobs that run while the page is open.
+        {listing.source === 'browser'
+          ? 'Shows the jobs submitted from this browser (remembered across reloads) and any of your jobs that run while the page is open.'
+          : 'Shows your jobs for as long as jobstream keeps them, wherever they were submitted (this page, another tab, the CLI or a backend), updated live. "Clear finished" hides the finished ones in this browser.'}
       </p>
     </section>
   );

@@ -2,12 +2,32 @@ import { NotFoundError, UnauthorizedError, type EnqueueResponse, type JobstreamC
 import type { LifecycleEventName } from '@jobstream/contracts';
 import type { JobMessageData } from '../live/messages.js';
 import { createStore, type Store } from '../ui/store.js';
+import type { JobPageLoader } from './job-pages.js';
 import { emptyJob, isFinished, withEvent, withSnapshot, type JobView } from './job-view.js';
-import { loadStoredJobs, MAX_STORED_JOBS, saveStoredJobs } from './job-persistence.js';
+import { loadHiddenJobs, loadStoredJobs, saveHiddenJobs, saveStoredJobs } from './job-persistence.js';
+
+/** Most jobs the list holds (as many as the api lists per user); the oldest fall off. */
+export const MAX_LISTED_JOBS = 1_000;
+
+/** Where the list comes from, and whether there is more of it. */
+export interface JobListing {
+  /**
+   * `loading`: the first page is on its way. `api`: the api's `GET /api/jobs`. `browser`: the api
+   * cannot list jobs (older than the route, or failing), so the list is what this browser remembers.
+   */
+  source: 'loading' | 'api' | 'browser';
+  /** The api has older jobs than the list shows ("Load more"). */
+  nextCursor: string | null;
+  loadingMore: boolean;
+  /** Why the last page could not be loaded. */
+  error: string | undefined;
+}
 
 export interface JobsModelOptions {
   client: JobstreamClient;
   userId: string;
+  /** Pages of the user's jobs from the api, newest first. */
+  loadPage: JobPageLoader;
   /** A job this page watched finished (not one that was already finished when the page loaded). */
   onFinished(job: JobView): void;
   onUnauthorized(error: UnauthorizedError): void;
@@ -22,27 +42,73 @@ interface PendingEvent {
 }
 
 /**
- * The user's jobs as this tab knows them: submitted here, remembered from earlier visits, or seen
- * on the notification stream (a job submitted from another tab or the CLI shows up live too).
- * Snapshots come from `GET /api/jobs/:id`, everything after from the stream; while a snapshot is
- * in flight the job's stream events wait, then apply on top of it, so nothing is lost or undone.
+ * The user's jobs as this tab knows them: the api's list (`GET /api/jobs`, page by page), plus
+ * what the notification stream brings (a job submitted from another tab or the CLI shows up live).
+ * Snapshots come from the api, everything after from the stream. While a snapshot is in flight
+ * the stream events it could be older than wait (a job's own while its `GET /api/jobs/:id` runs,
+ * all of them while a page loads), then apply on top of it, so nothing is lost or undone.
  */
 export class JobsModel {
   readonly jobs: Store<readonly JobView[]> = createStore<readonly JobView[]>([]);
+  readonly listing: Store<JobListing> = createStore<JobListing>({ source: 'loading', nextCursor: null, loadingMore: false, error: undefined });
   private readonly inFlight = new Map<string, PendingEvent[]>();
+  /** Events held while a page of the list is in flight; undefined when none is. */
+  private pageHeld: PendingEvent[] | undefined;
+  /** A refresh of the unfinished jobs asked for while a page was in flight (its `announce`). */
+  private refreshAfterPage: boolean | undefined;
+  /** Ids "Clear finished" removed, oldest first: not shown again, from the api's pages or the stream. */
+  private readonly hidden: Set<string>;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private disposed = false;
   private readonly pollIntervalMs: number;
 
   constructor(private readonly options: JobsModelOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 2_000;
+    this.hidden = new Set(loadHiddenJobs(options.userId).reverse());
   }
 
-  /** The jobs remembered from earlier visits, refetched (nothing is announced for them). */
-  restore(): void {
-    const stored = loadStoredJobs(this.options.userId);
-    this.jobs.set(stored.map((s) => ({ ...emptyJob(s.jobId, s.type, s.createdAt), loading: true })));
-    for (const s of stored) void this.refresh(s.jobId, false);
+  /**
+   * The first page of the user's jobs from the api, merged with whatever the stream brought
+   * meanwhile (nothing is announced for jobs that had finished before). An api that cannot list
+   * jobs gets the old behaviour: the jobs this browser remembers, refetched by id.
+   */
+  async load(): Promise<void> {
+    await this.withEventsHeld(async () => {
+      try {
+        const page = await this.options.loadPage(undefined);
+        if (this.disposed) return;
+        this.merge(page.jobs);
+        this.listing.set({ source: 'api', nextCursor: page.nextCursor, loadingMore: false, error: undefined });
+      } catch (err) {
+        if (err instanceof UnauthorizedError) {
+          this.options.onUnauthorized(err);
+          return;
+        }
+        if (this.disposed) return;
+        this.restore();
+        // No route (an older api) is not worth a message; anything else is.
+        const error = err instanceof NotFoundError && err.code === 'NOT_FOUND' ? undefined : `Your jobs could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
+        this.listing.set({ source: 'browser', nextCursor: null, loadingMore: false, error });
+      }
+    });
+  }
+
+  /** The next page of older jobs, after the ones the list holds. */
+  async loadMore(): Promise<void> {
+    const { nextCursor, loadingMore } = this.listing.get();
+    if (nextCursor === null || loadingMore || this.pageHeld || this.disposed) return;
+    this.listing.set((s) => ({ ...s, loadingMore: true, error: undefined }));
+    await this.withEventsHeld(async () => {
+      try {
+        const page = await this.options.loadPage(nextCursor);
+        if (this.disposed) return;
+        this.merge(page.jobs);
+        this.listing.set((s) => ({ ...s, nextCursor: page.nextCursor, loadingMore: false }));
+      } catch (err) {
+        if (err instanceof UnauthorizedError) this.options.onUnauthorized(err);
+        this.listing.set((s) => ({ ...s, loadingMore: false, error: `Older jobs could not be loaded: ${err instanceof Error ? err.message : String(err)}` }));
+      }
+    });
   }
 
   /** A job this page just submitted. The stream may have announced it already. */
@@ -54,8 +120,9 @@ export class JobsModel {
 
   /** A `job.<event>` message of the notification stream. */
   applyEvent(event: LifecycleEventName, data: JobMessageData, id: string | undefined): void {
+    if (this.hidden.has(data.jobId)) return;
     const eventId = id ?? `${data.jobId}:${event}:${data.timestamp}`;
-    const waiting = this.inFlight.get(data.jobId);
+    const waiting = this.inFlight.get(data.jobId) ?? this.pageHeld;
     if (waiting) {
       waiting.push({ event, data, id: eventId });
       return;
@@ -72,6 +139,11 @@ export class JobsModel {
 
   /** Refetches every job that has not finished (after the stream (re)connected fresh, or a reset). */
   refreshUnfinished(announce: boolean): void {
+    if (this.pageHeld) {
+      // The page may have been read before the stream started: its unfinished jobs are refetched once it is in.
+      this.refreshAfterPage = (this.refreshAfterPage ?? false) || announce;
+      return;
+    }
     for (const job of this.jobs.get()) if (!isFinished(job)) void this.refresh(job.jobId, announce);
   }
 
@@ -86,8 +158,12 @@ export class JobsModel {
     }
   }
 
-  /** Removes finished jobs from the list (and from this browser's memory). */
+  /** Removes finished jobs from the list; this browser remembers not to show them again. */
   clearFinished(): void {
+    const finished = this.jobs.get().filter(isFinished).map((job) => job.jobId);
+    if (finished.length === 0) return;
+    for (const jobId of finished) this.hidden.add(jobId);
+    saveHiddenJobs(this.options.userId, [...this.hidden].reverse());
     this.jobs.set((jobs) => jobs.filter((job) => !isFinished(job)));
     this.persist();
   }
@@ -130,6 +206,54 @@ export class JobsModel {
     for (const pending of buffered) this.applyEvent(pending.event, pending.data, pending.id);
   }
 
+  /**
+   * The jobs this browser remembers, refetched by id (nothing is announced for them): the list when
+   * the api cannot give one. Jobs the list already holds stay as they are.
+   */
+  private restore(): void {
+    const known = new Set(this.jobs.get().map((job) => job.jobId));
+    const stored = loadStoredJobs(this.options.userId).filter((s) => !known.has(s.jobId) && !this.hidden.has(s.jobId));
+    this.jobs.set((jobs) => [...jobs, ...stored.map((s) => ({ ...emptyJob(s.jobId, s.type, s.createdAt), loading: true }))]);
+    for (const s of stored) void this.refresh(s.jobId, false);
+  }
+
+  /** Runs `load` with the stream's job events held, then applies them on top of what it loaded. */
+  private async withEventsHeld(load: () => Promise<void>): Promise<void> {
+    this.pageHeld = [];
+    try {
+      await load();
+    } finally {
+      const held = this.pageHeld;
+      const refresh = this.refreshAfterPage;
+      this.pageHeld = undefined;
+      this.refreshAfterPage = undefined;
+      if (!this.disposed) {
+        for (const pending of held) this.applyEvent(pending.event, pending.data, pending.id);
+        if (refresh !== undefined) this.refreshUnfinished(refresh);
+      }
+    }
+  }
+
+  /**
+   * Snapshots from a page of the api's list: each replaces what the list knew of the job (its event
+   * log is kept), and the list is ordered newest first again. A job whose own refetch is in flight
+   * is left to it. Only a job this page watched unfinished is announced when the page shows it finished.
+   */
+  private merge(snapshots: readonly JobSnapshot[]): void {
+    const byId = new Map(this.jobs.get().map((job) => [job.jobId, job]));
+    const finishedNow: JobView[] = [];
+    for (const snapshot of snapshots) {
+      if (this.hidden.has(snapshot.jobId) || this.inFlight.has(snapshot.jobId)) continue;
+      const before = byId.get(snapshot.jobId);
+      const after = { ...withSnapshot(before ?? emptyJob(snapshot.jobId, snapshot.type), snapshot), loading: false };
+      byId.set(snapshot.jobId, after);
+      if (before && !isFinished(before) && before.state !== 'unknown' && isFinished(after)) finishedNow.push(after);
+    }
+    this.jobs.set(newestFirst([...byId.values()]).slice(0, MAX_LISTED_JOBS));
+    this.persist();
+    for (const job of finishedNow) this.options.onFinished(job);
+  }
+
   private find(jobId: string): JobView | undefined {
     return this.jobs.get().find((job) => job.jobId === jobId);
   }
@@ -138,7 +262,7 @@ export class JobsModel {
     this.jobs.set((jobs) => jobs.map((job) => (job.jobId === jobId ? update(job) : job)));
   }
 
-  /** Replaces the job, or adds it at the top; the list keeps the newest MAX_STORED_JOBS. */
+  /** Replaces the job, or adds it at the top; the list keeps the newest MAX_LISTED_JOBS. */
   private upsert(job: JobView): void {
     const jobs = this.jobs.get();
     const index = jobs.findIndex((j) => j.jobId === job.jobId);
@@ -146,7 +270,7 @@ export class JobsModel {
       this.jobs.set(jobs.map((j, i) => (i === index ? job : j)));
       return;
     }
-    this.jobs.set([job, ...jobs].slice(0, MAX_STORED_JOBS));
+    this.jobs.set([job, ...jobs].slice(0, MAX_LISTED_JOBS));
     this.persist();
   }
 
@@ -156,4 +280,10 @@ export class JobsModel {
       this.jobs.get().map((job) => ({ jobId: job.jobId, type: job.type, createdAt: job.createdAt })),
     );
   }
+}
+
+/** Newest first by creation time; a job not yet timed (just seen) counts as newest. */
+function newestFirst(jobs: JobView[]): JobView[] {
+  const time = (job: JobView): number => (job.createdAt === undefined ? Number.MAX_SAFE_INTEGER : Date.parse(job.createdAt) || 0);
+  return jobs.sort((a, b) => time(b) - time(a));
 }

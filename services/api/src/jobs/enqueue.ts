@@ -49,6 +49,8 @@ export interface EnqueueResult {
   response: EnqueueResponse;
   /** True when an earlier submission with the same idempotency key is answered again. */
   replayed: boolean;
+  /** When the job was created (ms since epoch): the earlier one's time for a replay. */
+  createdAtMs: number;
 }
 
 /** Enqueues a validated submission; the same idempotency key always yields the same job. */
@@ -73,18 +75,18 @@ export async function enqueueJob(
         );
       }
       const state = (await existing.getState()) as JobState;
-      return { response: { jobId, type: existing.name, state, links }, replayed: true };
+      return { response: { jobId, type: existing.name, state, links }, replayed: true, createdAtMs: existing.timestamp };
     }
   }
 
   const data: StoredJobData = { owner: options.owner, requestHash: hash, payload: submission.payload };
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
-  await queue.add(submission.type, data, {
+  const job = await queue.add(submission.type, data, {
     jobId,
     attempts: definition.retry.attempts,
     backoff: { type: 'exponential', delay: definition.retry.backoffMs },
     removeOnComplete: { age: options.retentionSeconds },
     removeOnFail: { age: options.retentionSeconds },
   });
-  return { response: { jobId, type: submission.type, state: 'waiting', links }, replayed: false };
+  return { response: { jobId, type: submission.type, state: 'waiting', links }, replayed: false, createdAtMs: job.timestamp };
 }

@@ -1,15 +1,22 @@
+import { jobListQuerySchema, zodIssuesToDetails } from '@jobstream/contracts';
+import type { Logger } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
 import { idempotencyKeyFrom, parseJobId } from '../http/request-params.js';
 import { enqueueJob, parseSubmission } from '../jobs/enqueue.js';
+import type { JobIndex } from '../jobs/job-index.js';
 import type { JobStore } from '../jobs/job-store.js';
+import { listOwnJobs } from '../jobs/list-jobs.js';
 
 export interface JobRoutesDeps {
   queue: Queue;
   store: JobStore;
+  /** Each user's jobs, newest first, for `GET /api/jobs`; written at every accepted submission. */
+  index: JobIndex;
   retentionSeconds: number;
+  logger: Logger;
   /** Runs after the submission was validated and before the job is accepted; throws an ApiError to refuse it. */
   admit?: (req: Request, res: Response) => Promise<void>;
 }
@@ -18,17 +25,25 @@ function asObject(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }
 
-/** POST /api/jobs, the flashcards alias, and the job snapshot routes. */
+/** POST /api/jobs, the flashcards alias, GET /api/jobs (the caller's jobs) and the job snapshot routes. */
 export function jobRoutes(deps: JobRoutesDeps): Router {
   const router = Router();
 
   const submit = async (req: Request, res: Response, body: unknown): Promise<void> => {
     const submission = parseSubmission(body);
     await deps.admit?.(req, res);
-    const { response, replayed } = await enqueueJob(deps.queue, submission, {
+    const owner = principalOf(res).userId;
+    const { response, replayed, createdAtMs } = await enqueueJob(deps.queue, submission, {
       retentionSeconds: deps.retentionSeconds,
       basePath: '/api',
-      owner: principalOf(res).userId,
+      owner,
+    });
+    // The job exists from here on, whatever happens to the index: answering an error now would make
+    // a client without an idempotency key submit it twice. Without its entry the job is still
+    // reachable by id and on the streams; it is only missing from GET /api/jobs (a replay of the
+    // same idempotency key writes the entry again).
+    await deps.index.record(owner, response.jobId, createdAtMs).catch((err: unknown) => {
+      deps.logger.warn({ err, jobId: response.jobId }, 'could not add the job to its owner\'s job list');
     });
     res.status(202).set('Location', response.links.self);
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -50,6 +65,14 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       payload,
       ...(key === undefined ? {} : { idempotencyKey: key }),
     });
+  });
+
+  // Before `/jobs/:id` by habit; it cannot match `/jobs` anyway (an empty id is not a path segment).
+  router.get('/jobs', async (req, res) => {
+    const query = jobListQuerySchema.safeParse(req.query);
+    if (!query.success) throw ApiError.validation(zodIssuesToDetails(query.error));
+    const page = await listOwnJobs(deps, principalOf(res), query.data);
+    res.set('Cache-Control', 'no-store').json(page);
   });
 
   const snapshot = async (req: Request, res: Response): Promise<void> => {

@@ -1,0 +1,143 @@
+import type { JobstreamKeys, RedisClient } from '@jobstream/runtime';
+
+/** Most jobs one user's index keeps by default; older ones fall off first. */
+export const JOB_INDEX_MAX_ITEMS = 1_000;
+
+export interface JobIndexOptions {
+  /**
+   * The queue's retention (`JOB_RETENTION_SECONDS`): entries created longer ago are trimmed on each
+   * write, and an index nobody wrote to for this long expires (every job in it is that old too).
+   */
+  retentionSeconds: number;
+  /** Most entries per user; the newest are kept. Default `JOB_INDEX_MAX_ITEMS` (1,000). */
+  maxItems?: number;
+}
+
+/** Where a page ended: the creation time and id of its last job. */
+export interface JobIndexPosition {
+  createdAtMs: number;
+  jobId: string;
+}
+
+export interface JobIndexPage {
+  /** Newest first. Some may name jobs BullMQ has removed since: the reader checks. */
+  jobIds: string[];
+  /** Where the next page continues; undefined on the last page. */
+  next: JobIndexPosition | undefined;
+}
+
+/**
+ * Removes the ids whose job hash is gone, and only those: a job re-created under the same id (an
+ * idempotency key reused after the old job expired) between the reader's look and this script
+ * keeps its entry. KEYS: the index, then each job's hash. ARGV: the job ids. Returns how many it removed.
+ */
+const FORGET_GONE_SCRIPT = `
+local removed = 0
+for i, id in ipairs(ARGV) do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then
+    removed = removed + redis.call('ZREM', KEYS[1], id)
+  end
+end
+return removed
+`;
+
+type ScriptClient = RedisClient & {
+  jobstreamJobIndexForgetGone(...args: (string | number)[]): Promise<number>;
+};
+
+function scripts(redis: RedisClient): ScriptClient {
+  if (!('jobstreamJobIndexForgetGone' in redis)) {
+    redis.defineCommand('jobstreamJobIndexForgetGone', { lua: FORGET_GONE_SCRIPT });
+  }
+  return redis as ScriptClient;
+}
+
+/** `[member, score, member, score, ...]` as ZRANGE ... WITHSCORES answers it. */
+function entriesOf(reply: unknown): JobIndexPosition[] {
+  const flat = Array.isArray(reply) ? reply.map(String) : [];
+  const entries: JobIndexPosition[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ jobId: flat[i] as string, createdAtMs: Number(flat[i + 1]) });
+  return entries;
+}
+
+/** Answers of a MULTI, each `[error, result]`: the first error is thrown, as a single command would. */
+function resultsOf(replies: [Error | null, unknown][] | null): unknown[] {
+  if (!replies) throw new Error('the job index transaction was aborted');
+  return replies.map(([err, result]) => {
+    if (err) throw err;
+    return result;
+  });
+}
+
+/**
+ * Each user's jobs in a sorted set (`keys.userJobs`), scored by creation time, so "my jobs, newest
+ * first" is a range read instead of a scan of the queue. It lives under the queue's hash tag, in
+ * the slot of the job hashes it points at. BullMQ removes jobs on its own schedule, so an entry can
+ * outlive its job; readers skip those and `forgetGone` drops them.
+ */
+export class JobIndex {
+  private readonly retentionMs: number;
+  private readonly maxItems: number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Pick<JobstreamKeys, 'userJobs' | 'job'>,
+    private readonly options: JobIndexOptions,
+  ) {
+    this.retentionMs = options.retentionSeconds * 1_000;
+    this.maxItems = options.maxItems ?? JOB_INDEX_MAX_ITEMS;
+  }
+
+  /** Adds a job to its owner's index (again: no change), then bounds the index. One round trip. */
+  async record(owner: string, jobId: string, createdAtMs: number, now = Date.now()): Promise<void> {
+    const key = this.keys.userJobs(owner);
+    const replies = await this.redis
+      .multi()
+      // Trimmed before the add: a stale entry of an expired job whose id comes back (the same
+      // idempotency key) is gone first, so NX does not keep the old job's place for the new one.
+      .zremrangebyscore(key, '-inf', `(${now - this.retentionMs}`)
+      // NX: an idempotent resubmission (or a concurrent duplicate BullMQ folded) keeps its place.
+      .zadd(key, 'NX', createdAtMs, jobId)
+      .zremrangebyrank(key, 0, -(this.maxItems + 1))
+      .expire(key, this.options.retentionSeconds)
+      .exec();
+    resultsOf(replies);
+  }
+
+  /** Up to `limit` ids newest first, after `after` (exclusive), and where the next page starts. */
+  async page(owner: string, options: { limit: number; after?: JobIndexPosition | undefined }): Promise<JobIndexPage> {
+    const key = this.keys.userJobs(owner);
+    const { limit, after } = options;
+    let candidates: JobIndexPosition[];
+    if (after === undefined) {
+      candidates = entriesOf(await this.redis.zrange(key, '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1, 'WITHSCORES'));
+    } else {
+      // Jobs created in the same millisecond as the cursor's sort by id (descending, under REV):
+      // those after it are the ones whose id is smaller. Compared here, not in Lua, whose string
+      // comparison follows the server's locale rather than Redis's byte order. Ids are ASCII.
+      const score = String(after.createdAtMs);
+      const [tied, older] = resultsOf(
+        await this.redis
+          .multi()
+          .zrange(key, score, score, 'BYSCORE', 'REV', 'WITHSCORES')
+          .zrange(key, `(${score}`, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1, 'WITHSCORES')
+          .exec(),
+      );
+      candidates = [...entriesOf(tied).filter((entry) => entry.jobId < after.jobId), ...entriesOf(older)];
+    }
+    const entries = candidates.slice(0, limit);
+    const last = entries.at(-1);
+    return { jobIds: entries.map((entry) => entry.jobId), next: candidates.length > limit ? last : undefined };
+  }
+
+  /** Drops the ids of jobs BullMQ no longer has; returns how many it dropped. */
+  async forgetGone(owner: string, jobIds: readonly string[]): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    return scripts(this.redis).jobstreamJobIndexForgetGone(
+      1 + jobIds.length,
+      this.keys.userJobs(owner),
+      ...jobIds.map((id) => this.keys.job(id)),
+      ...jobIds,
+    );
+  }
+}
