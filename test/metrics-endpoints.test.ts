@@ -57,6 +57,10 @@ describe('Prometheus endpoints', () => {
     expect(open.headers.get('content-type')).toContain('text/plain');
     expect(open.body).toContain('jobstream_sse_connections 1');
     await stream.ended;
+    // Refusals, each counted under its stable code and route pattern.
+    expect((await http('POST', `${apiUrl}/api/jobs`, { type: 'demo.work', payload: { durationMs: -1 } })).status).toBe(400);
+    expect((await http('GET', `${apiUrl}/api/jobs/no-such-job`)).status).toBe(404);
+    expect((await http('GET', `${apiUrl}/api/jobs`, undefined, { authorization: '' })).status).toBe(401);
     const metricsUrl = metrics.url;
     await waitFor('the job to be accounted', async () => (await alertsOf(metricsUrl))?.values.finishedInWindow === 1);
 
@@ -71,6 +75,11 @@ describe('Prometheus endpoints', () => {
     expect(apiText).toContain('jobstream_http_requests_total{method="POST",route="/api/jobs",status="202"} 1');
     expect(apiText).toContain('jobstream_http_requests_total{method="GET",route="/api/jobs/:id/events",status="200"} 1');
     expect(apiText).not.toContain(job.jobId);
+    // An error answer keeps its route's full pattern.
+    expect(apiText).toContain('jobstream_http_requests_total{method="POST",route="/api/jobs",status="400"} 1');
+    expect(apiText).toContain('jobstream_http_errors_total{route="/api/jobs",code="VALIDATION_FAILED"} 1');
+    expect(apiText).toContain('jobstream_http_errors_total{route="/api/jobs/:id",code="JOB_NOT_FOUND"} 1');
+    expect(apiText).toMatch(/^jobstream_http_errors_total\{route="[^"]*",code="AUTH_REQUIRED"\} 1$/m);
 
     expect(workerText).toContain('jobstream_worker_attempts_total{type="demo.work",outcome="completed"} 1');
     expect(workerText).toContain('jobstream_relay_leader 1');

@@ -7,6 +7,7 @@ import { limitJsonDepth } from './http/json-depth.js';
 import { requestLogger } from './http/request-logger.js';
 import type { SecurityHeaders } from './http/security-headers.js';
 import type { StreamSlots } from './limits/stream-slots.js';
+import { rememberMountPath } from './metrics/http-metrics.js';
 import type { OperationsHttp } from './metrics/operations-http.js';
 import { eventCatalogRoutes } from './routes/event-catalog.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(jobEventRoutes(deps.streams, deps.streamSlots));
   api.use(notificationRoutes(deps.notifications));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
+  app.use('/api', rememberMountPath);
   // Before authentication: a preflight carries no token and must not be answered 401.
   app.use('/api', deps.security.cors);
   // Public, so before authentication: it describes the api, not anyone's data.

@@ -1,5 +1,5 @@
 import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error.js';
 
 interface BodyParserError extends Error {
@@ -42,6 +42,15 @@ export function toApiError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** Where the error handler leaves the stable code of the answer it sent, for the request metrics. */
+const ERROR_CODE = 'jobstreamErrorCode';
+
+/** The stable code of the error answer this response carries, if it is one. */
+export function errorCodeOf(res: Response): string | undefined {
+  const code: unknown = res.locals[ERROR_CODE];
+  return typeof code === 'string' ? code : undefined;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const apiError = toApiError(err);
@@ -52,11 +61,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (apiError) {
       if (apiError.status >= 500) logger.warn({ code: apiError.code, method: req.method, path: req.path }, apiError.message);
+      res.locals[ERROR_CODE] = apiError.code;
       res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
       return;
     }
     // The path, never the URL: the query may hold an access_token.
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    res.locals[ERROR_CODE] = 'INTERNAL_ERROR';
     res.status(500).json({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
   };
 }

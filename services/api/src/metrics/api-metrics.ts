@@ -43,6 +43,12 @@ export function createApiMetrics(sources: { sseConnections: () => number; events
       labelNames: ['method', 'route', 'status'],
       registers,
     }),
+    httpErrors: new Counter({
+      name: 'jobstream_http_errors_total',
+      help: 'Error answers by route pattern and stable error code (RATE_LIMITED, TOO_MANY_STREAMS, BUDGET_LIMIT_EXCEEDED, ...).',
+      labelNames: ['route', 'code'],
+      registers,
+    }),
     httpDuration: new Histogram({
       name: 'jobstream_http_request_duration_seconds',
       help: 'Time to answer an HTTP request (for SSE streams: how long the stream was open), by method and route pattern.',
