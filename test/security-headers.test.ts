@@ -102,7 +102,7 @@ describe('security headers and CORS', () => {
     expect(res.headers.get('ratelimit-remaining')).toEqual(expect.any(String));
   });
 
-  it('leaves SSE streams unbuffered and uncompressed, with CORS for an allowed origin', async () => {
+  it('leaves SSE streams unbuffered and uncompressed, with CORS for an allowed origin and the headers that keep them from being taken for a page', async () => {
     const user = `cleo-${randomUUID()}`;
     const job = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 10 } }, await authHeaders(user));
     const stream = await connectSse(`${api.url}/api/jobs/${job.body.jobId}/events`, {
@@ -117,10 +117,24 @@ describe('security headers and CORS', () => {
       expect(stream.headers['x-accel-buffering']).toBe('no');
       expect(stream.headers['cache-control']).toBe('no-cache, no-transform');
       expect(stream.headers['access-control-allow-origin']).toBe(ALLOWED);
-      expect(stream.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(stream.headers['x-content-type-options']).toBe('nosniff');
+      expect(stream.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      // A stream is not a document: the document headers (and the memory they take per open stream) are left out.
+      expect(stream.headers['x-frame-options']).toBeUndefined();
+      expect(stream.headers['strict-transport-security']).toBeUndefined();
       await stream.waitFor((events) => events.some((e) => e.event === 'connected'));
     } finally {
       stream.close();
+    }
+  });
+
+  it('sends nosniff and a CSP that allows nothing with the error answers of stream routes, and no CORS headers without an Origin', async () => {
+    for (const path of ['/api/jobs/no-such-job/events', '/api/job-events?jobId=no-such-job', '/api/notifications/stream?types=%00']) {
+      const res = await http('GET', `${api.url}${path}`);
+      expect({ path, status: res.status >= 400 && res.status < 500 }).toEqual({ path, status: true });
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('access-control-expose-headers')).toBeNull();
     }
   });
 

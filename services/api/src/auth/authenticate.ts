@@ -1,6 +1,7 @@
 import type { Logger } from '@jobstream/runtime';
 import type { Request, RequestHandler } from 'express';
 import { ApiError } from '../http/api-error.js';
+import { isStreamRequest } from '../http/stream-routes.js';
 import type { AuthConfig } from './auth-config.js';
 import { rolesFrom, userIdFrom } from './claims.js';
 import { createJwtVerifier } from './jwt-verifier.js';
@@ -8,9 +9,6 @@ import { setPrincipal, type Principal } from './principal.js';
 
 /** The user every request acts as under AUTH_MODE=none: an admin, so a demo shows everything. */
 export const DEMO_PRINCIPAL: Principal = { userId: 'demo', roles: new Set(['admin', 'service']) };
-
-/** SSE routes, relative to /api: the only ones that take `?access_token=` (EventSource cannot send headers). */
-const STREAM_ROUTE = /^\/(?:jobs\/[^/]+\/events|job-events|notifications\/stream)\/?$/;
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="jobstream"' };
 
@@ -27,7 +25,8 @@ function bearerToken(req: Request): string | undefined {
 function queryToken(req: Request): string | undefined {
   const value = req.query.access_token;
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || req.method !== 'GET' || !STREAM_ROUTE.test(req.path)) {
+  // Only the stream routes take it: EventSource cannot send headers.
+  if (typeof value !== 'string' || !isStreamRequest(req.method, req.path)) {
     throw new ApiError(401, 'INVALID_TOKEN', 'access_token is accepted only once, and only on stream routes; send "Authorization: Bearer <token>"', undefined, challenge);
   }
   return value;

@@ -1,6 +1,7 @@
 import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error.js';
+import { STREAM_SECURITY_HEADERS } from './security-headers.js';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -59,6 +60,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
+    // Error answers of stream routes did not go through helmet (see STREAM_SECURITY_HEADERS).
+    if (!res.hasHeader('X-Content-Type-Options')) res.set(STREAM_SECURITY_HEADERS);
     if (apiError) {
       if (apiError.status >= 500) logger.warn({ code: apiError.code, method: req.method, path: req.path }, apiError.message);
       res.locals[ERROR_CODE] = apiError.code;

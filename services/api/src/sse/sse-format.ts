@@ -1,3 +1,5 @@
+import { STREAM_SECURITY_HEADERS } from '../http/security-headers.js';
+
 /** One SSE message. `data` is serialized as one-line JSON, so user content can never add fields. */
 export interface SseMessage {
   event: string;
@@ -30,10 +32,11 @@ export function formatLifecycleEvent(event: { id: string; event: string; data: u
   return text;
 }
 
-/** Headers of every stream: no caching, no proxy buffering. */
+/** Headers of every stream: no caching, no proxy buffering, never taken for a page. */
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
+  ...STREAM_SECURITY_HEADERS,
 } as const;
