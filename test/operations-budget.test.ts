@@ -89,6 +89,8 @@ describe('budget and kill-switch', () => {
     expect(status.body).toMatchObject({ period: budgetPeriod(Date.now()), limit: 0.001, killSwitch: { enabled: true, auto: true, changedBy: 'budget' } });
     expect(status.body.spent).toBeGreaterThanOrEqual(0.001);
     expect(status.body.remaining).toBeCloseTo(0.001 - status.body.spent, 6);
+    // The warning level the metrics service applies (BUDGET_WARN_RATIO, 0.8 by default), for dashboards.
+    expect(status.body.warnAt).toBeCloseTo(0.001 * 0.8, 9);
 
     const audit = await readKillSwitchAudit(redis, keys);
     expect(audit[0]).toMatchObject({ by: 'budget', enabled: true, auto: true });
@@ -156,7 +158,7 @@ describe('budget and kill-switch', () => {
 
     const ok = await http('GET', url, undefined, admin);
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ spent: 0, limit: null, remaining: null, killSwitch: { enabled: false, changedAt: null } });
+    expect(ok.body).toMatchObject({ spent: 0, limit: null, remaining: null, warnAt: null, killSwitch: { enabled: false, changedAt: null } });
     const noReason = await http('POST', `${api.url}/api/admin/budget/kill-switch`, { enabled: true }, admin);
     expect(noReason.status).toBe(400);
     expect(noReason.body.details).toEqual([{ path: 'reason', message: 'is required when enabling the kill-switch' }]);

@@ -79,6 +79,8 @@ export const budgetStatusSchema = z.object({
   spent: z.number().nonnegative(),
   limit: z.number().nonnegative().nullable(),
   remaining: z.number().nullable(),
+  /** The spend at which the budget warning goes out (limit × BUDGET_WARN_RATIO); null with the limit. */
+  warnAt: z.number().nonnegative().nullable(),
   killSwitch: killSwitchStateSchema,
 });
 

@@ -60,19 +60,35 @@ export async function chargeJob(
   return { charged: charged === 1, spent: Number(spent) };
 }
 
-/** The period's spend and the limit the metrics service last recorded for it (null before it ran). */
+/**
+ * The period's spend, and the limit and warning level the metrics service last recorded for it
+ * (null before it ran).
+ */
 export async function readBudget(
   redis: RedisClient,
   keys: Pick<JobstreamKeys, 'budget'>,
   period: string,
-): Promise<{ spent: number; limit: number | null }> {
-  const [spent, limit] = await redis.hmget(keys.budget(period), 'spent', 'limit');
-  return { spent: spent ? Number(spent) : 0, limit: limit ? Number(limit) : null };
+): Promise<{ spent: number; limit: number | null; warnAt: number | null }> {
+  const [spent, limit, warnAt] = await redis.hmget(keys.budget(period), 'spent', 'limit', 'warnAt');
+  return { spent: spent ? Number(spent) : 0, limit: limit ? Number(limit) : null, warnAt: warnAt ? Number(warnAt) : null };
 }
 
-/** Records the limit in force, so every api replica answers budget status with the metrics service's limit. */
-export async function recordBudgetLimit(redis: RedisClient, keys: Pick<JobstreamKeys, 'budget'>, period: string, limit: number): Promise<void> {
-  await redis.multi().hset(keys.budget(period), 'limit', String(limit)).pexpire(keys.budget(period), BUDGET_TTL_MS).exec();
+/**
+ * Records the limit in force and the spend at which the warning goes out (limit × BUDGET_WARN_RATIO),
+ * so every api replica answers budget status with the metrics service's numbers.
+ */
+export async function recordBudgetLimit(
+  redis: RedisClient,
+  keys: Pick<JobstreamKeys, 'budget'>,
+  period: string,
+  limit: number,
+  warnAt: number,
+): Promise<void> {
+  await redis
+    .multi()
+    .hset(keys.budget(period), 'limit', String(limit), 'warnAt', String(warnAt))
+    .pexpire(keys.budget(period), BUDGET_TTL_MS)
+    .exec();
 }
 
 /**
@@ -97,13 +113,14 @@ export async function readBudgetStatus(
   now: Date = new Date(),
 ): Promise<BudgetStatus> {
   const period = budgetPeriod(now);
-  const [{ spent, limit }, killSwitch] = await Promise.all([readBudget(redis, keys, period), readKillSwitch(redis, keys)]);
+  const [{ spent, limit, warnAt }, killSwitch] = await Promise.all([readBudget(redis, keys, period), readKillSwitch(redis, keys)]);
   const round = (n: number): number => Math.round(n * 1e6) / 1e6;
   return {
     period,
     spent: round(spent),
     limit,
     remaining: limit === null ? null : round(limit - spent),
+    warnAt: warnAt === null ? null : round(warnAt),
     killSwitch,
   };
 }

@@ -17,6 +17,8 @@ export async function budgetCommand(ctx: CommandContext): Promise<number> {
     // Spend can pass the limit (jobs already running finish and are charged): say so, not "$-0.35 left".
     const rest = remaining < 0 ? `${formatUsd(-remaining)} over the limit` : `${formatUsd(remaining)} left`;
     ctx.out.line(`Budget ${budget.period}: ${formatUsd(budget.spent)} spent of ${formatUsd(budget.limit)}${share}, ${rest}`);
+    // An older api does not say where the warning is.
+    if (typeof budget.warnAt === 'number') ctx.out.line(`  the warning goes out at ${formatUsd(budget.warnAt)}`);
   }
   ctx.out.line(describeKillSwitch(budget.killSwitch, ctx.out));
   return exitCodes.ok;

@@ -49,7 +49,9 @@ function Alerts({ alerts, error }: { alerts: AlertsResponse | undefined; error: 
 function Budget({ budget, error }: { budget: BudgetStatus | undefined; error: string | undefined }) {
   if (!budget) return <p class="muted small">{error ?? 'Loading…'}</p>;
   const ratio = budget.limit !== null && budget.limit > 0 ? budget.spent / budget.limit : undefined;
-  const level = ratio === undefined ? 'ok' : ratio >= 1 ? 'over' : ratio >= 0.8 ? 'warn' : 'ok';
+  // The warning level is the metrics service's (BUDGET_WARN_RATIO); 80% of the limit when an older one did not say.
+  const warnAt = budget.warnAt ?? (budget.limit === null ? null : budget.limit * 0.8);
+  const level = ratio === undefined ? 'ok' : ratio >= 1 ? 'over' : warnAt !== null && budget.spent >= warnAt ? 'warn' : 'ok';
   const percent = ratio === undefined ? 0 : Math.min(100, ratio * 100);
   return (
     <>

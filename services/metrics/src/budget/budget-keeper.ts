@@ -62,7 +62,7 @@ export class BudgetKeeper {
   /** Records the limit for the current month and enforces it; returns the month's spend. */
   async check(now: number = Date.now()): Promise<{ period: string; spent: number; limit: number }> {
     const period = budgetPeriod(now);
-    await recordBudgetLimit(this.options.redis, this.options.keys, period, this.options.monthlyLimit);
+    await recordBudgetLimit(this.options.redis, this.options.keys, period, this.options.monthlyLimit, this.options.monthlyLimit * this.options.warnRatio);
     const { spent } = await readBudget(this.options.redis, this.options.keys, period);
     await this.enforce(period, spent);
     return { period, spent, limit: this.options.monthlyLimit };
