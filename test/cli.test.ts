@@ -158,6 +158,27 @@ describe('the jobstream CLI', () => {
     expect(res.stderr).toContain(`is the api running at http://127.0.0.1:${port}?`);
   });
 
+  it("lists the caller's own jobs newest first, one line each, and pages with the cursor it prints", async () => {
+    const token = await tokenFor(`cli-lister-${Date.now()}`);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const res = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":10}', '--json', ...url], { JOBSTREAM_TOKEN: token });
+      ids.push(JSON.parse(res.stdout).jobId as string);
+    }
+    const first = await cli(['jobs', '--limit', '2', ...url], { JOBSTREAM_TOKEN: token });
+    expect(first.code).toBe(0);
+    const lines = first.stdout.trim().split('\n');
+    expect(lines.slice(0, 2).map((line) => line.split(/\s+/)[0])).toEqual([ids[2], ids[1]]);
+    expect(lines[0]).toMatch(/ demo\.work +(waiting|active|completed)/);
+    const next = /^older: jobstream jobs --limit 2 --cursor (\S+)$/.exec(lines[2] ?? '');
+    expect(next).not.toBeNull();
+    const second = await cli(['jobs', '--json', '--cursor', next![1]!, ...url], { JOBSTREAM_TOKEN: token });
+    expect(JSON.parse(second.stdout)).toMatchObject({ jobs: [{ jobId: ids[0] }], nextCursor: null });
+    const bad = await cli(['jobs', '--limit', '0', ...url], { JOBSTREAM_TOKEN: token });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--limit must be a whole number from 1 to 100');
+  });
+
   it('shows queue stats, for people and for scripts', async () => {
     const human = await cli(['stats', ...url], { JOBSTREAM_TOKEN: adminToken });
     expect(human.code).toBe(0);

@@ -8,13 +8,14 @@ export class UsageError extends Error {
   }
 }
 
-export const commandNames = ['enqueue', 'watch', 'alerts', 'budget', 'kill-switch', 'stats', 'help'] as const;
+export const commandNames = ['enqueue', 'watch', 'jobs', 'alerts', 'budget', 'kill-switch', 'stats', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** What each command accepts besides the global options. */
 const commandOptions: Record<CommandName, readonly string[]> = {
   enqueue: ['payload', 'idempotency-key', 'watch'],
   watch: [],
+  jobs: ['limit', 'cursor'],
   alerts: [],
   budget: [],
   'kill-switch': ['reason'],
@@ -34,6 +35,10 @@ export interface ParsedArgs {
   idempotencyKey: string | undefined;
   watch: boolean;
   reason: string | undefined;
+  /** `jobs`: jobs per page, 1-100. */
+  limit: number | undefined;
+  /** `jobs`: the page after this cursor. */
+  cursor: string | undefined;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -55,6 +60,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         'idempotency-key': { type: 'string' },
         watch: { type: 'boolean', short: 'w' },
         reason: { type: 'string' },
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
       },
     });
   } catch (err) {
@@ -70,6 +77,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     if (value === undefined || global.includes(option)) continue;
     if (!commandOptions[name].includes(option)) throw new UsageError(`--${option} does not apply to "${name}"`);
   }
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) throw new UsageError(`--limit must be a whole number from 1 to 100, got "${values.limit}"`);
   const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http(s) URL such as ${DEFAULT_URL}, got "${url}"`);
   return {
@@ -82,5 +91,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     idempotencyKey: values['idempotency-key'],
     watch: values.watch ?? false,
     reason: values.reason,
+    limit,
+    cursor: values.cursor,
   };
 }

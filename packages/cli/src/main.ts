@@ -5,6 +5,7 @@ import { alertsCommand } from './commands/alerts.js';
 import { budgetCommand } from './commands/budget.js';
 import type { CommandContext } from './commands/context.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { jobsCommand } from './commands/jobs.js';
 import { killSwitchCommand } from './commands/kill-switch.js';
 import { statsCommand } from './commands/stats.js';
 import { watchCommand } from './commands/watch.js';
@@ -46,6 +47,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
         return await watchCommand(ctx, jobId);
       }
+      case 'jobs':
+        if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+        return await jobsCommand(ctx);
       case 'alerts':
         return await alertsCommand(ctx);
       case 'budget':

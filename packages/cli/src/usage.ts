@@ -5,6 +5,8 @@ Commands:
   enqueue <type> --payload '<json>' [--idempotency-key k] [--watch]
                               submit a job (demo.work, flashcards.generate); --watch follows it
   watch <jobId>               follow a job live until it ends; exit 0 completed, 1 failed
+  jobs [--limit N] [--cursor c]
+                              your jobs, newest first (20 per page; the last line names the next page)
   alerts                      the alert evaluation of the metrics service
   budget                      this month's spend, the limit and the kill-switch (admin)
   kill-switch on|off [--reason "..."]
