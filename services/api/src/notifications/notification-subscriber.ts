@@ -1,22 +1,19 @@
 import { compareStreamIds, type ChannelRef } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
-import { StreamSink, type CloseReason } from '../sse/stream-sink.js';
+import { ReplayingSink } from '../sse/replaying-sink.js';
+import type { CloseReason } from '../sse/stream-sink.js';
 import { eventBody, type ChannelEvent } from './channel-events.js';
 import { cursorKeyOf, formatStreamCursor, type StreamCursor } from './stream-cursor.js';
 import type { StreamFilter } from './stream-filter.js';
 
 /**
- * One open notification stream: several channels, each with its own position. Events reach it
- * from the replay of each channel and from the live feed in any interleaving; per channel it
- * delivers each id once and in order, by buffering live events while a replay runs and dropping
- * anything at or before the channel's position (exactly as a job stream's Subscriber does for
- * one history). Each event goes out with the whole cursor as its id.
+ * One open notification stream: several channels, each with its own position, fed by the replay
+ * of each channel and the live feed (see ReplayingSink); per channel it delivers each id once
+ * and in order. Each event goes out with the whole cursor as its id.
  */
-export class NotificationSubscriber extends StreamSink {
+export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
   /** Per channel, the last entry delivered or filtered out. */
   private readonly positions = new Map<ChannelRef, string>();
-  private replaying = 0;
-  private buffered: ChannelEvent[] = [];
   /** The cursor text the client holds (the last `id:` written). */
   private sentCursor: string | undefined;
 
@@ -47,32 +44,6 @@ export class NotificationSubscriber extends StreamSink {
     const cursor: StreamCursor = new Map();
     for (const channel of this.channels) cursor.set(cursorKeyOf(channel), this.positions.get(channel) ?? '0-0');
     return formatStreamCursor(cursor);
-  }
-
-  /** Live events wait in memory until the replay that is running ends. */
-  beginReplay(): void {
-    this.replaying += 1;
-  }
-
-  /** Sends what the replay found, then what arrived live meanwhile. */
-  endReplay(events: ChannelEvent[]): void {
-    this.replaying = Math.max(0, this.replaying - 1);
-    for (const event of events) this.deliver(event);
-    if (this.replaying === 0 && this.buffered.length > 0) {
-      const pending = this.buffered;
-      this.buffered = [];
-      for (const event of pending) this.deliver(event);
-    }
-  }
-
-  /** A live event of one of the stream's channels. */
-  push(event: ChannelEvent): void {
-    if (this.closed) return;
-    if (this.replaying > 0) {
-      this.buffered.push(event);
-      return;
-    }
-    this.deliver(event);
   }
 
   /**
@@ -107,11 +78,7 @@ export class NotificationSubscriber extends StreamSink {
     this.onClose(this, reason);
   }
 
-  protected dropPending(): void {
-    this.buffered = [];
-  }
-
-  private deliver(event: ChannelEvent): void {
+  protected deliver(event: ChannelEvent): void {
     if (this.closed) return;
     const position = this.positions.get(event.channel);
     if (position !== undefined && compareStreamIds(event.id, position) <= 0) return;
