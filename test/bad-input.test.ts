@@ -1,6 +1,7 @@
 import type { ApiServer } from '@jobstream/api';
 import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
+import { rawRequest } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl } from '../test-support/services';
 import { withDefaultAuth } from '../test-support/auth';
 
@@ -32,6 +33,12 @@ describe('bad input gets a clear 4xx with a stable code', () => {
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const form = await fetch(`${api.url}/api/jobs`, { method: 'POST', headers: await withDefaultAuth({ 'content-type': 'application/x-www-form-urlencoded' }), body: 'type=demo.work' });
     expect(form.status).toBe(415);
+  });
+
+  it('answers a submission without any body with 400 VALIDATION_FAILED, not 415', async () => {
+    const res = await rawRequest(api.url, 'POST', '/api/jobs');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).code).toBe('VALIDATION_FAILED');
   });
 
   it('answers an oversize body with 413 PAYLOAD_TOO_LARGE', async () => {

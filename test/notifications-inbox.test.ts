@@ -1,5 +1,6 @@
 import type { ApiServer } from '@jobstream/api';
 import { http } from '../test-support/http';
+import { rawRequest } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisClient, testRedisUrl } from '../test-support/services';
 import { waitUntil } from '../test-support/wait';
 import { ADMIN, as, keysFor, notify, SERVICE } from './notifications-helpers';
@@ -93,6 +94,20 @@ describe('the notification inbox', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('marks read on a POST without a body, as `curl -X POST` sends it, and still refuses a body that is not JSON', async () => {
+    await start();
+    const first = await notify(api.url, { userId: 'dora' });
+    await notify(api.url, { userId: 'dora' });
+    const headers = await as('dora');
+    const one = await rawRequest(api.url, 'POST', `/api/notifications/${first.id as string}/read`, { headers });
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.text)).toMatchObject({ id: first.id, read: true, unreadCount: 1 });
+    const all = await rawRequest(api.url, 'POST', '/api/notifications/read-all', { headers });
+    expect(JSON.parse(all.text)).toEqual({ updated: 1, unreadCount: 0 });
+    const text = await rawRequest(api.url, 'POST', '/api/notifications/read-all', { headers: { ...headers, 'Content-Type': 'text/plain' }, body: 'all' });
+    expect(text.status).toBe(415);
   });
 
   it('answers 404 NOTIFICATION_NOT_FOUND for an unknown id, a malformed one, and another user’s', async () => {

@@ -36,7 +36,7 @@ export function createInbox(transport: Transport): Inbox {
         expected: 'an inbox page',
         ...signalOf(o),
       }),
-    // The api wants a JSON body on every POST (415 otherwise), hence `{}`.
+    // `{}` rather than no body: api versions before body-less POSTs answered those 415.
     markRead: (id, o = {}) =>
       transport.json('POST', `/api/notifications/${encodeURIComponent(id)}/read`, {
         body: {},

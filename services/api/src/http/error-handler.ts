@@ -1,5 +1,5 @@
 import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error.js';
 import { STREAM_SECURITY_HEADERS } from './security-headers.js';
 
@@ -79,9 +79,18 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
 };
 
-/** POST bodies must be JSON; anything else is a 415 rather than an empty body. */
+/** Whether the request carries a body (the test type-is's hasBody makes). */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+/**
+ * POST bodies must be JSON; anything else is a 415 rather than an empty body. A POST with no body
+ * and no Content-Type (`curl -X POST .../read-all`) goes on: its route validates `undefined`.
+ */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.method === 'POST' && !req.is('application/json')) {
+  const declaresOrSendsBody = hasBody(req) || req.headers['content-type'] !== undefined;
+  if (req.method === 'POST' && declaresOrSendsBody && !req.is('application/json')) {
     next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'));
     return;
   }
