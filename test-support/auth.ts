@@ -5,21 +5,30 @@ export const TEST_JWT_SECRET = 'test-secret-for-jobstream-integration-tests-0123
 
 export type TestRole = 'admin' | 'service';
 
-/** A token for `userId` signed with the test secret, valid for an hour unless `options.expiresIn` says otherwise. */
+/** Topic grants of a test token unless a test says otherwise: every topic, so tests about other things may follow any. */
+const ALL_TOPICS = ['*'];
+
+/**
+ * A token for `userId` signed with the test secret, valid for an hour unless `options.expiresIn`
+ * says otherwise. `options.topics` is its `topics` claim (default `['*']`; `null`: no claim).
+ */
 export async function tokenFor(
   userId: string,
   roles: TestRole[] = [],
-  options: { expiresIn?: string | number; secret?: string; issuedAt?: number; claims?: Record<string, unknown> } = {},
+  options: { expiresIn?: string | number; secret?: string; issuedAt?: number; topics?: string[] | null; claims?: Record<string, unknown> } = {},
 ): Promise<string> {
-  const jwt = new SignJWT({ roles, ...options.claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId);
+  const topics = options.topics === undefined ? ALL_TOPICS : options.topics;
+  const jwt = new SignJWT({ roles, ...(topics === null ? {} : { topics }), ...options.claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId);
   jwt.setIssuedAt(options.issuedAt);
   jwt.setExpirationTime(options.expiresIn ?? '1h');
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
 }
 
 /** `{ authorization: 'Bearer <token>' }` for `userId`, ready to pass as request headers. */
-export async function authHeaders(userId: string, roles: TestRole[] = []): Promise<Record<string, string>> {
-  return { authorization: `Bearer ${await tokenFor(userId, roles)}` };
+export async function authHeaders(userId: string, roles: TestRole[] = [], options: { topics?: string[] | null } = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await tokenFor(userId, roles, options)}` };
 }
 
 /** The user the suite's requests act as when a test does not say otherwise. */

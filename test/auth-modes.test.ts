@@ -190,21 +190,35 @@ describe('authentication', () => {
   });
 
   describe('AUTH_MODE=gateway', () => {
+    // What the gateway adds to every request it forwards (test/gateway-trust.test.ts: what happens without it).
+    const GATEWAY_SECRET = 'gateway-secret-for-auth-mode-tests-0123456789';
+    const viaGateway = { 'x-gateway-secret': GATEWAY_SECRET };
+
     it('takes the user and roles from the gateway headers and ignores an Authorization header', async () => {
-      const { url } = await api({ AUTH_MODE: 'gateway', JWT_SECRET: '' });
-      const me = await http('GET', `${url}/api/me`, undefined, { 'x-user-id': 'dave', 'x-user-role': 'admin, service', authorization: '' });
+      const { url } = await api({ AUTH_MODE: 'gateway', JWT_SECRET: '', GATEWAY_SECRET });
+      const me = await http('GET', `${url}/api/me`, undefined, { ...viaGateway, 'x-user-id': 'dave', 'x-user-role': 'admin, service', authorization: '' });
       expect(me.body).toEqual({ userId: 'dave', roles: ['admin', 'service'], authMode: 'gateway' });
-      const status = await http('GET', `${url}/api/admin/budget/status`, undefined, { 'x-user-id': 'dave', 'x-user-role': 'admin', authorization: '' });
+      const status = await http('GET', `${url}/api/admin/budget/status`, undefined, { ...viaGateway, 'x-user-id': 'dave', 'x-user-role': 'admin', authorization: '' });
       expect(status.status).toBe(200);
-      const forged = await http('GET', `${url}/api/me`, undefined, await authHeaders('eve', ['admin']));
+      const forged = await http('GET', `${url}/api/me`, undefined, { ...viaGateway, ...(await authHeaders('eve', ['admin'])) });
       expect(forged).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
     });
 
     it('uses the configured header names', async () => {
-      const { url } = await api({ AUTH_MODE: 'gateway', JWT_SECRET: '', GATEWAY_USER_HEADER: 'X-Forwarded-User', GATEWAY_ROLE_HEADER: 'X-Forwarded-Groups' });
-      const me = await http('GET', `${url}/api/me`, undefined, { 'x-forwarded-user': 'frank', 'x-forwarded-groups': 'service', authorization: '' });
+      const { url } = await api({
+        AUTH_MODE: 'gateway',
+        JWT_SECRET: '',
+        GATEWAY_SECRET,
+        GATEWAY_SECRET_HEADER: 'X-Proxy-Token',
+        GATEWAY_USER_HEADER: 'X-Forwarded-User',
+        GATEWAY_ROLE_HEADER: 'X-Forwarded-Groups',
+      });
+      const proof = { 'x-proxy-token': GATEWAY_SECRET };
+      const me = await http('GET', `${url}/api/me`, undefined, { ...proof, 'x-forwarded-user': 'frank', 'x-forwarded-groups': 'service', authorization: '' });
       expect(me.body).toMatchObject({ userId: 'frank', roles: ['service'] });
-      expect((await http('GET', `${url}/api/me`, undefined, { 'x-user-id': 'frank', authorization: '' })).status).toBe(401);
+      expect(await http('GET', `${url}/api/me`, undefined, { ...proof, 'x-user-id': 'frank', authorization: '' })).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+      const defaultSecretHeader = await http('GET', `${url}/api/me`, undefined, { ...viaGateway, 'x-forwarded-user': 'frank', authorization: '' });
+      expect(defaultSecretHeader).toMatchObject({ status: 401, body: { code: 'GATEWAY_UNTRUSTED' } });
     });
   });
 

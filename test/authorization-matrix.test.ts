@@ -12,7 +12,9 @@ import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '..
  * Who may call what: every /api route the app serves × the five kinds of caller, each cell the
  * status (and, for a refusal, the code) a real api answers. The job and the notification in the
  * fixture belong to the owner; "other" is a second plain user. A 404 for another user's job or
- * notification is deliberate: ids must not be probeable (never 403).
+ * notification is deliberate: ids must not be probeable (never 403). Topics: `news` is public,
+ * the owner's token grants `team-42.*`, nobody's grants `payroll`; admin and service follow any
+ * topic by their role (their tokens grant none).
  */
 
 const roles = ['anonymous', 'owner', 'other', 'admin', 'service'] as const;
@@ -26,7 +28,9 @@ interface Fixture {
 
 interface RouteCase {
   route: string;
-  request: (fixture: Fixture) => { path: string; body?: unknown };
+  /** What sets this row apart from the route's other rows. */
+  variant?: string;
+  request: (fixture: Fixture) => { path: string; body?: unknown; headers?: Record<string, string> };
   expected: Row;
 }
 
@@ -34,6 +38,8 @@ const all = (cell: string): Omit<Row, 'anonymous'> => ({ owner: cell, other: cel
 const signedIn = (cell: string): Row => ({ anonymous: '401 AUTH_REQUIRED', ...all(cell) });
 const ownJobs: Row = { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '404 JOB_NOT_FOUND', admin: '200', service: '404 JOB_NOT_FOUND' };
 const adminOnly: Row = { anonymous: '401 AUTH_REQUIRED', owner: '403 FORBIDDEN', other: '403 FORBIDDEN', admin: '200', service: '403 FORBIDDEN' };
+const grantedTopic: Row = { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '403 TOPIC_NOT_ALLOWED', admin: '200', service: '200' };
+const publishersOnlyTopic: Row = { anonymous: '401 AUTH_REQUIRED', owner: '403 TOPIC_NOT_ALLOWED', other: '403 TOPIC_NOT_ALLOWED', admin: '200', service: '200' };
 
 const demoJob = { type: 'demo.work', payload: { durationMs: 1 } };
 
@@ -54,6 +60,12 @@ const matrix: RouteCase[] = [
   { route: 'POST /api/admin/budget/kill-switch',      request: () => ({ path: '/api/admin/budget/kill-switch', body: { enabled: false } }),      expected: adminOnly },
   { route: 'GET /api/admin/budget/kill-switch/audit', request: () => ({ path: '/api/admin/budget/kill-switch/audit' }),                          expected: adminOnly },
   { route: 'GET /api/notifications/stream',           request: () => ({ path: '/api/notifications/stream' }),                                    expected: signedIn('200') },
+  { route: 'GET /api/notifications/stream',           variant: 'a public topic',   request: () => ({ path: '/api/notifications/stream?topics=news' }),        expected: signedIn('200') },
+  { route: 'GET /api/notifications/stream',           variant: 'a granted topic',  request: () => ({ path: '/api/notifications/stream?topics=team-42.ops' }), expected: grantedTopic },
+  { route: 'GET /api/notifications/stream',           variant: 'a topic nobody is granted', request: () => ({ path: '/api/notifications/stream?topics=payroll' }), expected: publishersOnlyTopic },
+  // A cursor names channels too: it must not read a topic the caller may not follow.
+  { route: 'GET /api/notifications/stream',           variant: 'a cursor naming a topic nobody is granted',
+    request: () => ({ path: '/api/notifications/stream', headers: { 'Last-Event-ID': 't:payroll=0-0' } }),                                          expected: publishersOnlyTopic },
   { route: 'GET /api/notifications',                  request: () => ({ path: '/api/notifications' }),                                           expected: signedIn('200') },
   { route: 'POST /api/notifications',                 request: () => ({ path: '/api/notifications', body: { userId: 'alice', type: 'chat.message', title: 't', message: 'm' } }),
     expected: { anonymous: '401 AUTH_REQUIRED', owner: '403 FORBIDDEN', other: '403 FORBIDDEN', admin: '201', service: '201' } },
@@ -101,14 +113,14 @@ describe('authorization matrix', () => {
   let fixture: Fixture;
 
   beforeEach(async () => {
-    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0' });
+    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news' });
     api = await startApi(env);
     headers = {
       anonymous: { authorization: '' },
-      owner: await authHeaders('alice'),
-      other: await authHeaders('mallory'),
-      admin: await authHeaders('root', ['admin']),
-      service: await authHeaders('notifier', ['service']),
+      owner: await authHeaders('alice', [], { topics: ['team-42.*'] }),
+      other: await authHeaders('mallory', [], { topics: null }),
+      admin: await authHeaders('root', ['admin'], { topics: null }),
+      service: await authHeaders('notifier', ['service'], { topics: null }),
     };
     const job = await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner);
     const notification = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'hello', message: 'm' }, headers.service);
@@ -134,15 +146,16 @@ describe('authorization matrix', () => {
 
   it('has a row for every /api route the app serves, and no row for a route it does not', () => {
     const served = routesOf(api.server).filter((route) => route.split(' ')[1]?.startsWith('/api/'));
-    expect([...new Set(served)].sort()).toEqual(matrix.map((row) => row.route).sort());
+    expect([...new Set(served)].sort()).toEqual([...new Set(matrix.map((row) => row.route))].sort());
   });
 
-  it.each(matrix)('$route answers each caller as the matrix says', async ({ route, request, expected }) => {
+  const rows = matrix.map((row) => ({ ...row, title: row.variant ? `${row.route} with ${row.variant}` : row.route }));
+  it.each(rows)('$title answers each caller as the matrix says', async ({ route, request, expected }) => {
     const method = route.split(' ')[0] as string;
-    const { path, body } = request(fixture);
+    const { path, body, headers: extra } = request(fixture);
     const actual = {} as Row;
     for (const role of roles) {
-      const res = await requestOnce(method, `${api.url}${path}`, { headers: headers[role], ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await requestOnce(method, `${api.url}${path}`, { headers: { ...headers[role], ...extra }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       actual[role] = `${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`;
       if (res.status >= 400) apiErrorBodySchema.parse(res.body);
     }

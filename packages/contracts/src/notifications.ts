@@ -41,8 +41,25 @@ export const notificationTypeSchema = z
 /** A topic name: it is part of a Redis key and of the stream cursor, so `,`, `=` and `:` are out. */
 export const topicSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"');
 
-/** The same rule the auth layer applies to a token's `sub`: control characters could forge log lines. */
-export const notificationUserIdSchema = z.string().regex(/^[^\p{Cc}]{1,256}$/u, 'must be 1-256 characters without control characters');
+/**
+ * A topic grant: `news` (that topic), `team-42.*` (every topic below `team-42.`, at any depth, not
+ * `team-42` itself) or `*` (every topic). The wildcard stands only for whole trailing parts.
+ */
+export const topicPatternSchema = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9_.-]{1,64}|[A-Za-z0-9_.-]{1,62}\.\*)$/, 'must be a topic name, a name followed by ".*", or "*"');
+
+/** Most patterns one token (or gateway header) may grant; a longer list grants nothing. */
+export const TOPIC_GRANTS_MAX = 100;
+
+/**
+ * A user id, as a token's `sub`, a gateway's user header and a publish's `userId`: it is part of
+ * Redis keys. Control characters could forge log lines; an unpaired surrogate (`\p{Cs}` outside a
+ * pair) is not valid Unicode, reaches Redis as U+FFFD and would give two ids the same keys.
+ */
+export const userIdSchema = z
+  .string()
+  .regex(/^[^\p{Cc}\p{Cs}]{1,256}$/u, 'must be 1-256 characters of valid Unicode (no unpaired surrogates) without control characters');
 
 /**
  * Notification ids sort by creation time: 9 base-36 digits of milliseconds, then 16 hex digits
@@ -65,7 +82,7 @@ function jsonSize(value: unknown): number {
 /** The body of `POST /api/notifications`: to one user (stored in their inbox) or to a topic (live only). */
 export const notificationRequestSchema = z
   .object({
-    userId: notificationUserIdSchema.optional(),
+    userId: userIdSchema.optional(),
     topic: topicSchema.optional(),
     type: notificationTypeSchema,
     title: z.string().trim().min(1).max(200),

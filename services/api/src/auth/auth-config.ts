@@ -1,6 +1,7 @@
-import { authModes, type AuthMode } from '@jobstream/contracts';
+import { authModes, topicPatternSchema, type AuthMode } from '@jobstream/contracts';
 import { intVar, optionalVar } from '@jobstream/runtime';
 import { z } from 'zod';
+import { parseAddressRange, type AddressRange } from './address-ranges.js';
 
 export { authModes, type AuthMode };
 
@@ -8,6 +9,23 @@ const headerName = z
   .string()
   .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
   .transform((v) => v.toLowerCase());
+
+/** A comma-separated list; an issue names each entry `parse` does not take. Unset or empty: `[]`. */
+function listVar<T>(parse: (entry: string) => T | undefined, what: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const items: T[] = [];
+      for (const entry of (value ?? '').split(',').map((e) => e.trim())) {
+        if (entry === '') continue;
+        const item = parse(entry);
+        if (item === undefined) ctx.addIssue({ code: 'custom', message: `"${entry}" is not ${what}` });
+        else items.push(item);
+      }
+      return items;
+    });
+}
 
 /** The api's authentication variables; `authConfigFrom` checks the rules between them. */
 export const authEnvShape = {
@@ -20,6 +38,12 @@ export const authEnvShape = {
   ACCESS_TOKEN_MAX_TTL_S: intVar(900, 30, 86_400),
   GATEWAY_USER_HEADER: headerName.default('x-user-id'),
   GATEWAY_ROLE_HEADER: headerName.default('x-user-role'),
+  GATEWAY_TOPICS_HEADER: optionalVar(headerName),
+  // Long, and bytes a header carries unchanged. A config error never shows it (parseEnv hides *SECRET* values).
+  GATEWAY_SECRET: optionalVar(z.string().regex(/^[\x21-\x7e]{32,}$/, 'must be at least 32 printable ASCII characters without spaces (use a random secret)')),
+  GATEWAY_SECRET_HEADER: headerName.default('x-gateway-secret'),
+  GATEWAY_TRUSTED_PROXIES: listVar(parseAddressRange, 'an IP address or CIDR range (10.0.0.0/8, ::1)'),
+  NOTIFICATION_PUBLIC_TOPICS: listVar((entry) => (topicPatternSchema.safeParse(entry).success ? entry : undefined), 'a topic or pattern (news, public.*, *)'),
 };
 
 type AuthEnv = z.output<z.ZodObject<typeof authEnvShape>> & { NODE_ENV: string };
@@ -41,11 +65,21 @@ export interface AuthConfig {
   };
   /** A token in `?access_token=` (SSE only) must expire within this. Default 900 s. */
   accessTokenMaxTtlS: number;
+  /** Topic patterns every signed-in caller may follow (NOTIFICATION_PUBLIC_TOPICS). Default: none. */
+  publicTopics: string[];
   gateway: {
     /** Header with the user id. Default `x-user-id`. */
     userHeader: string;
     /** Header with the roles (comma- or space-separated). Default `x-user-role`. */
     roleHeader: string;
+    /** Header with the caller's topic grants (comma- or space-separated patterns). Unset (default): public topics only. */
+    topicsHeader?: string | undefined;
+    /** The secret the gateway sends in `secretHeader`, at least 32 characters. Never logged. */
+    secret?: string | undefined;
+    /** Default `x-gateway-secret`. */
+    secretHeader: string;
+    /** Addresses the gateway connects from (GATEWAY_TRUSTED_PROXIES). Empty (default): any address. */
+    trustedProxies: AddressRange[];
   };
 }
 
@@ -61,11 +95,22 @@ export function authConfigFrom(env: AuthEnv): AuthConfig {
       clockSkewS: env.JWT_CLOCK_SKEW_S,
     },
     accessTokenMaxTtlS: env.ACCESS_TOKEN_MAX_TTL_S,
-    gateway: { userHeader: env.GATEWAY_USER_HEADER, roleHeader: env.GATEWAY_ROLE_HEADER },
+    publicTopics: env.NOTIFICATION_PUBLIC_TOPICS,
+    gateway: {
+      userHeader: env.GATEWAY_USER_HEADER,
+      roleHeader: env.GATEWAY_ROLE_HEADER,
+      topicsHeader: env.GATEWAY_TOPICS_HEADER,
+      secret: env.GATEWAY_SECRET,
+      secretHeader: env.GATEWAY_SECRET_HEADER,
+      trustedProxies: env.GATEWAY_TRUSTED_PROXIES,
+    },
   };
 }
 
-/** Cross-field rules: jwt needs a key source; `none` is refused in production. */
+/**
+ * Cross-field rules: jwt needs a key source; `none` is refused in production, and so is a gateway
+ * mode that cannot tell the gateway from anyone else who reaches the api.
+ */
 export function checkAuthEnv(env: AuthEnv, ctx: z.RefinementCtx): void {
   if (env.AUTH_MODE === 'jwt' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
     ctx.addIssue({
@@ -76,5 +121,17 @@ export function checkAuthEnv(env: AuthEnv, ctx: z.RefinementCtx): void {
   }
   if (env.AUTH_MODE === 'none' && env.NODE_ENV === 'production') {
     ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=none is refused with NODE_ENV=production' });
+  }
+  const gatewayIsVerified = env.GATEWAY_SECRET !== undefined || env.GATEWAY_TRUSTED_PROXIES.length > 0;
+  if (env.AUTH_MODE === 'gateway' && env.NODE_ENV === 'production' && !gatewayIsVerified) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_MODE'],
+      message: 'AUTH_MODE=gateway with NODE_ENV=production needs GATEWAY_SECRET or GATEWAY_TRUSTED_PROXIES: without them anyone who reaches the api can claim any user',
+    });
+  }
+  const headers = [env.GATEWAY_USER_HEADER, env.GATEWAY_ROLE_HEADER, env.GATEWAY_TOPICS_HEADER, env.GATEWAY_SECRET_HEADER].filter((h) => h !== undefined);
+  if (env.AUTH_MODE === 'gateway' && new Set(headers).size !== headers.length) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: `the gateway's user, role, topics and secret headers must have different names (got ${headers.join(', ')})` });
   }
 }

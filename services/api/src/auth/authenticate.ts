@@ -4,8 +4,10 @@ import { ApiError } from '../http/api-error.js';
 import { isStreamRequest } from '../http/stream-routes.js';
 import type { AuthConfig } from './auth-config.js';
 import { rolesFrom, userIdFrom } from './claims.js';
+import { gatewayTrust } from './gateway-trust.js';
 import { createJwtVerifier } from './jwt-verifier.js';
 import { setPrincipal, type Principal } from './principal.js';
+import { mergeTopicPatterns, topicGrantsFromHeader } from './topic-grants.js';
 
 /** The user every request acts as under AUTH_MODE=none: an admin, so a demo shows everything. */
 export const DEMO_PRINCIPAL: Principal = { userId: 'demo', roles: new Set(['admin', 'service']) };
@@ -35,7 +37,9 @@ function queryToken(req: Request): string | undefined {
 /**
  * Establishes who is calling, per AUTH_MODE, before any route runs; a request without a valid
  * identity never reaches one. A token in `access_token` must be short-lived: it can end up in
- * proxy logs and browser history, so one that outlives `accessTokenMaxTtlS` is refused.
+ * proxy logs and browser history, so one that outlives `accessTokenMaxTtlS` is refused. Under
+ * `gateway` the headers count only on a request that proves it came through the gateway
+ * (gateway-trust.ts). Every caller may follow the public topics besides its own grants.
  */
 export function authenticate(config: AuthConfig, logger: Logger): RequestHandler {
   if (config.mode === 'none') {
@@ -47,14 +51,28 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
       next();
     };
   }
+  const withPublicTopics = (principal: Principal): Principal => ({ ...principal, topics: mergeTopicPatterns(config.publicTopics, principal.topics ?? []) });
   if (config.mode === 'gateway') {
-    logger.info({ userHeader: config.gateway.userHeader, roleHeader: config.gateway.roleHeader }, 'AUTH_MODE=gateway: trusting identity headers set by the gateway');
+    const { gateway } = config;
+    const secretChecked = gateway.secret !== undefined;
+    logger.info(
+      { userHeader: gateway.userHeader, roleHeader: gateway.roleHeader, topicsHeader: gateway.topicsHeader, secretChecked, trustedProxies: gateway.trustedProxies.length },
+      'AUTH_MODE=gateway: trusting identity headers set by the gateway',
+    );
+    if (!secretChecked && gateway.trustedProxies.length === 0) {
+      logger.warn(
+        'AUTH_MODE=gateway without GATEWAY_SECRET or GATEWAY_TRUSTED_PROXIES: anyone who can reach the api can claim any user and role. Refused with NODE_ENV=production; set one of them.',
+      );
+    }
+    const checkTrust = gatewayTrust(gateway);
     return (req, res, next) => {
-      const userId = req.get(config.gateway.userHeader);
+      checkTrust(req);
+      const userId = req.get(gateway.userHeader);
       if (userId === undefined || userId === '') {
-        throw new ApiError(401, 'AUTH_REQUIRED', `No user: the gateway sets ${config.gateway.userHeader}`, undefined, challenge);
+        throw new ApiError(401, 'AUTH_REQUIRED', `No user: the gateway sets ${gateway.userHeader}`, undefined, challenge);
       }
-      setPrincipal(res, { userId: userIdFrom(userId), roles: rolesFrom(req.get(config.gateway.roleHeader) ?? '') });
+      const topics = gateway.topicsHeader === undefined ? [] : topicGrantsFromHeader(req.get(gateway.topicsHeader));
+      setPrincipal(res, withPublicTopics({ userId: userIdFrom(userId), roles: rolesFrom(req.get(gateway.roleHeader) ?? ''), topics }));
       next();
     };
   }
@@ -76,7 +94,7 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
         challenge,
       );
     }
-    setPrincipal(res, verified.principal);
+    setPrincipal(res, withPublicTopics(verified.principal));
     next();
   };
 }

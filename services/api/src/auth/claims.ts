@@ -1,18 +1,25 @@
+import { userIdSchema } from '@jobstream/contracts';
 import { ApiError } from '../http/api-error.js';
 import { roles, type Role } from './principal.js';
 
-/** Control characters would let a user id forge log lines or SSE fields. */
-const USER_ID = /^[^\p{Cc}]{1,256}$/u;
-
-/** The user id from a token's `sub` or a gateway header; a 401 when it is not one. */
+/**
+ * The user id from a token's `sub` or a gateway header; a 401 when it is not one. The id names the
+ * user's Redis keys, so it must reach Redis byte for byte: an id with an unpaired surrogate would
+ * be written as U+FFFD and share its keys with another (see `userIdSchema`).
+ */
 export function userIdFrom(value: unknown): string {
-  if (typeof value !== 'string' || !USER_ID.test(value)) {
+  const parsed = userIdSchema.safeParse(value);
+  if (!parsed.success) {
     // A 401 names its scheme (RFC 9110 §11.6.1), like every other refused token.
-    throw new ApiError(401, 'INVALID_TOKEN', 'The user id must be 1 to 256 characters without control characters', undefined, {
-      'WWW-Authenticate': 'Bearer realm="jobstream", error="invalid_token"',
-    });
+    throw new ApiError(
+      401,
+      'INVALID_TOKEN',
+      'The user id must be 1 to 256 characters of valid Unicode (no unpaired surrogates) without control characters',
+      undefined,
+      { 'WWW-Authenticate': 'Bearer realm="jobstream", error="invalid_token"' },
+    );
   }
-  return value;
+  return parsed.data;
 }
 
 /** Roles from a `roles` claim (array, or a comma- or space-separated string); unknown names are ignored. */

@@ -3,6 +3,7 @@ import { ApiError } from '../http/api-error.js';
 import type { AuthConfig } from './auth-config.js';
 import { rolesFrom, userIdFrom } from './claims.js';
 import type { Principal } from './principal.js';
+import { topicGrantsFrom } from './topic-grants.js';
 
 /** What a verified token yields: the caller and when the token stops being valid (epoch seconds). */
 export interface VerifiedToken {
@@ -18,7 +19,8 @@ const ASYMMETRIC = ['RS256', 'ES256'];
 /**
  * Verifies bearer tokens with jose: HS256 by the shared secret, RS256/ES256 by the JWKS keys.
  * The algorithm allowlist comes from the configured key sources, never from the token, so
- * `alg: none` and an HS256 token signed with a public key are refused. `exp` and `sub` are required.
+ * `alg: none` and an HS256 token signed with a public key are refused. `exp` and `sub` are required;
+ * a `topics` claim grants topics to follow (see topic-grants.ts).
  */
 export function createJwtVerifier(config: AuthConfig['jwt']): TokenVerifier {
   const secret = config.secret ? new TextEncoder().encode(config.secret) : undefined;
@@ -43,7 +45,7 @@ export function createJwtVerifier(config: AuthConfig['jwt']): TokenVerifier {
       throw tokenError(err);
     }
     return {
-      principal: { userId: userIdFrom(payload.sub), roles: rolesFrom(payload.roles) },
+      principal: { userId: userIdFrom(payload.sub), roles: rolesFrom(payload.roles), topics: topicGrantsFrom(payload.topics) },
       expiresAt: payload.exp ?? 0,
     };
   };

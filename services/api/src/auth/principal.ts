@@ -10,6 +10,11 @@ export interface Principal {
   /** The user id: the token's `sub`, the gateway's user header, or the demo user. */
   userId: string;
   roles: ReadonlySet<Role>;
+  /**
+   * Topic patterns the caller may follow beyond what its roles allow (see auth/topic-grants.ts):
+   * the public namespace and the grants of its token or gateway. Absent: none.
+   */
+  topics?: readonly string[];
 }
 
 interface Locals {

@@ -28,6 +28,11 @@ export function channelOfKey(key: CursorKey, userId: string): ChannelRef {
   return topicChannelRef(key.slice(2));
 }
 
+/** The topics a cursor names (its `t:<topic>` keys). */
+export function topicsOfCursor(cursor: StreamCursor): string[] {
+  return [...cursor.keys()].filter((key) => key.startsWith('t:')).map((key) => key.slice(2));
+}
+
 /** `u` first, then `s`, then topics by name: the same cursor always reads the same. */
 function keyOrder(a: CursorKey, b: CursorKey): number {
   const rank = (k: CursorKey) => (k === 'u' ? 0 : k === 's' ? 1 : 2);

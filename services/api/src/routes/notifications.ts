@@ -11,14 +11,15 @@ import {
 import { publishNotification, type InboxStore, type JobstreamKeys, type NotificationLimits, type RedisClient } from '@jobstream/runtime';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { principalOf } from '../auth/principal.js';
+import { principalOf, type Principal } from '../auth/principal.js';
 import { requireRole } from '../auth/require-role.js';
+import { mayFollowTopic } from '../auth/topic-grants.js';
 import { ApiError } from '../http/api-error.js';
 import { toApiError } from '../http/error-handler.js';
 import type { StreamSlots } from '../limits/stream-slots.js';
 import { decodeInboxCursor, encodeInboxCursor } from '../notifications/inbox-cursor.js';
 import { openNotificationStream, type NotificationStreamDeps } from '../notifications/notification-stream.js';
-import { parseStreamCursor, type StreamCursor } from '../notifications/stream-cursor.js';
+import { parseStreamCursor, topicsOfCursor, type StreamCursor } from '../notifications/stream-cursor.js';
 import { SSE_HEADERS } from '../sse/sse-format.js';
 
 export interface NotificationRoutesDeps {
@@ -34,20 +35,39 @@ export interface NotificationRoutesDeps {
 /** The read routes take no parameters; `{}` is the body (the api wants JSON on every POST). */
 const emptyBodySchema = z.object({}).strict().optional();
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+/** `value` as `schema` says, or a 400 naming each bad field; `root` names the whole value (`(body)` or `(query)`). */
+function parse<S extends z.ZodType>(schema: S, value: unknown, root = '(body)'): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw ApiError.validation(zodIssuesToDetails(parsed.error));
+  if (!parsed.success) throw ApiError.validation(zodIssuesToDetails(parsed.error, [], root));
   return parsed.data;
 }
 
-/** The stream's cursor: the `Last-Event-ID` header (browser reconnects) or `lastEventId` (first connect). */
-function streamCursorOf(req: Request): StreamCursor | undefined {
+/** The stream's cursor and where it came from: the `Last-Event-ID` header (browser reconnects) or `lastEventId` (first connect). */
+function streamCursorOf(req: Request): { cursor: StreamCursor; source: string } | undefined {
   const header = req.get('last-event-id');
-  if (header !== undefined && header !== '') return parseStreamCursor(header, 'Last-Event-ID');
+  if (header !== undefined && header !== '') return { cursor: parseStreamCursor(header, 'Last-Event-ID'), source: 'Last-Event-ID' };
   const query = req.query.lastEventId;
   if (query === undefined || query === '') return undefined;
   if (typeof query !== 'string') throw new ApiError(400, 'INVALID_LAST_EVENT_ID', 'lastEventId must be given once', [{ path: 'lastEventId', message: 'must be given once' }]);
-  return parseStreamCursor(query, 'lastEventId');
+  return { cursor: parseStreamCursor(query, 'lastEventId'), source: 'lastEventId' };
+}
+
+/**
+ * Every topic the request names, in `topics` or in its cursor, must be one the caller may follow:
+ * a cursor such as `t:payroll=0-0` would otherwise replay a topic's whole stored history to anyone.
+ * Refused as a whole with 403 TOPIC_NOT_ALLOWED naming each topic, never served in part.
+ */
+function requireTopicGrants(viewer: Principal, topics: readonly string[], cursor: { cursor: StreamCursor; source: string } | undefined): void {
+  const named = [...topics.map((topic) => ({ topic, path: 'topics' })), ...(cursor ? topicsOfCursor(cursor.cursor).map((topic) => ({ topic, path: cursor.source })) : [])];
+  const denied = named.filter(({ topic }) => !mayFollowTopic(viewer, topic));
+  if (denied.length === 0) return;
+  const names = [...new Set(denied.map(({ topic }) => `"${topic}"`))].join(', ');
+  throw new ApiError(
+    403,
+    'TOPIC_NOT_ALLOWED',
+    `Not allowed to follow ${names}: a topic must be public or granted to you`,
+    denied.map(({ topic, path }) => ({ path, message: `topic "${topic}" is not allowed` })),
+  );
 }
 
 function notFound(id: string): ApiError {
@@ -60,11 +80,12 @@ function notFound(id: string): ApiError {
  */
 async function streamOrRetryLater(deps: NotificationRoutesDeps, req: Request, res: Response): Promise<void> {
   try {
-    const query = parse(notificationStreamQuerySchema, req.query);
+    const query = parse(notificationStreamQuerySchema, req.query, '(query)');
     const cursor = streamCursorOf(req);
     const viewer = principalOf(res);
+    requireTopicGrants(viewer, query.topics ?? [], cursor);
     await deps.slots?.acquire(res, viewer.userId);
-    await openNotificationStream(deps.streams, res, viewer, query, cursor);
+    await openNotificationStream(deps.streams, res, viewer, query, cursor?.cursor);
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
@@ -84,7 +105,7 @@ export function notificationRoutes(deps: NotificationRoutesDeps): Router {
   router.get('/notifications/stream', (req, res) => streamOrRetryLater(deps, req, res));
 
   router.get('/notifications', async (req, res) => {
-    const query = parse(inboxQuerySchema, req.query);
+    const query = parse(inboxQuerySchema, req.query, '(query)');
     const page = await deps.inbox.list(principalOf(res).userId, {
       unreadOnly: query.unread,
       limit: query.limit,
