@@ -191,7 +191,9 @@ describe('the notification inbox', () => {
       });
     }
     const byType = Object.fromEntries(res.body.events.map((e: { type: string }) => [e.type, e]));
-    expect(byType['job.completed'].schema.required).toEqual(expect.arrayContaining(['jobId', 'result', 'jobType', 'severity']));
+    expect(byType['job.completed'].schema.required).toEqual(expect.arrayContaining(['jobId', 'jobType', 'severity']));
+    // A result over EVENT_RESULT_INLINE_MAX_BYTES is left out and marked; the client fetches the job.
+    expect(Object.keys(byType['job.completed'].schema.properties)).toEqual(expect.arrayContaining(['result', 'resultOmitted', 'resultBytes']));
     expect(byType.notification.schema.properties.priority.enum).toEqual(['low', 'normal', 'high', 'urgent']);
     expect(byType['system.alert']).toMatchObject({ channel: 'system', schema: { properties: { status: { enum: ['started', 'resolved'] } } } });
   });

@@ -10,7 +10,8 @@ describe('the per-stream buffer cap (SSE_MAX_BUFFER_BYTES)', () => {
   let worker: WorkerService;
 
   beforeAll(async () => {
-    env = testEnv({ SSE_MAX_BUFFER_BYTES: '4096' });
+    // Results stay inline here (EVENT_RESULT_INLINE_MAX_BYTES), so that one event is larger than the cap.
+    env = testEnv({ SSE_MAX_BUFFER_BYTES: '4096', EVENT_RESULT_INLINE_MAX_BYTES: '100000' });
     api = await startApi(env);
     worker = await startWorker(env);
   });

@@ -38,7 +38,11 @@ const definitions = {
   'job.active': { channel: 'user', severity: 'low', description: 'A worker started an attempt of one of your jobs.' },
   'job.progress': { channel: 'user', severity: 'low', description: 'One of your jobs reported progress.' },
   'job.stalled': { channel: 'user', severity: 'medium', description: 'The worker running one of your jobs stopped answering; the job is retried.' },
-  'job.completed': { channel: 'user', severity: 'low', description: 'One of your jobs succeeded.' },
+  'job.completed': {
+    channel: 'user',
+    severity: 'low',
+    description: 'One of your jobs succeeded. A result over EVENT_RESULT_INLINE_MAX_BYTES is left out (resultOmitted, resultBytes): GET /api/jobs/:id has it.',
+  },
   'job.failed': {
     channel: 'user',
     severity: 'high',

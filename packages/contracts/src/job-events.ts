@@ -6,6 +6,21 @@ export const eventIdSchema = z.string().regex(/^\d{1,16}-\d{1,16}$/, 'must look 
 
 const base = { jobId: z.string(), timestamp: z.string() };
 
+/** Default of EVENT_RESULT_INLINE_MAX_BYTES (api and worker): results up to 16 KiB of JSON travel in events. */
+export const EVENT_RESULT_INLINE_MAX_BYTES = 16_384;
+
+/**
+ * How an event or a stream's snapshot says it left a job's result out: the result's JSON was larger
+ * than EVENT_RESULT_INLINE_MAX_BYTES (`resultBytes` long). `GET /api/jobs/:id` always has it.
+ */
+const resultOmitted = {
+  resultOmitted: z.literal(true).optional(),
+  resultBytes: z.number().int().nonnegative().optional(),
+};
+
+/** The job as `connected` and `reset` carry it: the snapshot, its result left out when too large. */
+export const streamJobSnapshotSchema = jobSnapshotSchema.extend(resultOmitted);
+
 /**
  * The job lifecycle events: stored in the job's history and delivered with an SSE `id:`.
  * Each entry is the event's name and the schema of its one-line JSON `data:`.
@@ -21,8 +36,12 @@ export const lifecycleEventSchemas = {
   progress: z.object({ ...base, progress: z.union([z.number(), z.record(z.string(), z.unknown())]) }),
   /** The worker running the job stopped answering; the job goes back to waiting for another worker. */
   stalled: z.object(base),
-  /** Terminal: the job succeeded. `duration` is the successful attempt's run time in ms. */
-  completed: z.object({ ...base, result: z.unknown(), duration: z.number().nonnegative().nullable() }),
+  /**
+   * Terminal: the job succeeded. `duration` is the successful attempt's run time in ms. A result
+   * larger than EVENT_RESULT_INLINE_MAX_BYTES is left out (`resultOmitted`, `resultBytes`): it
+   * would be copied into the job's history, its owner's channel and every stream message.
+   */
+  completed: z.object({ ...base, result: z.unknown().optional(), duration: z.number().nonnegative().nullable(), ...resultOmitted }),
   /** An attempt failed. Terminal when `willRetry` is false. */
   failed: z.object({
     ...base,
@@ -35,14 +54,14 @@ export const lifecycleEventSchemas = {
 /** Events that belong to one connection rather than to the job's history: they carry no `id:`. */
 export const streamEventSchemas = {
   /** First event of every stream: the job as it is now. */
-  connected: z.object({ ...base, job: jobSnapshotSchema }),
+  connected: z.object({ ...base, job: streamJobSnapshotSchema }),
   /** Keeps proxies from closing an idle stream. */
   heartbeat: z.object(base),
   /**
    * The history no longer covers the client's Last-Event-ID: here is the job as it is now.
    * Every event still stored follows, with its id, so the next reconnect resumes from there.
    */
-  reset: z.object({ ...base, reason: z.enum(['history_unavailable']), job: jobSnapshotSchema }),
+  reset: z.object({ ...base, reason: z.enum(['history_unavailable']), job: streamJobSnapshotSchema }),
 } as const;
 
 export type LifecycleEventName = keyof typeof lifecycleEventSchemas;
@@ -53,6 +72,7 @@ export type LifecycleEventData<N extends LifecycleEventName = LifecycleEventName
   (typeof lifecycleEventSchemas)[N]
 >;
 export type StreamEventData<N extends StreamEventName = StreamEventName> = z.infer<(typeof streamEventSchemas)[N]>;
+export type StreamJobSnapshot = z.infer<typeof streamJobSnapshotSchema>;
 
 /** A lifecycle event as stored and delivered: its id, its name and its data. */
 export type LifecycleEvent = {

@@ -37,19 +37,23 @@ export interface HistoryRead {
 }
 
 /**
- * Reads a job's history after `afterId` (exclusive), or all of it, oldest first,
- * with the bounds of what is stored, in one round trip.
+ * Reads a job's history after `afterId` (exclusive), or from its start, oldest first, with the
+ * bounds of what is stored, in one transaction (so the bounds describe the entries read). With
+ * `count` it reads at most that many entries: one page of a replay.
  */
 export async function readHistory(
   redis: RedisClient,
   keys: JobstreamKeys,
   jobId: string,
   afterId?: string,
+  count?: number,
 ): Promise<HistoryRead> {
   const key = keys.history(jobId);
-  const results = await redis
-    .multi()
-    .xrange(key, afterId ? `(${afterId}` : '-', '+')
+  const start = afterId ? `(${afterId}` : '-';
+  const multi = redis.multi();
+  if (count === undefined) multi.xrange(key, start, '+');
+  else multi.xrange(key, start, '+', 'COUNT', count);
+  const results = await multi
     .xrange(key, '-', '+', 'COUNT', 1)
     .xrevrange(key, '+', '-', 'COUNT', 1)
     .exec();

@@ -41,7 +41,8 @@ export interface StreamAttemptParams {
   isClosed(): boolean;
   /** The first message arrived. */
   onLive(): void;
-  onMessage(message: SseMessage): StreamProgress;
+  /** One message; the next is handed over only once a returned promise settled (a rejection ends the attempt). */
+  onMessage(message: SseMessage): StreamProgress | Promise<StreamProgress>;
   onRetry(ms: number): void;
   onNoContent(): Promise<void>;
 }
@@ -101,18 +102,28 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
 
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
-    // An object, not a `let`: the parser's callback sets it, which narrowing cannot see.
+    // Messages of one chunk, handled in order after it was parsed: a handler may wait (a watch
+    // fetching a result the event left out) and the messages after it wait with it.
+    const parsed: SseMessage[] = [];
+    // An object, not a `let`: the handler sets it, which narrowing cannot see.
     const result: { progress: StreamProgress } = { progress: 'continue' };
+    const handleParsed = async (): Promise<void> => {
+      for (const message of parsed.splice(0)) {
+        if (result.progress === 'done') return;
+        if (!handle.live) {
+          handle.live = true;
+          p.onLive();
+        }
+        const next = p.onMessage(message);
+        result.progress = typeof next === 'string' ? next : await next;
+        armWatchdog();
+      }
+    };
     const parser = new SseParser(
       {
         onMessage: (message) => {
-          if (result.progress === 'done') return;
           armWatchdog();
-          if (!handle.live) {
-            handle.live = true;
-            p.onLive();
-          }
-          result.progress = p.onMessage(message);
+          parsed.push(message);
         },
         onRetry: (ms) => p.onRetry(ms),
         onComment: () => armWatchdog(),
@@ -123,12 +134,14 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
       const { value, done } = await reader.read();
       if (done) break;
       parser.feed(decoder.decode(value, { stream: true }));
+      await handleParsed();
       if (result.progress === 'done') {
         await reader.cancel().catch(() => undefined);
         return { kind: 'done' };
       }
     }
     parser.feed(decoder.decode());
+    await handleParsed();
     if (result.progress === 'done') return { kind: 'done' };
     return handle.live ? { kind: 'dropped', reason: 'the server ended the stream' } : { kind: 'failed', reason: 'the stream ended before its first event' };
   } catch (err) {

@@ -23,8 +23,12 @@ export interface StreamPoller<T> {
 export interface StreamEngineHooks<P> {
   /** The stream's URL, asked before every connect. */
   url(): string;
-  /** A message that is not a repeat of an id already seen. */
-  onMessage(message: SseMessage): StreamProgress;
+  /**
+   * A message that is not a repeat of an id already seen. A promise holds the stream until it
+   * settles; when it rejects, the cursor goes back to before the message, so the next connection
+   * delivers it again.
+   */
+  onMessage(message: SseMessage): StreamProgress | Promise<StreamProgress>;
   /** The server answered 204: nothing more will come. Called once before the engine closes. */
   onNoContent(): Promise<void>;
   onConnection(info: ConnectionInfo): void;
@@ -176,12 +180,19 @@ export class StreamEngine<P = unknown> {
         onLive: () => this.goLive(),
         onMessage: (message) => {
           if (this.stopped) return 'done';
+          const before = this.lastEventId;
           this.lastEventId = message.lastEventId;
           if (message.id) {
             if (this.seen.has(message.id)) return 'continue';
             this.remember(message.id);
           }
-          return this.hooks.onMessage(message);
+          const progress = this.hooks.onMessage(message);
+          if (typeof progress === 'string') return progress;
+          return progress.catch((err: unknown) => {
+            this.lastEventId = before;
+            if (message.id) this.seen.delete(message.id);
+            throw err;
+          });
         },
         onRetry: (ms) => {
           this.serverRetryMs = ms;

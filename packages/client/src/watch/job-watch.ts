@@ -6,6 +6,7 @@ import type { SseMessage } from '../sse/sse-parser.js';
 import { StreamEngine, type StreamProgress } from '../sse/stream-engine.js';
 import type { ResolvedStreamOptions, StreamOptions } from '../sse/stream-options.js';
 import { applyEvent, isFinished, rewind, sameJson } from './job-view.js';
+import { fetchCompletedJob, resultLeftOut, withInlineResult } from './omitted-result.js';
 import { WatchBase, type BaseWatchEvents } from './watch-base.js';
 
 /** Why a whole snapshot of the job arrived instead of an event. */
@@ -78,6 +79,8 @@ function isTerminal(event: LifecycleEvent): boolean {
 /**
  * One job, watched live: `for await (const e of watch)` or `watch.on('progress', ...)`.
  * Ends by itself after the terminal event; see WatchBase for starting and closing.
+ * A result the api left out of the stream (too large to copy into every message) is fetched once
+ * with `GET /api/jobs/:id`: `completed` events and snapshots always carry it.
  */
 export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapshot | undefined> {
   protected readonly engine: StreamEngine<JobSnapshot>;
@@ -86,6 +89,8 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
   private finished = false;
   /** Whether the job was finished at the first snapshot the watch got. */
   private finishedWhenFirstSeen: boolean | undefined;
+  /** The completed job, fetched for a result the stream left out (it never changes once completed). */
+  private completedJob: Promise<JobSnapshot | undefined> | undefined;
 
   constructor(
     readonly jobId: string,
@@ -125,25 +130,19 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
     return this.finished ? this.current : undefined;
   }
 
-  private handleMessage(message: SseMessage): StreamProgress {
+  private handleMessage(message: SseMessage): StreamProgress | Promise<StreamProgress> {
     switch (message.event) {
       case 'heartbeat':
         return 'continue';
-      case 'connected': {
+      case 'connected':
+      case 'reset': {
+        const reason = message.event;
+        const { job } = parseData(message, isSnapshotEventData);
         // On a reconnect the history after the cursor follows and brings the job up to date;
         // taking this snapshot first would make state and progress jump ahead and back.
-        const data = parseData(message, isSnapshotEventData);
-        if (this.current) return 'continue';
-        // Without a cursor the job's whole history follows, from its first event: the listeners
-        // then see it in order from the start instead of jumping to the end and back again.
-        this.setSnapshot(data.job, 'connected', this.engine.cursor === undefined ? rewind(data.job) : data.job);
-        return 'continue';
-      }
-      case 'reset': {
-        const data = parseData(message, isSnapshotEventData);
-        this.setSnapshot(data.job, 'reset');
-        this.emit('reset', data.job);
-        return 'continue';
+        if (reason === 'connected' && this.current) return 'continue';
+        if (!resultLeftOut(job)) return this.handleSnapshot(reason, job);
+        return this.fetchCompleted().then((full) => (this.connectionState === 'closed' ? 'done' : this.handleSnapshot(reason, full ?? job)));
       }
       default:
         break;
@@ -152,6 +151,41 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
     if (!isLifecycleEventName(name)) return 'continue'; // an event newer than this SDK
     const data = parseData(message, (d) => isLifecycleData(name, d));
     const event = { id: message.id ?? message.lastEventId, event: name, data } as LifecycleEvent;
+    if (event.event !== 'completed' || !resultLeftOut(event.data)) return this.handleEvent(event);
+    return this.fetchCompleted().then((full) => {
+      if (this.connectionState === 'closed') return 'done';
+      return this.handleEvent(full ? { ...event, data: withInlineResult(event.data, full.result) } : event);
+    });
+  }
+
+  private handleSnapshot(reason: 'connected' | 'reset', job: JobSnapshot): StreamProgress {
+    if (reason === 'connected') {
+      // Checked again: a watch that fetched the result may have got its snapshot meanwhile.
+      if (this.current) return 'continue';
+      // Without a cursor the job's whole history follows, from its first event: the listeners
+      // then see it in order from the start instead of jumping to the end and back again.
+      this.setSnapshot(job, 'connected', this.engine.cursor === undefined ? rewind(job) : job);
+      return 'continue';
+    }
+    this.setSnapshot(job, 'reset');
+    this.emit('reset', job);
+    return 'continue';
+  }
+
+  /**
+   * The job with its result, for an event or snapshot the api sent without it; fetched once. A
+   * failed fetch is not kept: the engine then takes the message back and the next connection
+   * delivers it again.
+   */
+  private fetchCompleted(): Promise<JobSnapshot | undefined> {
+    this.completedJob ??= fetchCompletedJob(this.transport, this.jobId).catch((err: unknown) => {
+      this.completedJob = undefined;
+      throw err;
+    });
+    return this.completedJob;
+  }
+
+  private handleEvent(event: LifecycleEvent): StreamProgress {
     this.deliver(event);
     this.emit('event', event);
     const previous = this.current;

@@ -3,8 +3,9 @@ import { JobstreamProtocolError } from '../errors/protocol-error.js';
 import { isNotificationStreamData, isNotificationStreamEventName } from '../http/notification-checks.js';
 import type { Transport } from '../http/transport.js';
 import type { SseMessage } from '../sse/sse-parser.js';
-import { StreamEngine } from '../sse/stream-engine.js';
+import { StreamEngine, type StreamProgress } from '../sse/stream-engine.js';
 import type { ResolvedStreamOptions, StreamOptions } from '../sse/stream-options.js';
+import { fetchCompletedJob, resultLeftOut, withInlineResult } from './omitted-result.js';
 import { WatchBase, type BaseWatchEvents } from './watch-base.js';
 
 /**
@@ -68,13 +69,16 @@ export interface WatchNotificationsOptions extends StreamOptions {
 /**
  * The per-user notification stream, on the same engine as job watches (reconnect, resume, dedup,
  * token refresh, state). It has no polling fallback: it reconnects with backoff until it can
- * stream again, and it never ends by itself.
+ * stream again, and it never ends by itself. A `job.completed` whose result the api left out (too
+ * large to copy into every message) is yielded with the result fetched from `GET /api/jobs/:id`.
  */
 export class NotificationWatch extends WatchBase<NotificationItem, NotificationWatchEvents, void> {
   protected readonly engine: StreamEngine<never>;
+  private readonly transport: Transport;
 
   constructor(transport: Transport, filters: NotificationFilters, options: ResolvedStreamOptions, watchOptions: WatchNotificationsOptions = {}) {
     super(watchOptions.signal);
+    this.transport = transport;
     const query = { types: filters.types, severity: filters.severity, jobType: typeof filters.jobType === 'string' ? [filters.jobType] : filters.jobType, topics: filters.topics };
     this.engine = new StreamEngine<never>(
       transport,
@@ -82,10 +86,7 @@ export class NotificationWatch extends WatchBase<NotificationItem, NotificationW
       {
         ...this.engineHooks(),
         url: () => transport.url('/api/notifications/stream', query),
-        onMessage: (message) => {
-          this.handleMessage(message);
-          return 'continue';
-        },
+        onMessage: (message) => this.handleMessage(message),
         onNoContent: async () => undefined,
       },
       watchOptions.lastEventId,
@@ -96,10 +97,10 @@ export class NotificationWatch extends WatchBase<NotificationItem, NotificationW
     return undefined;
   }
 
-  private handleMessage(message: SseMessage): void {
+  private handleMessage(message: SseMessage): StreamProgress | Promise<StreamProgress> {
     const name = message.event;
     // A message newer than this SDK is skipped (its id still moves the cursor), as job watches do.
-    if (name === 'heartbeat' || !isNotificationStreamEventName(name)) return;
+    if (name === 'heartbeat' || !isNotificationStreamEventName(name)) return 'continue';
     let data: unknown;
     try {
       data = JSON.parse(message.data);
@@ -108,8 +109,17 @@ export class NotificationWatch extends WatchBase<NotificationItem, NotificationW
     }
     if (!isNotificationStreamData(name, data)) throw new JobstreamProtocolError(`the "${name}" notification does not fit the contract: ${message.data.slice(0, 200)}`);
     const item = { event: name, id: message.id, data } as NotificationItem;
+    if (item.event !== 'job.completed' || !resultLeftOut(item.data)) return this.publish(item);
+    return fetchCompletedJob(this.transport, item.data.jobId).then((job) => {
+      if (this.connectionState === 'closed') return 'done';
+      return this.publish(job ? { ...item, data: withInlineResult(item.data, job.result) } : item);
+    });
+  }
+
+  private publish(item: NotificationItem): StreamProgress {
     this.deliver(item);
     this.emit('notification', item);
     if (item.event === 'reset') this.emit('reset', item);
+    return 'continue';
   }
 }

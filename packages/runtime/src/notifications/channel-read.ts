@@ -61,14 +61,22 @@ function isCovered(afterId: string, bounds: StreamBounds | undefined): boolean {
 /**
  * Reads several channels after their cursors (or just their ends, for a cursor of undefined) in
  * one transaction, so the bounds and the entries agree. All keys share the queue's hash tag.
+ * With `count` it reads at most that many entries per channel: one page of a replay.
  */
-export async function readChannels(redis: RedisClient, reads: readonly { key: string; afterId: string | undefined }[]): Promise<ChannelRead[]> {
+export async function readChannels(
+  redis: RedisClient,
+  reads: readonly { key: string; afterId: string | undefined }[],
+  count?: number,
+): Promise<ChannelRead[]> {
   if (reads.length === 0) return [];
   const multi = redis.multi();
   for (const { key, afterId } of reads) {
     multi.exists(key);
     multi.xinfo('STREAM', key);
-    if (afterId !== undefined) multi.xrange(key, afterId === '0-0' ? '-' : `(${afterId}`, '+');
+    if (afterId === undefined) continue;
+    const start = afterId === '0-0' ? '-' : `(${afterId}`;
+    if (count === undefined) multi.xrange(key, start, '+');
+    else multi.xrange(key, start, '+', 'COUNT', count);
   }
   const results = await multi.exec();
   if (!results) throw new Error('channel read was aborted');

@@ -14,6 +14,7 @@ import {
 import type { Response } from 'express';
 import { hasRole, type Principal } from '../auth/principal.js';
 import type { EventHub } from '../sse/event-hub.js';
+import { REPLAY_PAGE_SIZE, type ReplayPage } from '../sse/replaying-sink.js';
 import { SSE_HEADERS } from '../sse/sse-format.js';
 import type { CloseReason } from '../sse/stream-sink.js';
 import { decodeChannelEntries, type ChannelEvent } from './channel-events.js';
@@ -37,40 +38,78 @@ export function channelsFor(viewer: Principal, topics: readonly string[] = []): 
   return [userChannelRef(viewer.userId), ...(hasRole(viewer, 'admin') ? [SYSTEM_CHANNEL] : []), ...[...new Set(topics)].sort().map(topicChannelRef)];
 }
 
+/** A page of every channel still to replay: its events, and the channels whose position is no longer covered. */
+interface ChannelPage {
+  events: ChannelEvent[];
+  /** Each goes on from `endId`, its end, after a `reset`. */
+  resets: { channel: ChannelRef; endId: string }[];
+}
+
 /**
- * Reads every channel of the stream after its position: events to replay, and the channels whose
- * position is no longer covered (they go on from their end after a `reset`).
- * `from` gives the position to read after; undefined starts the channel at its end.
+ * Reads the next page of each channel in `pending` (channel → position to read after; undefined
+ * starts the channel at its end) in one transaction. A channel leaves `pending` once it reached its
+ * end or is not covered; the others move on to the last entry read. The coverage rule is checked on
+ * every page, so an entry trimmed between two pages is a `reset`, never a silent gap.
  */
-async function catchUp(
-  deps: NotificationStreamDeps,
-  subscriber: NotificationSubscriber,
-  from: (channel: ChannelRef) => string | undefined,
-): Promise<{ events: ChannelEvent[]; resets: { channel: ChannelRef; endId: string }[] }> {
-  const positions = subscriber.channels.map(from);
+async function readChannelPage(deps: NotificationStreamDeps, subscriber: NotificationSubscriber, pending: Map<ChannelRef, string | undefined>): Promise<ChannelPage> {
+  const channels = [...pending.keys()];
   const reads = await readChannels(
     deps.redis,
-    subscriber.channels.map((channel, i) => ({ key: channelKey(deps.keys, channel), afterId: positions[i] })),
+    channels.map((channel) => ({ key: channelKey(deps.keys, channel), afterId: pending.get(channel) })),
+    REPLAY_PAGE_SIZE,
   );
-  const events: ChannelEvent[] = [];
-  const resets: { channel: ChannelRef; endId: string }[] = [];
-  subscriber.channels.forEach((channel, i) => {
+  const page: ChannelPage = { events: [], resets: [] };
+  channels.forEach((channel, i) => {
     const read = reads[i];
     if (!read) return;
-    const position = positions[i];
-    if (position === undefined) subscriber.setPosition(channel, read.endId);
-    else if (!read.covered) resets.push({ channel, endId: read.endId });
-    else events.push(...decodeChannelEntries(channel, read.entries, deps.logger));
+    if (pending.get(channel) === undefined) {
+      subscriber.setPosition(channel, read.endId);
+      pending.delete(channel);
+    } else if (!read.covered) {
+      page.resets.push({ channel, endId: read.endId });
+      pending.delete(channel);
+    } else {
+      page.events.push(...decodeChannelEntries(channel, read.entries, deps.logger));
+      const last = read.entries.at(-1);
+      if (read.entries.length < REPLAY_PAGE_SIZE || !last) pending.delete(channel);
+      else pending.set(channel, last[0]);
+    }
   });
-  return { events, resets };
+  return page;
+}
+
+/**
+ * Replays every channel after the stream's positions (or what `pending` still holds of a replay
+ * begun by the caller), page by page as the client reads, then goes live. A `missed` round (live
+ * events dropped while the client did not read) starts again from the positions.
+ */
+function replayChannels(
+  deps: NotificationStreamDeps,
+  subscriber: NotificationSubscriber,
+  pending = new Map<ChannelRef, string | undefined>(),
+  first?: ReplayPage<ChannelEvent>,
+): Promise<void> {
+  return subscriber.replay(
+    async () => {
+      if (pending.size === 0) for (const channel of subscriber.channels) pending.set(channel, subscriber.position(channel) ?? '0-0');
+      const page = await readChannelPage(deps, subscriber, pending);
+      for (const { channel, endId } of page.resets) subscriber.reset(channel, endId);
+      return { events: page.events, end: pending.size === 0 };
+    },
+    (err) => {
+      deps.logger.warn({ err, userId: subscriber.userId }, 'a replay page could not be read; closing the stream so that the client resumes');
+      subscriber.close('replay_failed', deps.retryMs);
+    },
+    first,
+  );
 }
 
 /**
  * Opens the notification stream of `viewer`: `connected` (with the cursor as its id), a `reset`
- * for each channel whose position is not covered, every stored event after the cursor, then live
- * events. The subscriber joins the hub before the channels are read, so nothing falls between.
- * Without a cursor the stream starts at each channel's end; a channel the cursor does not name
- * (a topic added since) starts at its end too.
+ * for each channel whose position is not covered, every stored event after the cursor (page by
+ * page, as the client reads), then live events. The subscriber joins the hub before the channels
+ * are read, so nothing falls between. Without a cursor the stream starts at each channel's end; a
+ * channel the cursor does not name (a topic added since) starts at its end too.
  */
 export async function openNotificationStream(
   deps: NotificationStreamDeps,
@@ -80,23 +119,30 @@ export async function openNotificationStream(
   cursor: StreamCursor | undefined,
 ): Promise<void> {
   const channels = channelsFor(viewer, query.topics);
-  const subscriber = new NotificationSubscriber(viewer.userId, channels, createStreamFilter(query), res, deps.maxBufferBytes, (sub, reason) => {
-    deps.hub.removeNotificationStream(sub);
-    deps.onClose?.(reason);
-  });
+  const subscriber = new NotificationSubscriber(
+    viewer.userId,
+    channels,
+    createStreamFilter(query),
+    res,
+    deps.maxBufferBytes,
+    deps.hub.replays,
+    (sub, reason) => {
+      deps.hub.removeNotificationStream(sub);
+      deps.onClose?.(reason);
+    },
+  );
   subscriber.beginReplay();
   deps.hub.addNotificationStream(subscriber);
   // Also covers the paths below that answer with an error instead of a stream.
   res.on('close', () => subscriber.close('client_gone'));
 
-  const [{ events, resets }, unreadCount] = await Promise.all([
-    catchUp(deps, subscriber, (channel) => {
-      const position = cursor?.get(cursorKeyOf(channel));
-      if (position !== undefined) subscriber.setPosition(channel, position);
-      return position;
-    }),
-    deps.inbox.unreadCount(viewer.userId),
-  ]);
+  const pending = new Map<ChannelRef, string | undefined>();
+  for (const channel of channels) {
+    const position = cursor?.get(cursorKeyOf(channel));
+    if (position !== undefined) subscriber.setPosition(channel, position);
+    pending.set(channel, position);
+  }
+  const [{ events, resets }, unreadCount] = await Promise.all([readChannelPage(deps, subscriber, pending), deps.inbox.unreadCount(viewer.userId)]);
 
   res.writeHead(200, SSE_HEADERS);
   res.socket?.setNoDelay(true);
@@ -107,19 +153,15 @@ export async function openNotificationStream(
     retryMs: deps.retryMs,
   });
   for (const { channel, endId } of resets) subscriber.reset(channel, endId);
-  subscriber.endReplay(events);
+  await replayChannels(deps, subscriber, pending, { events, end: pending.size === 0 });
 }
 
-/** Brings an open notification stream up to date after the live feed may have missed events (Redis outage). */
+/**
+ * Brings an open notification stream up to date after the live feed may have missed events (Redis
+ * outage). Rejects when Redis cannot be read yet; the stream's live events then wait for the next try.
+ * A stream still opening is left to its own replay, which reads Redis after this.
+ */
 export async function resyncNotificationStream(deps: NotificationStreamDeps, subscriber: NotificationSubscriber): Promise<void> {
-  if (subscriber.closed) return;
-  subscriber.beginReplay();
-  try {
-    const { events, resets } = await catchUp(deps, subscriber, (channel) => subscriber.position(channel) ?? '0-0');
-    for (const { channel, endId } of resets) subscriber.reset(channel, endId);
-    subscriber.endReplay(events);
-  } catch (err) {
-    subscriber.endReplay([]);
-    throw err;
-  }
+  if (subscriber.closed || !subscriber.open) return;
+  await replayChannels(deps, subscriber);
 }

@@ -1,6 +1,6 @@
 import { compareStreamIds, type ChannelRef } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
-import { ReplayingSink } from '../sse/replaying-sink.js';
+import { ReplayingSink, type ReplayCounter } from '../sse/replaying-sink.js';
 import type { CloseReason } from '../sse/stream-sink.js';
 import { eventBody, type ChannelEvent } from './channel-events.js';
 import { cursorKeyOf, formatStreamCursor, type StreamCursor } from './stream-cursor.js';
@@ -24,9 +24,10 @@ export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
     private readonly filter: StreamFilter,
     res: ServerResponse,
     maxBufferBytes: number,
+    replays: ReplayCounter,
     private readonly onClose: (subscriber: NotificationSubscriber, reason: CloseReason) => void,
   ) {
-    super(res, maxBufferBytes);
+    super(res, maxBufferBytes, replays);
   }
 
   /** Where the stream is in `channel`. */

@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
 import type { ChannelEvent } from '../notifications/channel-events.js';
 import type { NotificationSubscriber } from '../notifications/notification-subscriber.js';
+import type { ReplayCounter } from './replaying-sink.js';
 import type { StreamSink } from './stream-sink.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -27,6 +28,8 @@ export class EventHub {
   private readonly dispatchObservers: ((events: LifecycleEvent[]) => void)[] = [];
   /** Live events handed to streams (one per event per stream). */
   delivered = 0;
+  /** Replays running in this process: each stream of the hub counts itself here while it replays. */
+  readonly replays: ReplayCounter = { running: 0 };
 
   constructor(private readonly heartbeatMs: number) {}
 
@@ -132,6 +135,17 @@ export class EventHub {
   /** Every open stream, whatever it carries (for shutdown). */
   streams(): StreamSink[] {
     return this.slices.flatMap((slice) => [...slice]);
+  }
+
+  /**
+   * Bytes written to the open streams that their sockets have not handed to the kernel yet: what
+   * clients that do not read make this process hold (each stream at most about the cap plus one
+   * replay page).
+   */
+  queuedBytes(): number {
+    let bytes = 0;
+    for (const slice of this.slices) for (const sink of slice) bytes += sink.queuedBytes;
+    return bytes;
   }
 
   stop(): void {

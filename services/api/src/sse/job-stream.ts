@@ -1,4 +1,4 @@
-import { isTerminalEvent, type JobSnapshot } from '@jobstream/contracts';
+import { isTerminalEvent, type JobSnapshot, type LifecycleEvent } from '@jobstream/contracts';
 import { readHistory, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import type { Response } from 'express';
 import type { Principal } from '../auth/principal.js';
@@ -6,7 +6,9 @@ import { ApiError } from '../http/api-error.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
 import { planReplay } from './history-replay.js';
+import { REPLAY_PAGE_SIZE, type ReplayPage } from './replaying-sink.js';
 import { SSE_HEADERS } from './sse-format.js';
+import { streamSnapshot } from './stream-snapshot.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
 
 export interface JobStreamDeps {
@@ -17,19 +19,22 @@ export interface JobStreamDeps {
   logger: Logger;
   retryMs: number;
   maxBufferBytes: number;
+  /** Results of more JSON bytes than this are left out of the snapshots in `connected` and `reset` (0: none). */
+  resultInlineMaxBytes: number;
   onClose?: (reason: CloseReason) => void;
 }
 
 /**
  * Opens the SSE stream of one job: `connected` with the snapshot, then every stored event after
- * the client's cursor, then live events, until the terminal event ends the stream.
- * The subscriber joins the hub before the history is read, so nothing falls between the two.
+ * the client's cursor (page by page, as the client reads), then live events, until the terminal
+ * event ends the stream. The subscriber joins the hub before the history is read, so nothing falls
+ * between the two.
  */
 export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
   const snapshot = await deps.store.getSnapshot(jobId, viewer);
   if (!snapshot) throw ApiError.jobNotFound(jobId);
 
-  const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, (sub, reason) => {
+  const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, (sub, reason) => {
     deps.hub.remove(sub);
     deps.onClose?.(reason);
   });
@@ -37,7 +42,7 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
   deps.hub.add(subscriber);
   // Also covers the paths below that answer with 204 or an error instead of a stream.
   res.on('close', () => subscriber.close('client_gone'));
-  const read = await readHistory(deps.redis, deps.keys, jobId, afterId);
+  const read = await readHistory(deps.redis, deps.keys, jobId, afterId, REPLAY_PAGE_SIZE);
   const plan = planReplay(read, afterId, isTerminalEvent);
   if (plan.kind === 'finished') {
     res.status(204).end();
@@ -48,43 +53,75 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
   res.socket?.setNoDelay(true);
   subscriber.open = true;
   const timestamp = new Date().toISOString();
-  subscriber.send({ event: 'connected', data: { jobId, timestamp, job: snapshot }, retryMs: deps.retryMs });
+  subscriber.send({ event: 'connected', data: { jobId, timestamp, job: streamSnapshot(snapshot, deps.resultInlineMaxBytes) }, retryMs: deps.retryMs });
 
-  if (plan.kind === 'reset') {
-    await sendReset(deps, subscriber, snapshot);
-    return;
+  let first: ReplayPage<LifecycleEvent> | undefined;
+  if (plan.kind === 'reset') sendReset(deps, subscriber, snapshot);
+  else {
+    subscriber.lastSentId = afterId;
+    first = { events: plan.events, end: plan.events.length < REPLAY_PAGE_SIZE };
   }
-  subscriber.endReplay(plan.events);
+  await replayHistory(deps, subscriber, first).catch((err: unknown) => closeAfterFailure(deps, subscriber, err));
 }
 
-/** Brings an open stream up to date after the live feed may have missed events (Redis outage). */
+/**
+ * Brings an open stream up to date after the live feed may have missed events (Redis outage).
+ * Rejects when Redis cannot be read yet; the stream's live events then wait for the next try.
+ * A stream still opening is left to its own replay, which reads Redis after this.
+ */
 export async function resyncStream(deps: JobStreamDeps, subscriber: Subscriber): Promise<void> {
-  if (subscriber.closed) return;
-  subscriber.beginReplay();
-  try {
-    const read = await readHistory(deps.redis, deps.keys, subscriber.jobId, subscriber.lastSentId);
-    const plan = planReplay(read, subscriber.lastSentId, isTerminalEvent);
-    if (plan.kind === 'reset') {
-      const snapshot = await deps.store.getSnapshot(subscriber.jobId);
-      if (snapshot) {
-        await sendReset(deps, subscriber, snapshot);
-        return;
-      }
-    }
-    subscriber.endReplay(plan.kind === 'replay' ? plan.events : []);
-  } catch (err) {
-    subscriber.endReplay([]);
-    throw err;
-  }
+  if (subscriber.closed || !subscriber.open) return;
+  await replayHistory(deps, subscriber);
 }
 
-/** Tells the client its cursor is not covered, sends the job as it is, then everything still stored. */
-async function sendReset(deps: JobStreamDeps, subscriber: Subscriber, snapshot: JobSnapshot): Promise<void> {
-  const read = await readHistory(deps.redis, deps.keys, subscriber.jobId);
+/** Replays what is stored after `subscriber.lastSentId` (from the start when undefined), then goes live. */
+function replayHistory(deps: JobStreamDeps, subscriber: Subscriber, first?: ReplayPage<LifecycleEvent>): Promise<void> {
+  return subscriber.replay(
+    () => readPage(deps, subscriber),
+    (err) => closeAfterFailure(deps, subscriber, err),
+    first,
+  );
+}
+
+/**
+ * The page after what the client has. The coverage rule is checked on every page: an entry
+ * trimmed between two pages makes the stream's position older than the oldest stored entry, which
+ * is a `reset` (then everything still stored follows), never a silent gap.
+ */
+async function readPage(deps: JobStreamDeps, subscriber: Subscriber): Promise<ReplayPage<LifecycleEvent>> {
+  const afterId = subscriber.lastSentId;
+  const read = await readHistory(deps.redis, deps.keys, subscriber.jobId, afterId, REPLAY_PAGE_SIZE);
+  const plan = planReplay(read, afterId, isTerminalEvent);
+  if (plan.kind === 'finished') return { events: [], end: true };
+  if (plan.kind === 'reset') {
+    const snapshot = await deps.store.getSnapshot(subscriber.jobId);
+    // The job itself is gone (past its retention): nothing is left to send.
+    if (!snapshot) return { events: [], end: true };
+    sendReset(deps, subscriber, snapshot);
+    return { events: [], end: false };
+  }
+  return { events: plan.events, end: plan.events.length < REPLAY_PAGE_SIZE };
+}
+
+/** Tells the client its cursor is not covered and sends the job as it is; the replay goes on from the oldest stored event. */
+function sendReset(deps: JobStreamDeps, subscriber: Subscriber, snapshot: JobSnapshot): void {
   subscriber.send({
     event: 'reset',
-    data: { jobId: subscriber.jobId, timestamp: new Date().toISOString(), reason: 'history_unavailable', job: snapshot },
+    data: {
+      jobId: subscriber.jobId,
+      timestamp: new Date().toISOString(),
+      reason: 'history_unavailable',
+      job: streamSnapshot(snapshot, deps.resultInlineMaxBytes),
+    },
   });
   subscriber.lastSentId = undefined;
-  subscriber.endReplay(read.events);
+}
+
+/**
+ * A page could not be read in the middle of a replay. Going live would skip the pages not read,
+ * so the stream ends with a retry hint and the client resumes from the last event it got.
+ */
+function closeAfterFailure(deps: JobStreamDeps, subscriber: Subscriber, err: unknown): void {
+  deps.logger.warn({ err, jobId: subscriber.jobId }, 'a replay page could not be read; closing the stream so that the client resumes');
+  subscriber.close('replay_failed', deps.retryMs);
 }

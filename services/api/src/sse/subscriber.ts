@@ -2,7 +2,7 @@ import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
 import { compareStreamIds } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { formatLifecycleEvent } from './sse-format.js';
-import { ReplayingSink } from './replaying-sink.js';
+import { ReplayingSink, type ReplayCounter } from './replaying-sink.js';
 import type { CloseReason } from './stream-sink.js';
 
 export type { CloseReason } from './stream-sink.js';
@@ -12,15 +12,17 @@ export type { CloseReason } from './stream-sink.js';
  * ReplayingSink); it ends after the terminal event.
  */
 export class Subscriber extends ReplayingSink<LifecycleEvent> {
+  /** The id of the last event the client has: where a replay reads on from (undefined: from the start). */
   lastSentId: string | undefined;
 
   constructor(
     readonly jobId: string,
     res: ServerResponse,
     maxBufferBytes: number,
+    replays: ReplayCounter,
     private readonly onClose: (subscriber: Subscriber, reason: CloseReason) => void,
   ) {
-    super(res, maxBufferBytes);
+    super(res, maxBufferBytes, replays);
   }
 
   heartbeat(timestamp: string): void {

@@ -26,6 +26,8 @@ export interface EventRelayOptions {
   logger: Logger;
   /** How long one XREAD blocks; bounds how quickly stop() returns. Default 1 s. */
   blockMs?: number;
+  /** `completed` events leave out results of more JSON bytes than this (see mapBullEvent). Default 0: none. */
+  resultInlineMaxBytes?: number;
 }
 
 export interface RelayStats {
@@ -170,7 +172,7 @@ export class EventRelay {
     }
     const events: RelayedEvent[] = [];
     for (const { id, fields } of parsed) {
-      const event = mapBullEvent(id, fields, fields.jobId ? jobFields.get(fields.jobId) : undefined);
+      const event = mapBullEvent(id, fields, fields.jobId ? jobFields.get(fields.jobId) : undefined, this.options.resultInlineMaxBytes);
       if (event) events.push(event);
     }
     return events;

@@ -18,6 +18,17 @@ describe('mapBullEvent', () => {
     });
   });
 
+  it('leaves a result larger than the inline limit out of completed, with its size, and keeps one at the limit', () => {
+    const big = JSON.stringify({ text: 'é'.repeat(10) });
+    const bytes = Buffer.byteLength(big);
+    const fields = entryFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', big]);
+    const omitted = mapBullEvent(id, fields, { processedOn: 1, finishedOn: 3 }, bytes - 1);
+    expect(omitted?.data).toEqual({ jobId: 'j1', timestamp: '2023-11-14T22:13:20.000Z', duration: 2, resultOmitted: true, resultBytes: bytes });
+    expect(mapBullEvent(id, fields, {}, bytes)?.data).toMatchObject({ result: { text: 'é'.repeat(10) } });
+    expect(mapBullEvent(id, fields, {}, 0)?.data).toMatchObject({ result: { text: 'é'.repeat(10) } });
+    expect(() => lifecycleEventSchemas.completed.parse(omitted?.data)).not.toThrow();
+  });
+
   it('maps a final failure and a retried attempt to failed with willRetry', () => {
     const final = mapBullEvent(id, entryFields(['event', 'failed', 'jobId', 'j1', 'failedReason', 'boom']), { attemptsMade: 3 });
     expect(final?.data).toMatchObject({ error: 'boom', attemptsMade: 3, willRetry: false });

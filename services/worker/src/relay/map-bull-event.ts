@@ -42,8 +42,17 @@ function parseJson(text: string | undefined): unknown {
  * undefined for events that are not part of a job's lifecycle (`added`, `drained`,
  * `duplicated`, `retries-exhausted`, ...). The data is typed by the contracts' event types; it
  * is built here field by field, so it needs no schema check on this hot path.
+ * A `completed` whose result has more than `resultInlineMaxBytes` of JSON (0: no limit) carries
+ * `resultOmitted` and `resultBytes` instead: the event is copied into the job's history, its
+ * owner's channel and every stream message, while the job keeps the result for `GET /api/jobs/:id`.
+ * BullMQ's field is the result's JSON already, so its size costs no parse, and an omitted result none.
  */
-export function mapBullEvent(id: string, f: Record<string, string>, job: FinishedJobFields = {}): RelayedEvent | undefined {
+export function mapBullEvent(
+  id: string,
+  f: Record<string, string>,
+  job: FinishedJobFields = {},
+  resultInlineMaxBytes = 0,
+): RelayedEvent | undefined {
   const jobId = f.jobId;
   if (!jobId) return undefined;
   const timestamp = streamIdTime(id);
@@ -62,6 +71,10 @@ export function mapBullEvent(id: string, f: Record<string, string>, job: Finishe
     case 'completed': {
       const duration =
         job.processedOn !== undefined && job.finishedOn !== undefined ? Math.max(0, job.finishedOn - job.processedOn) : null;
+      const resultBytes = f.returnvalue === undefined ? 0 : Buffer.byteLength(f.returnvalue);
+      if (resultInlineMaxBytes > 0 && resultBytes > resultInlineMaxBytes) {
+        return { jobId, id, event: 'completed', data: { jobId, timestamp, duration, resultOmitted: true, resultBytes } };
+      }
       return { jobId, id, event: 'completed', data: { jobId, timestamp, result: parseJson(f.returnvalue), duration } };
     }
     case 'failed':
