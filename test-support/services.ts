@@ -58,6 +58,9 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     // Most tests act as one user with many jobs and streams; the limits' own tests set them low.
     RATE_LIMIT_ENQUEUE_POINTS: '1000000',
     MAX_STREAMS_PER_USER: '100000',
+    MAX_ACTIVE_JOBS_PER_USER: '0',
+    MAX_QUEUED_JOBS_PER_USER: '0',
+    MAX_STORED_BYTES_PER_USER: '0',
     ...overrides,
   };
 }

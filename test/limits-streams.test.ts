@@ -85,6 +85,9 @@ describe('the per-user stream cap across replicas', () => {
     }
     // The alias route takes from the same cap.
     expect((await http('GET', `${a().url}/api/job-events?jobId=${jobId}`, undefined, await authHeaders(alice))).status).toBe(429);
+    // A request that is wrong in itself is answered for what is wrong with it, at the cap too.
+    const badCursor = await http('GET', `${a().url}/api/jobs/${jobId}/events?lastEventId=not-a-cursor`, undefined, await authHeaders(alice));
+    expect(`${badCursor.status} ${badCursor.body.code}`).toBe('400 INVALID_LAST_EVENT_ID');
   });
 
   it('leaves other users alone when one user is at the cap', async () => {

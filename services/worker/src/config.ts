@@ -12,14 +12,20 @@ import {
   type NotificationSettings,
   type QueueSettings,
   type RedisTarget,
+  userQuotaEnvShape,
+  userQuotaSettingsFrom,
 } from '@jobstream/runtime';
+import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
+import type { WorkerQuotaSettings } from './limits/job-quotas.js';
 
 const workerEnvSchema = z
   .object({
     ...commonEnvShape,
     ...notificationEnvShape,
+    ...userQuotaEnvShape,
     WORKER_CONCURRENCY: intVar(5, 1, 1_000),
+    MAX_ACTIVE_JOBS_PER_USER: intVar(2, 0, 1_000_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: intVar(30_000, 0),
     WORKER_LOCK_DURATION_MS: intVar(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: intVar(30_000, 500),
@@ -27,6 +33,7 @@ const workerEnvSchema = z
     RELAY_ENABLED: boolVar(true),
     RELAY_LOCK_TTL_MS: intVar(5_000, 1_000),
     RELAY_BATCH_SIZE: intVar(500, 1, 10_000),
+    EVENT_RESULT_INLINE_MAX_BYTES: intVar(EVENT_RESULT_INLINE_MAX_BYTES, 0),
     FLASHCARDS_PROVIDER: z.enum(['local', 'openai']).default('local'),
     OPENAI_BASE_URL: z.string().url().optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),
@@ -60,6 +67,12 @@ export interface WorkerConfig {
   notifications: NotificationSettings;
   /** Jobs one process runs at once. Default 5. */
   concurrency: number;
+  /**
+   * Per-user quotas: the cap on running jobs the workers enforce (MAX_ACTIVE_JOBS_PER_USER, default
+   * 2; a dead worker's slots lapse after `lockDurationMs`), and the api's two whose counts the
+   * worker keeps (MAX_QUEUED_JOBS_PER_USER, MAX_STORED_BYTES_PER_USER: set them as on the api). 0: off.
+   */
+  quotas: WorkerQuotaSettings;
   /** How long SIGTERM waits for active jobs before giving up on them. Default 30 s. */
   shutdownTimeoutMs: number;
   /** BullMQ job lock; a job whose worker stops renewing it is stalled after this. Default 30 s. */
@@ -75,6 +88,8 @@ export interface WorkerConfig {
     lockTtlMs: number;
     /** Events read per round. Default 500. */
     batchSize: number;
+    /** `completed` events leave out results of more JSON bytes than this (`resultOmitted`). Default 16 KiB; 0: never. */
+    resultInlineMaxBytes: number;
   };
   flashcards: {
     provider: 'local' | 'openai';
@@ -109,11 +124,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     queue: queueSettingsFrom(parsed),
     notifications: notificationSettingsFrom(parsed),
     concurrency: parsed.WORKER_CONCURRENCY,
+    quotas: { maxActiveJobs: parsed.MAX_ACTIVE_JOBS_PER_USER, ...userQuotaSettingsFrom(parsed) },
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: parsed.WORKER_MAX_STALLED_COUNT,
-    relay: { enabled: parsed.RELAY_ENABLED, lockTtlMs: parsed.RELAY_LOCK_TTL_MS, batchSize: parsed.RELAY_BATCH_SIZE },
+    relay: {
+      enabled: parsed.RELAY_ENABLED,
+      lockTtlMs: parsed.RELAY_LOCK_TTL_MS,
+      batchSize: parsed.RELAY_BATCH_SIZE,
+      resultInlineMaxBytes: parsed.EVENT_RESULT_INLINE_MAX_BYTES,
+    },
     flashcards: {
       provider: parsed.FLASHCARDS_PROVIDER,
       ...(parsed.OPENAI_BASE_URL && parsed.OPENAI_API_KEY

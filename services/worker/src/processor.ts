@@ -1,7 +1,8 @@
 import { isJobTypeName, jobTypes, zodIssuesToDetails } from '@jobstream/contracts';
 import type { Logger, RedisClient } from '@jobstream/runtime';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { JobCatalog } from './jobs/index.js';
+import type { AttemptEnd, JobQuotas } from './limits/job-quotas.js';
 import { publishAttemptFailed } from './relay/attempt-failed.js';
 
 export interface ProcessorDeps {
@@ -12,6 +13,10 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Aborted when the worker gives up waiting for active jobs at shutdown. */
   signal: AbortSignal;
+  /** The per-user quotas; undefined when every one is off. */
+  quotas?: JobQuotas | undefined;
+  /** Told about a job that went back to delayed without running (held back by the per-user cap). */
+  onHeldBack?: (jobId: string) => void;
 }
 
 /** Whether BullMQ will run the job again after this error (mirrors its own retry decision). */
@@ -20,15 +25,33 @@ function willRetry(job: Job, err: unknown): boolean {
   return job.attemptsMade + 1 < (job.opts.attempts ?? 1);
 }
 
+/** The user who submitted the job (the api writes it into the job's data), if it has one. */
+function ownerOf(job: Job): string | undefined {
+  const owner: unknown = (job.data as { owner?: unknown } | undefined)?.owner;
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
+
 /**
- * The BullMQ processor for every job type: validates the payload at the worker's edge, runs the
- * type's handler and, for an attempt that will be retried, records the failure as an event.
+ * The BullMQ processor for every job type: takes the owner's active slot (a job whose owner runs as
+ * many jobs as allowed goes back to delayed, without using an attempt), validates the payload at the
+ * worker's edge, runs the type's handler and, for an attempt that will be retried, records the
+ * failure as an event.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  return async (job: Job): Promise<unknown> => {
+  return async (job: Job, token?: string): Promise<unknown> => {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ jobId, type: job.name, attempt });
+    const admission = deps.quotas ? await deps.quotas.admit(ownerOf(job), jobId) : undefined;
+    if (admission && !admission.run) {
+      // moveToDelayed skips the attempt count, and DelayedError tells BullMQ the job was moved:
+      // neither `failed` nor `completed`. The stream shows `delayed`, then `waiting` and `active` again.
+      log.debug({ delayMs: admission.delayMs }, 'held back: the owner runs as many jobs as allowed');
+      await job.moveToDelayed(Date.now() + admission.delayMs, token);
+      deps.onHeldBack?.(jobId);
+      throw new DelayedError();
+    }
+    const end: AttemptEnd = { outcome: 'retry', progressReports: 0 };
     try {
       if (!isJobTypeName(job.name)) throw new UnrecoverableError(`unknown job type "${job.name}"`);
       const parsed = jobTypes[job.name].payload.safeParse(job.data.payload);
@@ -42,13 +65,20 @@ export function createProcessor(deps: ProcessorDeps) {
         attempt,
         logger: log,
         signal: deps.signal,
-        reportProgress: (progress) => job.updateProgress(progress),
+        reportProgress: (progress) => {
+          end.progressReports += 1;
+          return job.updateProgress(progress);
+        },
       });
       log.info('attempt completed');
+      end.outcome = 'completed';
+      end.result = result;
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retry = willRetry(job, err);
+      // Cut off by shutdown: the job stays active and comes back as stalled, so it is not finished.
+      if (!retry && !deps.signal.aborted) end.outcome = 'failed';
       log.warn({ err: message, willRetry: retry }, 'attempt failed');
       if (retry) {
         await publishAttemptFailed(deps.redis, deps.eventsKey, deps.eventsMaxLen, {
@@ -58,6 +88,8 @@ export function createProcessor(deps: ProcessorDeps) {
         }).catch((publishErr: unknown) => log.error({ err: publishErr }, 'could not record the failed attempt'));
       }
       throw err;
+    } finally {
+      await admission?.attempt.end(end);
     }
   };
 }

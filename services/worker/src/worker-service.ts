@@ -1,8 +1,9 @@
 import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
-import { Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
 import { createJobCatalog } from './jobs/index.js';
+import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
 import { EventRelay } from './relay/event-relay.js';
@@ -28,6 +29,21 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
   const abort = new AbortController();
   const operations = createWorkerOperations(config, { redis: command, keys, logger: log });
   const catalog = createJobCatalog({ flashcardsProvider: operations.wrapProvider(createFlashcardsProvider(config.flashcards)) });
+  const quotas = JobQuotas.anyOn(config.quotas)
+    ? new JobQuotas({
+        redis: command,
+        keys,
+        quotas: config.quotas,
+        slotLeaseMs: config.lockDurationMs,
+        retentionSeconds: config.queue.retentionSeconds,
+        // Only called from a job's attempt, so once the worker below exists.
+        promote: async (jobId) => {
+          const held = await Job.fromId(worker, jobId);
+          await held?.promote();
+        },
+        logger: log,
+      })
+    : undefined;
   const worker = new Worker(
     config.queue.name,
     createProcessor({
@@ -37,6 +53,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       eventsMaxLen: config.queue.eventsStreamMaxLen,
       logger: log,
       signal: abort.signal,
+      quotas,
+      onHeldBack: (jobId) => operations.jobHeldBack(jobId),
     }),
     {
       connection: workerConnection,
@@ -68,6 +86,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       },
       batchSize: config.relay.batchSize,
       lockTtlMs: config.relay.lockTtlMs,
+      resultInlineMaxBytes: config.relay.resultInlineMaxBytes,
       logger: log,
     });
     relay.start();
@@ -91,6 +110,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         abort.abort();
         await worker.close(true);
       }
+      quotas?.stop();
       await relay?.stop();
       await operations.close();
       await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);

@@ -61,6 +61,15 @@ export class EnqueueRateLimit {
     res.set(this.headers(outcome));
   }
 
+  /**
+   * Gives back the point a submission took that was refused after all (by a quota), and updates the
+   * RateLimit headers on `res`: a refused submission costs nothing, as one refused before the limit.
+   */
+  async refund(res: Response, userId: string): Promise<void> {
+    if (!this.limiter) return;
+    res.set(this.headers(await this.limiter.reward(userId, 1)));
+  }
+
   private headers(outcome: RateLimiterRes): Record<string, string> {
     return rateLimitHeaders({
       limit: this.options.points,

@@ -30,3 +30,26 @@ export function serverBusy(retryAfterS: number): ApiError {
     'Retry-After': String(retryAfterS),
   });
 }
+
+/** 429 JOB_QUOTA_EXCEEDED: the caller has as many jobs waiting, delayed or running as one user may. */
+export function jobQuotaExceeded(max: number, retryAfterS: number): ApiError {
+  return new ApiError(
+    429,
+    'JOB_QUOTA_EXCEEDED',
+    `You have ${max} jobs that have not finished yet, the most one user may; submit again once one has finished (its events stream says when)`,
+    undefined,
+    { 'Retry-After': String(retryAfterS) },
+  );
+}
+
+/** 429 STORAGE_QUOTA_EXCEEDED: the caller's jobs keep as many bytes in Redis as one user may. */
+export function storageQuotaExceeded(stored: number, max: number, retryAfterS: number): ApiError {
+  return new ApiError(
+    429,
+    'STORAGE_QUOTA_EXCEEDED',
+    `Your jobs keep about ${stored} bytes (payloads, results and events), and one user may keep ${max}; ` +
+      `the oldest are forgotten in ${retryAfterS} s: submit smaller payloads, or try again then`,
+    undefined,
+    { 'Retry-After': String(retryAfterS) },
+  );
+}

@@ -1,4 +1,4 @@
-import { intVar } from '@jobstream/runtime';
+import { intVar, userQuotaEnvShape, userQuotaSettingsFrom, type UserQuotaSettings } from '@jobstream/runtime';
 import { z } from 'zod';
 
 /**
@@ -42,6 +42,8 @@ export const limitsEnvShape = {
   MAX_STREAMS_PER_USER: intVar(20, 0, 100_000),
   MAX_STREAMS_PER_PROCESS: intVar(20_000, 0, 10_000_000),
   STREAM_LEASE_TTL_MS: intVar(30_000, 1_000, 600_000),
+  // MAX_QUEUED_JOBS_PER_USER, MAX_STORED_BYTES_PER_USER: shared with the worker, which keeps their counts.
+  ...userQuotaEnvShape,
   CORS_ORIGINS: originList,
 };
 
@@ -71,6 +73,11 @@ export interface LimitsConfig {
      */
     leaseTtlMs: number;
   };
+  /**
+   * Per-user quotas checked when a job is submitted (429 JOB_QUOTA_EXCEEDED, STORAGE_QUOTA_EXCEEDED):
+   * jobs not finished yet (default 100) and bytes kept in Redis (default 50 MB). 0 turns one off.
+   */
+  quotas: UserQuotaSettings;
   /** Origins whose pages may call the api (CORS). Default none: same-origin only. */
   corsOrigins: string[];
 }
@@ -84,6 +91,7 @@ export function limitsConfigFrom(env: LimitsEnv): LimitsConfig {
       maxPerProcess: env.MAX_STREAMS_PER_PROCESS,
       leaseTtlMs: env.STREAM_LEASE_TTL_MS,
     },
+    quotas: userQuotaSettingsFrom(env),
     corsOrigins: env.CORS_ORIGINS,
   };
 }

@@ -13,9 +13,11 @@ import { SSE_HEADERS } from '../sse/sse-format.js';
  */
 async function streamOrRetryLater(deps: JobStreamDeps, slots: StreamSlots | undefined, req: Request, res: Response, jobId: string): Promise<void> {
   try {
+    // The request is checked whole before it takes a slot: a bad cursor is a 400 even at the cap.
+    const afterId = parseLastEventId(req);
     // Inside the try: while Redis is away the slot cannot be taken either, and gets the same retry hint.
     await slots?.acquire(res, principalOf(res).userId);
-    await openJobStream(deps, res, principalOf(res), jobId, parseLastEventId(req));
+    await openJobStream(deps, res, principalOf(res), jobId, afterId);
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;

@@ -55,6 +55,15 @@ export class WorkerHeartbeat {
     worker.on('failed', done);
   }
 
+  /**
+   * Stops listing a job this process took but did not run: one held back by the per-user cap goes
+   * back to delayed, and BullMQ emits neither `completed` nor `failed` for it; still listed, it would
+   * look like a job that makes no progress and raise workerStalled.
+   */
+  forget(jobId: string): void {
+    this.active.delete(jobId);
+  }
+
   /** Records a breaker's state and writes the heartbeat at once, so the alert does not wait for the next beat. */
   setBreaker(name: string, state: CircuitBreakerStateName, failures: number): void {
     this.breakers.set(name, { name, state, failures, changedAt: Date.now() });

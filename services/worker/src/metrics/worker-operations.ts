@@ -29,6 +29,8 @@ export interface WorkerOperations {
   metricsPort(): number | undefined;
   /** Puts the circuit breaker around the flashcards provider. */
   wrapProvider(provider: FlashcardsProvider): FlashcardsProvider;
+  /** A job this process took went back to delayed without running (held back by the per-user cap). */
+  jobHeldBack(jobId: string): void;
   /** Follows the worker's attempts, starts the heartbeat and the metrics endpoint. */
   attach(worker: Worker, relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined): Promise<void>;
   /** After the worker closed: removes the heartbeat, stops the endpoint and flushes Sentry. */
@@ -72,6 +74,10 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
       heartbeat.setBreaker(BREAKER_NAME, 'closed', 0);
       breakers.push(wrapped);
       return wrapped;
+    },
+
+    jobHeldBack(jobId) {
+      heartbeat.forget(jobId);
     },
 
     async attach(worker, stats) {
