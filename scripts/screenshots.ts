@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       WORKER_METRICS_PORT: '0',
       METRICS_PORT: '0',
+      METRICS_ADMIN_PORT: '0',
       // Alerts evaluated twice a second; one failed job in a small window is enough to fire one.
       ALERT_EVAL_INTERVAL_MS: '500',
       ALERT_FAILURE_RATE: '0.2',

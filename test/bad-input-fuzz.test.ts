@@ -3,7 +3,7 @@ import { apiErrorBodySchema } from '@jobstream/contracts';
 import { jobstreamKeys, type JobstreamKeys } from '@jobstream/runtime';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { authHeaders, tokenFor } from '../test-support/auth';
+import { authHeaders, tokenFor, type TestRole } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { requestOnce } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
@@ -17,6 +17,9 @@ import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '..
  */
 
 const USER = 'fuzz-user';
+
+/** Keys BullMQ keeps next to the jobs under `<prefix>:<queue>:`: none of them may be read as a job. */
+const BULLMQ_KEY_NAMES = ['events', 'meta', 'id', 'wait', 'active', 'completed', 'failed', 'delayed', 'paused', 'prioritized', 'stalled', 'stalled-check', 'limiter', 'marker', 'pc', 'de', 'repeat', 'metrics', 'js', '1'];
 
 /** Runs per property, kept modest so the file stays well under 30 s. */
 function params(numRuns: number): fc.Parameters<unknown> {
@@ -137,12 +140,21 @@ describe('generated bad input (fast-check)', () => {
       fc.string({ unit: 'grapheme', maxLength: 40 }).map((id) => encodeURIComponent(id)),
       fc.string({ unit: pathChar, maxLength: 40 }),
       fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,130}$/),
+      // Names of BullMQ's own keys next to the jobs', and ids shaped like jobstream's own.
+      fc.constantFrom(...BULLMQ_KEY_NAMES),
+      fc.uuid().map((id) => (id.length % 2 === 0 ? id.toUpperCase() : id)),
     );
+    // No job exists in this test: whatever the id, no route may answer it with a job or a stream.
+    const roles = fc.constantFrom<TestRole[]>([], ['admin'], ['service']);
     await fc.assert(
-      fc.asyncProperty(routes, ids, async (route, id) => {
+      fc.asyncProperty(routes, ids, roles, async (route, id, callerRoles) => {
         const path = route.path(id);
-        const res = await requestOnce(route.method, url(path), { headers: user, ...(route.method === 'POST' ? { body: '{}' } : {}) });
+        const headers = callerRoles.length === 0 ? user : await authHeaders(USER, callerRoles);
+        const res = await requestOnce(route.method, url(path), { headers, ...(route.method === 'POST' ? { body: '{}' } : {}) });
         await expectCodedAnswer(res, `${route.method} ${path}`);
+        // (`/api/jobs/./` is the caller's job list once the URL is normalized: a route without an id.)
+        const listsJobs = /^\/api\/jobs\/?$/.test(new URL(url(path)).pathname);
+        if (res.status < 400 && !listsJobs) throw new Error(`${route.method} ${path} as ${callerRoles.join(',') || 'user'} named something: ${res.status}`);
       }),
       params(150),
     );
@@ -166,6 +178,31 @@ describe('generated bad input (fast-check)', () => {
         const headers = carrier === 'header' ? { ...user, 'Last-Event-ID': cursor } : user;
         const res = await requestOnce('GET', url(path), { headers });
         await expectCodedAnswer(res, `GET ${path} Last-Event-ID=${JSON.stringify(headers['Last-Event-ID'] ?? null)}`);
+      }),
+      params(120),
+    );
+    expect(await keysNow()).toEqual(before);
+  });
+
+  it('takes a token subject only when it survives the trip to Redis byte for byte, and answers any other with a coded 401', async () => {
+    const before = await keysNow();
+    const lone = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff');
+    const subjects = fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+      fc.tuple(fc.string({ maxLength: 10 }), lone, fc.string({ maxLength: 10 })).map(([a, surrogate, b]) => `carol${a}${surrogate}${b}`),
+      fc.string({ minLength: 250, maxLength: 300 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(subjects, async (subject) => {
+        const res = await requestOnce('GET', url('/api/me'), { headers: { authorization: `Bearer ${await tokenFor(subject)}` } });
+        await expectCodedAnswer(res, `GET /api/me as ${JSON.stringify(subject)}`);
+        if (res.status === 200) {
+          const roundTrip = Buffer.from(subject, 'utf8').toString('utf8');
+          if (res.body.userId !== subject || roundTrip !== subject) throw new Error(`${JSON.stringify(subject)} was taken as ${JSON.stringify(res.body.userId)}`);
+        } else if (res.status !== 401) {
+          throw new Error(`${JSON.stringify(subject)} was answered ${res.status}`);
+        }
       }),
       params(120),
     );

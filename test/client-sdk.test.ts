@@ -28,6 +28,7 @@ import {
   queueStatsSchema,
 } from '@jobstream/contracts';
 import { jobstreamKeys } from '@jobstream/runtime';
+import { randomUUID } from 'node:crypto';
 import type { WorkerService } from '@jobstream/worker';
 import { Redis } from 'ioredis';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
@@ -359,7 +360,7 @@ describe('the client SDK against the real api', () => {
       const lonely = await spawnService('api', testEnv({ REDIS_URL: redis.url }));
       try {
         await redis.stop(true);
-        const err = await createClient({ baseUrl: lonely.url!, token: userToken }).getJob('some-job').catch((e: unknown) => e);
+        const err = await createClient({ baseUrl: lonely.url!, token: userToken }).getJob(randomUUID()).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(RedisUnavailableError);
         expect(err).toMatchObject({ status: 503, code: 'REDIS_UNAVAILABLE', retryAfterMs: 5_000 });
       } finally {

@@ -31,7 +31,7 @@ function namingProblems(text: string): string[] {
 describe('Prometheus endpoints', () => {
   let env: Record<string, string>;
   let api: (ApiServer & { url: string }) | undefined;
-  let metrics: (MetricsService & { url: string }) | undefined;
+  let metrics: (MetricsService & { url: string; adminUrl: string }) | undefined;
   let worker: WorkerService | undefined;
 
   beforeEach(async () => {
@@ -62,7 +62,8 @@ describe('Prometheus endpoints', () => {
     expect((await http('GET', `${apiUrl}/api/jobs/no-such-job`)).status).toBe(404);
     expect((await http('GET', `${apiUrl}/api/jobs`, undefined, { authorization: '' })).status).toBe(401);
     const metricsUrl = metrics.url;
-    await waitFor('the job to be accounted', async () => (await alertsOf(metricsUrl))?.values.finishedInWindow === 1);
+    const adminUrl = metrics.adminUrl;
+    await waitFor('the job to be accounted', async () => (await alertsOf(adminUrl))?.values.finishedInWindow === 1);
 
     const apiText: string = (await http('GET', `${apiUrl}/metrics`)).body;
     const workerText: string = (await http('GET', `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).body;

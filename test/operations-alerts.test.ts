@@ -12,7 +12,7 @@ const INTERVAL_MS = 250;
 describe('alerts from the metrics service', () => {
   let env: Record<string, string>;
   let api: (ApiServer & { url: string }) | undefined;
-  let metrics: (MetricsService & { url: string }) | undefined;
+  let metrics: (MetricsService & { url: string; adminUrl: string }) | undefined;
   let worker: WorkerService | undefined;
   let redis: Redis;
 
@@ -57,7 +57,7 @@ describe('alerts from the metrics service', () => {
     expect(critical).toBeLessThanOrEqual(INTERVAL_MS + 300);
 
     const fromApi = await alertsOf(apiUrl);
-    const fromMetrics = await alertsOf(metrics.url);
+    const fromMetrics = await alertsOf(metrics.adminUrl);
     expect(fromMetrics).toEqual(fromApi);
     expect(fromApi).toMatchObject({ alerts: { queueDepthHigh: true, queueDepthCritical: true }, alertsActive: 2, stale: false });
     expect(fromApi.thresholds).toMatchObject({ queueDepthHigh: 50, queueDepthCritical: 100, failureRate: 0.1, failureRateWindowMs: 300_000 });
@@ -66,9 +66,9 @@ describe('alerts from the metrics service', () => {
     expect(scrape.body).toMatch(/jobstream_queue_jobs\{queue="jobs",state="waiting"\} 101/);
 
     worker = await startWorker(env);
-    const metricsUrl = metrics.url;
+    const adminUrl = metrics.adminUrl;
     await waitFor('both depth alerts to resolve', async () => {
-      const a = await alertsOf(metricsUrl);
+      const a = await alertsOf(adminUrl);
       return a && !a.alerts.queueDepthHigh && !a.alerts.queueDepthCritical;
     }, 30_000);
     const events = (await systemEvents(redis, env)).filter((e) => e.event === 'alert_started' || e.event === 'alert_resolved');

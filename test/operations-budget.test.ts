@@ -28,7 +28,7 @@ async function untilEveryReplica(urls: string[], status: number, since: number):
 describe('budget and kill-switch', () => {
   let env: Record<string, string>;
   let replicas: (ApiServer & { url: string })[] = [];
-  let metrics: (MetricsService & { url: string }) | undefined;
+  let metrics: (MetricsService & { url: string; adminUrl: string }) | undefined;
   let worker: WorkerService | undefined;
   let redis: Redis;
 
@@ -96,7 +96,7 @@ describe('budget and kill-switch', () => {
     expect(audit[0]).toMatchObject({ by: 'budget', enabled: true, auto: true });
     const events = await systemEvents(redis, env);
     expect(events.find((e) => e.event === 'kill_switch_changed')?.data).toMatchObject({ enabled: true, auto: true, changedBy: 'budget' });
-    const metricsUrl = metrics.url;
+    const metricsUrl = metrics.adminUrl;
     await waitFor('budgetExceeded', async () => (await http('GET', `${metricsUrl}/api/metrics/alerts`)).body?.alerts?.budgetExceeded === true);
   });
 

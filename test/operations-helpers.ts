@@ -9,9 +9,9 @@ import { authHeaders } from '../test-support/auth';
 
 const quiet = () => createLogger({ name: 'test', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });
 
-export async function startMetrics(env: Record<string, string>): Promise<MetricsService & { url: string }> {
-  const service = await startMetricsService(loadMetricsConfig({ METRICS_PORT: '0', ...env }), quiet().child({ service: 'metrics' }));
-  return Object.assign(service, { url: `http://127.0.0.1:${service.port}` });
+export async function startMetrics(env: Record<string, string>): Promise<MetricsService & { url: string; adminUrl: string }> {
+  const service = await startMetricsService(loadMetricsConfig({ METRICS_PORT: '0', METRICS_ADMIN_PORT: '0', ...env }), quiet().child({ service: 'metrics' }));
+  return Object.assign(service, { url: `http://127.0.0.1:${service.port}`, adminUrl: `http://127.0.0.1:${service.adminPort}` });
 }
 
 /** Polls `probe` until it returns something other than undefined/false; fails with `what` after `timeoutMs`. */

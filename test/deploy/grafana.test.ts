@@ -120,7 +120,7 @@ describe("the dashboard's metric names", () => {
     env = testEnv();
     const workerMetricsPort = await freePort();
     services.push(await spawnBuilt('api', env, 'api listening'));
-    services.push(await spawnBuilt('metrics', { ...env, METRICS_PORT: '0' }, 'metrics listening'));
+    services.push(await spawnBuilt('metrics', { ...env, METRICS_PORT: '0', METRICS_ADMIN_PORT: '0' }, 'metrics listening'));
     services.push(await spawnBuilt('worker', { ...env, WORKER_METRICS_PORT: String(workerMetricsPort) }, 'worker metrics listening'));
     const exposed = new Set<string>();
     for (const service of services) {

@@ -24,10 +24,17 @@ export const errorCodes = [
   'TOKEN_EXPIRED',
   'FORBIDDEN',
   'AUTH_UNAVAILABLE',
+  // AUTH_MODE=gateway: the request did not come through the trusted gateway, or repeats an identity header.
+  'GATEWAY_UNTRUSTED',
+  // A notification stream asked for a topic the caller has no grant for.
+  'TOPIC_NOT_ALLOWED',
   // Limits that protect the service.
   'RATE_LIMITED',
   'TOO_MANY_STREAMS',
   'SERVER_BUSY',
+  // Per-user quotas: jobs not finished yet, and bytes kept in Redis.
+  'JOB_QUOTA_EXCEEDED',
+  'STORAGE_QUOTA_EXCEEDED',
   // Notifications and the inbox.
   'NOTIFICATION_NOT_FOUND',
   'INVALID_CURSOR',
@@ -49,10 +56,16 @@ export const apiErrorBodySchema = z.object({
 export type ErrorDetail = z.infer<typeof errorDetailSchema>;
 export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
 
-/** Turns zod issues into `details` entries (`payload.durationMs: Too big ...`). */
-export function zodIssuesToDetails(error: z.ZodError, pathPrefix: readonly (string | number)[] = []): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [...pathPrefix, ...issue.path].map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
+/**
+ * Turns zod issues into `details` entries (`payload.durationMs: Too big ...`). An unknown field is
+ * named by its own path (`unknownParam: is not a known field`); an issue about the whole value is
+ * named by `root`: `(body)` for a body, `(query)` for a query string.
+ */
+export function zodIssuesToDetails(error: z.ZodError, pathPrefix: readonly (string | number)[] = [], root = '(body)'): ErrorDetail[] {
+  const pathOf = (path: readonly PropertyKey[]) => [...pathPrefix, ...path].map(String).join('.') || root;
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
 }

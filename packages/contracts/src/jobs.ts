@@ -6,6 +6,16 @@ export const jobIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, 'must be 1-128 letters, digits, "-" or "_"');
 
+/**
+ * The ids jobstream gives jobs: lowercase UUIDs (random, or derived from an idempotency key). Only
+ * such an id can name a job; any other id that passes `jobIdSchema` (`meta`, `events`, `id`: names
+ * BullMQ uses for its own keys next to the jobs') names none, and is answered like an unknown job.
+ */
+const ISSUED_JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `id` has the form of an id jobstream gives out (see ISSUED_JOB_ID). */
+export const isIssuedJobId = (id: string): boolean => ISSUED_JOB_ID.test(id);
+
 /** A client-chosen key that makes a submission safe to retry. */
 export const idempotencyKeySchema = z
   .string()

@@ -25,6 +25,26 @@ describe('parseEnv', () => {
     expect((error as ConfigError).problems).toHaveLength(3);
   });
 
+  it('never repeats a rejected secret, and masks the credentials of a rejected URL', () => {
+    const secrets = z.object({
+      JWT_SECRET: z.string().min(32),
+      GATEWAY_SECRET: z.string().min(32),
+      SENTRY_DSN: z.url(),
+      REDIS_URL: z.string().startsWith('rediss://'),
+    });
+    let message = '';
+    try {
+      parseEnv('api', secrets, { JWT_SECRET: 'hunter2-short', GATEWAY_SECRET: 'gw-pass', SENTRY_DSN: 'not a dsn', REDIS_URL: 'redis://:s3cret-pass@redis.internal:6379/0' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('JWT_SECRET: ');
+    expect(message).toContain('(got a value of 13 characters, not shown)');
+    expect(message).toContain('REDIS_URL: ');
+    expect(message).toContain('(got "redis://***@redis.internal:6379/0")');
+    for (const secret of ['hunter2-short', 'gw-pass', 'not a dsn', 's3cret-pass']) expect(message).not.toContain(secret);
+  });
+
   it('requires a hash tag in the prefix on a Redis Cluster', () => {
     expect(() => parseEnv('api', schema, { REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: 'plain' })).toThrow(
       /QUEUE_PREFIX: must contain a hash tag/,

@@ -12,6 +12,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose value is a secret by name: a rejected value is never repeated. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|API_KEY|_DSN$/i;
+
+/**
+ * How a rejected value is shown in a configuration error: as it is, except that secrets are not
+ * shown at all and the credentials of a URL (`redis://:password@host`) are masked.
+ */
+export function describeRejectedValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return `a value of ${value.length} characters, not shown`;
+  const masked = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1***@');
+  return `"${masked}"`;
+}
+
 /** Parses `env` with `schema`; on failure throws one ConfigError naming each variable and why. */
 export function parseEnv<S extends z.ZodType>(service: string, schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const result = schema.safeParse(env);
@@ -19,7 +32,7 @@ export function parseEnv<S extends z.ZodType>(service: string, schema: S, env: N
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-    return `${name}: ${issue.message}${value === undefined ? '' : ` (got "${value}")`}`;
+    return `${name}: ${issue.message}${value === undefined ? '' : ` (got ${describeRejectedValue(name, value)})`}`;
   });
   throw new ConfigError(service, problems);
 }
@@ -137,6 +150,32 @@ export function notificationSettingsFrom(env: NotificationEnv): NotificationSett
     inboxMaxItems: env.INBOX_MAX_ITEMS,
     streamMaxLen: env.NOTIFICATION_STREAM_MAX_LEN,
   };
+}
+
+/**
+ * The per-user quotas kept in Redis, shared by the api (which refuses submissions at them) and the
+ * worker (which keeps their counts: it drops finished jobs and charges results). Set them alike
+ * on both; a worker does none of the bookkeeping of a quota that is off (0).
+ */
+export const userQuotaEnvShape = {
+  MAX_QUEUED_JOBS_PER_USER: intVar(100, 0, 1_000_000),
+  MAX_STORED_BYTES_PER_USER: intVar(50_000_000, 0),
+};
+
+export type UserQuotaEnv = z.output<z.ZodObject<typeof userQuotaEnvShape>>;
+
+export interface UserQuotaSettings {
+  /** Jobs of one user not finished yet (waiting, delayed or active), across every replica. Default 100; 0: off. */
+  maxQueuedJobs: number;
+  /**
+   * Bytes one user's jobs keep in Redis (payloads, results, history; an estimate, see
+   * `stored-bytes.ts`), counted for JOB_RETENTION_SECONDS. Default 50 MB; 0: off.
+   */
+  maxStoredBytes: number;
+}
+
+export function userQuotaSettingsFrom(env: UserQuotaEnv): UserQuotaSettings {
+  return { maxQueuedJobs: env.MAX_QUEUED_JOBS_PER_USER, maxStoredBytes: env.MAX_STORED_BYTES_PER_USER };
 }
 
 export function queueSettingsFrom(env: CommonEnv): QueueSettings {

@@ -32,6 +32,11 @@ export interface JobstreamKeys {
   metricsCursor: string;
   /** Hash of finished-job counts for one time bucket (bucket start in ms), for the failure rate. */
   outcomes(bucketStartMs: number): string;
+  /**
+   * A random secret made by the first api replica that needs it (SET NX) and shared by all: keys the
+   * ids of jobs submitted with an idempotency key when JOB_ID_SECRET is not set.
+   */
+  jobIdSecret: string;
   /** The latest alert evaluation (JSON), written by the metrics service, read by every api replica. */
   alerts: string;
   /** Hash: worker id to its latest heartbeat (JSON: active jobs, circuit breaker state). */
@@ -42,6 +47,26 @@ export interface JobstreamKeys {
   enqueueRateLimit: string;
   /** Sorted set of one user's open-stream leases: member `<replica>:<stream>`, score its expiry in ms. */
   streamLeases(userId: string): string;
+  /**
+   * Sorted set of one user's running jobs (MAX_ACTIVE_JOBS_PER_USER): member the job id, score the
+   * expiry in ms of its slot, which the worker running it renews.
+   */
+  activeJobSlots(userId: string): string;
+  /**
+   * Sorted set of one user's jobs held back because the user is at the active cap: member the job id,
+   * score when it was first held (ms). A worker that frees one of the user's slots wakes the oldest.
+   */
+  heldJobs(userId: string): string;
+  /**
+   * Sorted set of one user's jobs not finished yet (MAX_QUEUED_JOBS_PER_USER): member the job id,
+   * score when the api accepted it (ms). The worker removes a job after its last attempt.
+   */
+  unfinishedJobs(userId: string): string;
+  /**
+   * Hash of the bytes one user's jobs keep in Redis (MAX_STORED_BYTES_PER_USER): field the start
+   * (ms) of a time bucket, value the bytes charged in it (see `stored-bytes.ts`).
+   */
+  storedBytes(userId: string): string;
   /**
    * Prefix of the per-user channels; the full key is this, the user id and `:events`. The relay's
    * Lua script builds the key of a job's owner from it.
@@ -88,10 +113,16 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     metricsCursor: `${base}:js:ops:metrics:cursor`,
     outcomes: (bucketStartMs) => `${base}:js:ops:outcomes:${bucketStartMs}`,
     alerts: `${base}:js:ops:alerts`,
+    jobIdSecret: `${base}:js:secret:job-id`,
     workers: `${base}:js:ops:workers`,
     system: `${base}:js:system`,
     enqueueRateLimit: `${base}:js:limits:enqueue`,
     streamLeases: (userId) => `${base}:js:limits:streams:${userId}`,
+    // The per-user limit keys end in the user id: no kind's prefix is a prefix of another's.
+    activeJobSlots: (userId) => `${base}:js:limits:active:${userId}`,
+    heldJobs: (userId) => `${base}:js:limits:held:${userId}`,
+    unfinishedJobs: (userId) => `${base}:js:limits:queued:${userId}`,
+    storedBytes: (userId) => `${base}:js:limits:stored:${userId}`,
     // Every key of a user ends in a suffix no other one ends in, so user ids containing ":" cannot collide.
     userChannelPrefix: `${base}:js:user:`,
     userChannel: (userId) => `${base}:js:user:${userId}:events`,

@@ -7,6 +7,7 @@ import {
   InboxStore,
   KillSwitchWatcher,
   notificationLimitsFrom,
+  sharedSecret,
   waitForReady,
   type Logger,
 } from '@jobstream/runtime';
@@ -60,7 +61,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     streams: { events: { maxLen: config.queue.eventsStreamMaxLen } },
   });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const store = new JobStore(queue);
+  const store = new JobStore(queue, command, keys);
+  const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
   const hub = new EventHub(config.sse.heartbeatMs);
   const streams: JobStreamDeps = {
     redis: command,
@@ -70,6 +72,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     logger: log,
     retryMs: config.sse.retryMs,
     maxBufferBytes: config.sse.maxBufferBytes,
+    resultInlineMaxBytes: config.sse.resultInlineMaxBytes,
     onClose: (reason) => {
       if (reason === 'slow_client') log.warn('closed a stream whose client stopped reading');
     },
@@ -105,7 +108,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   // Read before the first request is accepted, so a new replica never admits a job while the switch is on.
   const killSwitch = new KillSwitchWatcher({ redis: command, keys, logger: log, refreshMs: config.killSwitchRefreshMs });
   await killSwitch.start();
-  const limits = createApiLimits(config.limits, { redis: command, keys, logger: log });
+  const limits = createApiLimits(config.limits, { redis: command, keys, retentionSeconds: config.queue.retentionSeconds, logger: log });
   const admitWhileKillSwitchOff = killSwitchAdmission(killSwitch);
 
   let accepting = true;
@@ -119,12 +122,15 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       store,
       index: new JobIndex(command, keys, { retentionSeconds: config.queue.retentionSeconds }),
       retentionSeconds: config.queue.retentionSeconds,
+      jobIdSecret,
       logger: log,
       // The kill-switch first: a submission it refuses costs the user no point of the rate limit.
       admit: async (req, res) => {
         await admitWhileKillSwitchOff(req);
         await limits.admitEnqueue(req, res);
       },
+      // Then the quotas, for a new job only: a refusal gives the rate-limit point back.
+      reserve: limits.reserveJob,
     },
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },

@@ -2,6 +2,7 @@ import type { Logger } from '@jobstream/runtime';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AuthMode } from './auth/auth-config.js';
 import { dashboardRoutes } from './http/dashboard.js';
+import { refuseDeclaredOversizedBody } from './http/declared-body-limit.js';
 import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
 import { limitJsonDepth } from './http/json-depth.js';
 import { requestLogger } from './http/request-logger.js';
@@ -63,6 +64,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(notificationRoutes(deps.notifications));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', rememberMountPath);
+  // Before anything reads or waits: a body announced larger than the limit is refused at once.
+  app.use('/api', refuseDeclaredOversizedBody(deps.bodyLimitBytes));
   // Before authentication: a preflight carries no token and must not be answered 401.
   app.use('/api', deps.security.cors);
   // Public, so before authentication: it describes the api, not anyone's data.

@@ -13,6 +13,7 @@ import {
   type QueueSettings,
   type RedisTarget,
 } from '@jobstream/runtime';
+import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
 import { authConfigFrom, authEnvShape, checkAuthEnv, type AuthConfig } from './auth/auth-config.js';
 import { dashboardConfigFrom, dashboardEnvShape, type DashboardConfig } from './http/dashboard-config.js';
@@ -28,9 +29,11 @@ const apiEnvSchema = z
     SSE_HEARTBEAT_MS: intVar(15_000, 100, 300_000),
     SSE_RETRY_MS: intVar(3_000, 100, 300_000),
     SSE_MAX_BUFFER_BYTES: intVar(1_048_576, 4_096),
+    EVENT_RESULT_INLINE_MAX_BYTES: intVar(EVENT_RESULT_INLINE_MAX_BYTES, 0),
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
     KILL_SWITCH_REFRESH_MS: intVar(250, 50, 500),
     API_METRICS_ENABLED: boolVar(true),
+    JOB_ID_SECRET: optionalVar(z.string().min(32, 'must be at least 32 characters (use a random secret)')),
     SENTRY_DSN: optionalVar(z.url()),
     SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
     ...authEnvShape,
@@ -60,6 +63,8 @@ export interface ApiConfig {
     retryMs: number;
     /** Bytes queued for one slow client before its stream is closed. Default 1 MiB. */
     maxBufferBytes: number;
+    /** Results of more JSON bytes than this are left out of the job snapshot in `connected` and `reset`. Default 16 KiB; 0: never. */
+    resultInlineMaxBytes: number;
   };
   /** How long SIGTERM waits for requests and streams to close. Default 10 s. */
   shutdownTimeoutMs: number;
@@ -71,6 +76,11 @@ export interface ApiConfig {
   dashboard: DashboardConfig;
   /** How often the replica re-reads the kill-switch. Default 250 ms, at most 500 (changes apply within a second). */
   killSwitchRefreshMs: number;
+  /**
+   * Keys the ids of jobs submitted with an idempotency key, so they cannot be computed from the key.
+   * Default: a random secret the first replica stores in Redis and every replica reads.
+   */
+  jobIdSecret?: string | undefined;
   /** Serve GET /metrics on the api's port. Default true. */
   metricsEnabled: boolean;
   /** Error reporting; off unless `SENTRY_DSN` is set. */
@@ -89,12 +99,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     port: parsed.PORT,
     host: parsed.HOST,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
-    sse: { heartbeatMs: parsed.SSE_HEARTBEAT_MS, retryMs: parsed.SSE_RETRY_MS, maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES },
+    sse: {
+      heartbeatMs: parsed.SSE_HEARTBEAT_MS,
+      retryMs: parsed.SSE_RETRY_MS,
+      maxBufferBytes: parsed.SSE_MAX_BUFFER_BYTES,
+      resultInlineMaxBytes: parsed.EVENT_RESULT_INLINE_MAX_BYTES,
+    },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     auth: authConfigFrom(parsed),
     limits: limitsConfigFrom(parsed),
     dashboard: dashboardConfigFrom(parsed),
     killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
+    jobIdSecret: parsed.JOB_ID_SECRET,
     metricsEnabled: parsed.API_METRICS_ENABLED,
     sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };

@@ -25,6 +25,8 @@ const metricsEnvSchema = z
     // 9100 would be the obvious choice, but it is node_exporter's port on most hosts.
     METRICS_PORT: intVar(9102, 0, 65_535),
     HOST: z.string().min(1).default('0.0.0.0'),
+    METRICS_ADMIN_PORT: intVar(9103, 0, 65_535),
+    METRICS_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0),
     ALERT_EVAL_INTERVAL_MS: intVar(5_000, 50, 300_000),
     ALERT_QUEUE_DEPTH_HIGH: intVar(50, 0),
@@ -52,10 +54,16 @@ export interface MetricsConfig {
   logPretty: boolean;
   redis: RedisTarget;
   queue: QueueSettings;
-  /** `/metrics`, `/api/metrics/alerts`, `/healthz`, `/readyz`. Default 9102; 0 picks a free port. */
+  /** `/metrics`, `/healthz`, `/readyz`. Default 9102; 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0 (shared with the api's `HOST`). */
   host: string;
+  /**
+   * The admin listener: `/api/metrics/alerts` (budget, spend, workers) besides the public routes.
+   * Default 127.0.0.1:9103, reachable from the same host or pod only (`kubectl port-forward` works);
+   * anyone else asks the api's `GET /api/metrics/alerts`, which needs the admin role.
+   */
+  admin: { port: number; host: string };
   /** How long SIGTERM waits for the current round to end. Default 10 s. */
   shutdownTimeoutMs: number;
   /** Every threshold and window of the alerts; the defaults are the ones the first users were promised. */
@@ -82,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetricsConfig 
     queue: queueSettingsFrom(parsed),
     port: parsed.METRICS_PORT,
     host: parsed.HOST,
+    admin: { port: parsed.METRICS_ADMIN_PORT, host: parsed.METRICS_ADMIN_HOST },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     thresholds: {
       queueDepthHigh: parsed.ALERT_QUEUE_DEPTH_HIGH,

@@ -11,6 +11,8 @@ import { createMetricsRegistry } from './prom/metrics-registry.js';
 
 export interface MetricsService {
   port: number;
+  /** The admin listener's port (`/api/metrics/alerts` too). */
+  adminPort: number;
   logger: Logger;
   evaluator: AlertEvaluator;
   accountant: FeedAccountant;
@@ -19,7 +21,8 @@ export interface MetricsService {
 
 /**
  * Starts the metrics service: it follows the live feed (outcomes, budget), evaluates the alerts
- * every interval and serves `/metrics`, `/api/metrics/alerts`, `/healthz` and `/readyz`.
+ * every interval and serves `/metrics`, `/healthz` and `/readyz`, and on its admin listener
+ * (loopback by default) `/api/metrics/alerts` as well.
  * It reads Redis and writes only alert and budget state (and the kill-switch, when the budget runs out).
  */
 export async function startMetricsService(config: MetricsConfig, logger?: Logger): Promise<MetricsService> {
@@ -55,25 +58,32 @@ export async function startMetricsService(config: MetricsConfig, logger?: Logger
   evaluator.start();
 
   let accepting = true;
-  const server = createMetricsHttpServer({ redis: command, keys, registry: metrics.registry, logger: log, isAccepting: () => accepting });
+  const httpDeps = { redis: command, keys, registry: metrics.registry, logger: log, isAccepting: () => accepting };
+  const server = createMetricsHttpServer(httpDeps, 'public');
+  const adminServer = createMetricsHttpServer(httpDeps, 'admin');
   server.listen(config.port, config.host);
-  await once(server, 'listening');
+  adminServer.listen(config.admin.port, config.admin.host);
+  await Promise.all([once(server, 'listening'), once(adminServer, 'listening')]);
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, thresholds: config.thresholds, budgetLimit: config.budget.monthlyLimit }, 'metrics listening');
+  const adminPort = (adminServer.address() as AddressInfo).port;
+  log.info({ port, adminPort, adminHost: config.admin.host, thresholds: config.thresholds, budgetLimit: config.budget.monthlyLimit }, 'metrics listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       accepting = false;
-      server.close();
-      server.closeIdleConnections();
+      for (const s of [server, adminServer]) {
+        s.close();
+        s.closeIdleConnections();
+      }
       await evaluator.stop();
       await accountant.stop();
       await queue.close().catch(() => undefined);
       server.closeAllConnections();
+      adminServer.closeAllConnections();
       await Promise.allSettled([command.quit(), blocking.quit()]);
     })();
     return closing;
   };
-  return { port, logger: log, evaluator, accountant, close };
+  return { port, adminPort, logger: log, evaluator, accountant, close };
 }

@@ -84,14 +84,26 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
+/** The `charset` parameter of a Content-Type, lowercased, if it has one. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '');
+  return match?.[1]?.toLowerCase();
+}
+
 /**
- * POST bodies must be JSON; anything else is a 415 rather than an empty body. A POST with no body
- * and no Content-Type (`curl -X POST .../read-all`) goes on: its route validates `undefined`.
+ * POST bodies must be UTF-8 JSON; anything else is a 415 rather than an empty body or a parse error
+ * (a body declared `charset=utf-16` is refused for its type, not read as broken JSON). A POST with no
+ * body and no Content-Type (`curl -X POST .../read-all`) goes on: its route validates `undefined`.
  */
 export const requireJson: RequestHandler = (req, _res, next) => {
   const declaresOrSendsBody = hasBody(req) || req.headers['content-type'] !== undefined;
   if (req.method === 'POST' && declaresOrSendsBody && !req.is('application/json')) {
     next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'));
+    return;
+  }
+  const charset = charsetOf(req.headers['content-type']);
+  if (req.method === 'POST' && charset !== undefined && charset !== 'utf-8') {
+    next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Request body must be UTF-8 JSON (got charset=${charset.slice(0, 32)})`));
     return;
   }
   next();

@@ -7,7 +7,7 @@ import {
   type JobSubmission,
 } from '@jobstream/contracts';
 import { Job, type Queue } from 'bullmq';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 
 /**
@@ -23,11 +23,12 @@ export interface StoredJobData {
 }
 
 /**
- * A UUID (v5 layout) derived from the owner and the key, so that the same key always names the
- * same job for one user, and two users' keys never collide.
+ * A UUID (v5 layout) derived from the owner and the key with the deployment's secret, so that the
+ * same key always names the same job for one user, two users' keys never collide, and nobody
+ * without the secret can compute another user's job id from a key they guess.
  */
-export function jobIdForIdempotencyKey(owner: string, key: string): string {
-  const hex = createHash('sha1').update(`jobstream:idempotency:${JSON.stringify([owner, key])}`).digest('hex');
+export function jobIdForIdempotencyKey(secret: string, owner: string, key: string): string {
+  const hex = createHmac('sha256', secret).update(`jobstream:idempotency:${JSON.stringify([owner, key])}`).digest('hex');
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
@@ -57,11 +58,18 @@ export interface EnqueueResult {
 export async function enqueueJob(
   queue: Queue,
   submission: JobSubmission,
-  options: { retentionSeconds: number; basePath: string; owner: string },
+  options: {
+    retentionSeconds: number;
+    basePath: string;
+    owner: string;
+    jobIdSecret: string;
+    /** Called for a new job only (not a replay), before it is added: may refuse it; returns how to undo itself if the add fails. */
+    reserve?: (jobId: string) => Promise<() => Promise<void>> | undefined;
+  },
 ): Promise<EnqueueResult> {
   const definition = jobTypes[submission.type];
   const hash = requestHash(submission.type, submission.payload);
-  const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(options.owner, submission.idempotencyKey) : randomUUID();
+  const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(options.jobIdSecret, options.owner, submission.idempotencyKey) : randomUUID();
   const links = { self: `${options.basePath}/jobs/${jobId}`, events: `${options.basePath}/jobs/${jobId}/events` };
 
   if (submission.idempotencyKey) {
@@ -80,6 +88,7 @@ export async function enqueueJob(
   }
 
   const data: StoredJobData = { owner: options.owner, requestHash: hash, payload: submission.payload };
+  const undoReserve = await options.reserve?.(jobId);
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
   const job = await queue.add(submission.type, data, {
     jobId,
@@ -87,6 +96,10 @@ export async function enqueueJob(
     backoff: { type: 'exponential', delay: definition.retry.backoffMs },
     removeOnComplete: { age: options.retentionSeconds },
     removeOnFail: { age: options.retentionSeconds },
+  }).catch(async (err: unknown) => {
+    // Not counted then; if only the answer was lost and the job exists, it runs uncounted: one too few, never a place held forever.
+    await undoReserve?.().catch(() => undefined);
+    throw err;
   });
   return { response: { jobId, type: submission.type, state: 'waiting', links }, replayed: false, createdAtMs: job.timestamp };
 }

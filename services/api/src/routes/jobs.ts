@@ -1,5 +1,5 @@
 import { jobListQuerySchema, zodIssuesToDetails } from '@jobstream/contracts';
-import type { Logger } from '@jobstream/runtime';
+import { jsonBytes, type Logger } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
@@ -16,9 +16,16 @@ export interface JobRoutesDeps {
   /** Each user's jobs, newest first, for `GET /api/jobs`; written at every accepted submission. */
   index: JobIndex;
   retentionSeconds: number;
+  /** Keys the ids of jobs submitted with an idempotency key (JOB_ID_SECRET, or the one kept in Redis). */
+  jobIdSecret: string;
   logger: Logger;
   /** Runs after the submission was validated and before the job is accepted; throws an ApiError to refuse it. */
   admit?: (req: Request, res: Response) => Promise<void>;
+  /**
+   * Runs for a new job (never for an idempotent replay) once its id is known, before it is added:
+   * counts it against its owner's quotas or throws an ApiError; returns how to take the count back.
+   */
+  reserve?: (res: Response, claim: { owner: string; jobId: string; payloadBytes: number }) => Promise<() => Promise<void>>;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -33,10 +40,13 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     const submission = parseSubmission(body);
     await deps.admit?.(req, res);
     const owner = principalOf(res).userId;
+    const reserve = deps.reserve;
     const { response, replayed, createdAtMs } = await enqueueJob(deps.queue, submission, {
       retentionSeconds: deps.retentionSeconds,
       basePath: '/api',
       owner,
+      jobIdSecret: deps.jobIdSecret,
+      reserve: (jobId) => reserve?.(res, { owner, jobId, payloadBytes: jsonBytes(submission.payload) }),
     });
     // The job exists from here on, whatever happens to the index: answering an error now would make
     // a client without an idempotency key submit it twice. Without its entry the job is still
@@ -70,7 +80,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   // Before `/jobs/:id` by habit; it cannot match `/jobs` anyway (an empty id is not a path segment).
   router.get('/jobs', async (req, res) => {
     const query = jobListQuerySchema.safeParse(req.query);
-    if (!query.success) throw ApiError.validation(zodIssuesToDetails(query.error));
+    if (!query.success) throw ApiError.validation(zodIssuesToDetails(query.error, [], '(query)'));
     const page = await listOwnJobs(deps, principalOf(res), query.data);
     res.set('Cache-Control', 'no-store').json(page);
   });

@@ -17,24 +17,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+type Route = (res: ServerResponse) => Promise<void>;
+
 /**
- * The metrics service's four GET routes on plain node:http: a router framework would be the
- * largest part of this service for no gain. Errors answer with the api's `{ error, code }` shape.
+ * The metrics service's GET routes on plain node:http: a router framework would be the largest part
+ * of this service for no gain. Errors answer with the api's `{ error, code }` shape.
+ * `public` is what Prometheus and probes reach (`/metrics`, `/healthz`, `/readyz`); `admin` adds
+ * `/api/metrics/alerts` (budget, spend, workers), which the api serves only to admins: it is served
+ * here only on the admin listener, bound to loopback unless an operator says otherwise.
  */
-export function createMetricsHttpServer(deps: MetricsHttpDeps): Server {
-  const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
+export function createMetricsHttpServer(deps: MetricsHttpDeps, listener: 'public' | 'admin' = 'public'): Server {
+  const publicRoutes: Record<string, Route> = {
     '/metrics': async (res) => {
       const text = await deps.registry.metrics();
       res.writeHead(200, { 'Content-Type': deps.registry.contentType });
       res.end(text);
-    },
-    '/api/metrics/alerts': async (res) => {
-      const stored = await deps.redis.get(deps.keys.alerts);
-      if (!stored) {
-        json(res, 503, { error: 'No alert evaluation yet; try again in a moment', code: 'ALERTS_UNAVAILABLE' });
-        return;
-      }
-      json(res, 200, alertsFromSnapshot(stored));
     },
     '/healthz': async (res) => json(res, 200, { status: 'ok' }),
     '/readyz': async (res) => {
@@ -43,17 +40,28 @@ export function createMetricsHttpServer(deps: MetricsHttpDeps): Server {
       json(res, 200, { status: 'ready' });
     },
   };
+  const adminRoutes: Record<string, Route> = {
+    '/api/metrics/alerts': async (res) => {
+      const stored = await deps.redis.get(deps.keys.alerts);
+      if (!stored) {
+        json(res, 503, { error: 'No alert evaluation yet; try again in a moment', code: 'ALERTS_UNAVAILABLE' });
+        return;
+      }
+      json(res, 200, alertsFromSnapshot(stored));
+    },
+  };
+  const routes = listener === 'admin' ? { ...publicRoutes, ...adminRoutes } : publicRoutes;
 
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const route = routes[path];
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!route) return json(res, 404, { error: `No route for ${req.method} ${path}`, code: 'NOT_FOUND' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return json(res, 405, { error: `${req.method} is not allowed here`, code: 'METHOD_NOT_ALLOWED' });
     }
     route(res).catch((err: unknown) => {
-      deps.logger.warn({ err: (err as Error).message, path }, 'metrics request failed');
+      deps.logger.warn({ err, path }, 'metrics request failed');
       if (!res.headersSent) json(res, 503, { error: 'Redis is unreachable; try again shortly', code: 'REDIS_UNAVAILABLE' });
       else res.end();
     });
