@@ -15,8 +15,12 @@ import { evaluateTargets, toMarkdown, type BenchResults } from './lib/report.js'
 import { repoRoot } from './lib/services.js';
 import { round } from './lib/stats.js';
 import { runCapacity } from './scenarios/capacity.js';
+import { runClosedLoop } from './scenarios/closed-loop.js';
+import { runFanOut } from './scenarios/fan-out.js';
 import { runLatency } from './scenarios/latency.js';
 import { runPolling } from './scenarios/polling.js';
+import { replayMemoryMarkdown, runReplayMemory, type ReplayMemoryResult } from './scenarios/replay-memory.js';
+import { runRedisMemory } from './scenarios/redis-memory.js';
 import { runThroughput } from './scenarios/throughput.js';
 
 const log = (message: string): void => {
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
       options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`] : [],
     fdLimits: {},
   };
-  const results: BenchResults = {
+  const results: BenchResults & { replayMemory?: ReplayMemoryResult } = {
     mode: options.quick ? 'quick' : 'full',
     date: new Date(startedAt).toISOString(),
     durationSec: 0,
@@ -84,6 +88,12 @@ async function main(): Promise<void> {
       rounds: options.rounds,
       watchedJobs: options.watchedJobs,
       clientProcesses: options.clients,
+      loopClients: options.loopClients,
+      idleStreams: options.idleStreams,
+      fanOutRate: options.fanOutRate,
+      baselineDurationSec: options.baselineDurationSec,
+      retainRate: options.retainRate,
+      retainDurationSec: options.retainDurationSec,
       sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
       logLevel: 'info',
     },
@@ -124,6 +134,18 @@ async function main(): Promise<void> {
   await scenario('polling', async () => {
     results.polling = await runPolling(ctx);
   });
+  await scenario('replaymem', async () => {
+    results.replayMemory = await runReplayMemory(ctx);
+  });
+  await scenario('closedloop', async () => {
+    results.closedLoop = await runClosedLoop(ctx);
+  });
+  await scenario('fanout', async () => {
+    results.fanOut = await runFanOut(ctx);
+  });
+  await scenario('redismem', async () => {
+    results.redisMemory = await runRedisMemory(ctx);
+  });
 
   const apiLimit = ctx.fdLimits.api;
   const reached = [apiLimit, ...clients.fdLimits].filter((v): v is number => v !== undefined);
@@ -146,7 +168,7 @@ async function main(): Promise<void> {
   results.targets = evaluateTargets(results);
 
   await cleanup();
-  const markdown = toMarkdown(results);
+  const markdown = toMarkdown(results) + replayMemoryMarkdown(results.replayMemory);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), `${markdown}\n`);

@@ -21,6 +21,18 @@ export interface BenchOptions {
   watchedJobs: number;
   /** Load-client processes. Default 2. */
   clients: number;
+  /** Clients of the closed-loop scenario, each submitting and watching one job at a time. Default 200 (quick: 50). */
+  loopClients: number;
+  /** Idle streams open during the fan-out scenario. Default 2,000 (quick: 500). */
+  idleStreams: number;
+  /** Jobs per second of the fan-out scenario, each watched by one stream. Default 300. */
+  fanOutRate: number;
+  /** Seconds of each closed-loop and fan-out run. Default 20 (quick: 6). */
+  baselineDurationSec: number;
+  /** Jobs per second submitted in the Redis-memory scenario. Default 200. */
+  retainRate: number;
+  /** Seconds of submitting in the Redis-memory scenario. Default 60 (quick: 15). */
+  retainDurationSec: number;
   /** Scenarios to run. Default all. */
   only: Set<string>;
   /** SSE_HEARTBEAT_MS for the api processes. Default: the api's own default (15 s). */
@@ -31,11 +43,13 @@ export interface BenchOptions {
   outDir: string | undefined;
 }
 
-export const SCENARIOS = ['capacity', 'latency', 'throughput', 'polling'] as const;
+export const SCENARIOS = ['capacity', 'latency', 'throughput', 'polling', 'closedloop', 'fanout', 'redismem', 'replaymem'] as const;
 
 const USAGE = `usage: npm run bench -- [--quick] [--streams 1000,5000,10000,20000] [--duration 30]
   [--latency-streams 10000] [--rates 100,1000,5000] [--jobs 20000] [--watched 5000]
   [--concurrency 50] [--rounds 2] [--watch-jobs 1000] [--clients 2]
+  [--loop-clients 200] [--idle-streams 2000] [--fanout-rate 300] [--baseline-duration 20]
+  [--retain-rate 200] [--retain-duration 60]
   [--only ${SCENARIOS.join(',')}] [--sse-heartbeat-ms 15000] [--profile] [--out DIR]`;
 
 function list(value: string, name: string): number[] {
@@ -64,6 +78,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     rounds: quick ? 1 : 3,
     watchedJobs: 1_000,
     clients: 2,
+    loopClients: quick ? 50 : 200,
+    idleStreams: quick ? 500 : 2_000,
+    fanOutRate: 300,
+    baselineDurationSec: quick ? 6 : 20,
+    retainRate: 200,
+    retainDurationSec: quick ? 15 : 60,
     only: new Set(SCENARIOS),
     sseHeartbeatMs: undefined,
     profile: false,
@@ -105,6 +125,24 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--clients':
         options.clients = int(value(), flag);
+        break;
+      case '--loop-clients':
+        options.loopClients = int(value(), flag);
+        break;
+      case '--idle-streams':
+        options.idleStreams = int(value(), flag);
+        break;
+      case '--fanout-rate':
+        options.fanOutRate = int(value(), flag);
+        break;
+      case '--baseline-duration':
+        options.baselineDurationSec = int(value(), flag);
+        break;
+      case '--retain-rate':
+        options.retainRate = int(value(), flag);
+        break;
+      case '--retain-duration':
+        options.retainDurationSec = int(value(), flag);
         break;
       case '--only': {
         const names = value().split(',').map((s) => s.trim());

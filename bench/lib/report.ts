@@ -2,6 +2,7 @@ import type { CapacityResult } from '../scenarios/capacity.js';
 import type { LatencyResult } from '../scenarios/latency.js';
 import type { PollingResult, WatchSide } from '../scenarios/polling.js';
 import type { ThroughputResult } from '../scenarios/throughput.js';
+import { baselineMarkdown, type BaselineResults } from './baseline-report.js';
 import type { Percentiles } from './stats.js';
 import { round } from './stats.js';
 
@@ -32,7 +33,7 @@ export interface Target {
   met: boolean | null;
 }
 
-export interface BenchResults {
+export interface BenchResults extends BaselineResults {
   mode: 'quick' | 'full';
   date: string;
   durationSec: number;
@@ -218,6 +219,8 @@ export function toMarkdown(r: BenchResults): string {
     );
     out.push('');
   }
+
+  out.push(...baselineMarkdown(r));
 
   if (r.targets.length) {
     out.push('### Targets');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { spawnNode, waitForLog, type Spawned } from './processes.js';
-import { benchAuthEnv } from './auth.js';
+import { benchAuthEnv, benchQuotaEnv } from './auth.js';
 
 /** Repository root (bench/lib/ is two levels down). */
 export const repoRoot = join(__dirname, '..', '..');
@@ -88,7 +88,7 @@ export async function startWorker(options: StartOptions): Promise<Service> {
   const spawned = spawnNode({
     name: `worker-${options.tag}`,
     nodeArgs: ['--require', probe, ...(options.nodeFlags ?? []), join(repoRoot, 'services', 'worker', 'dist', 'main.js')],
-    env: serviceEnv(options.env),
+    env: serviceEnv({ ...benchQuotaEnv, ...options.env }),
     logFile: join(options.runDir, `worker-${options.tag}.log`),
     cwd: repoRoot,
     ipc: true,
@@ -127,5 +127,23 @@ export async function startBaselineServer(options: Omit<StartOptions, 'env'>): P
     ipc: true,
   });
   const match = await waitForLog(spawned, /baseline listening port (\d+)/);
+  return Object.assign(withProbe(spawned), { url: `http://127.0.0.1:${match[1]}` });
+}
+
+/** Starts the hand-built design's api (bench/load/handbuilt-api.ts) on a free port; its worker is `startRawWorker`. */
+export async function startHandbuiltApi(
+  options: Omit<StartOptions, 'env'> & { redisUrl: string; prefix: string; heartbeatMs: number },
+): Promise<ApiService> {
+  const spawned = spawnNode({
+    name: `handbuilt-api-${options.tag}`,
+    // tsx's CommonJS hook, not `--import tsx`: that one adds a loader thread, whose CPU profile would
+    // be written under the same --cpu-prof-name and replace the main thread's.
+    nodeArgs: ['--expose-gc', '--require', probe, '--require', 'tsx/cjs', ...(options.nodeFlags ?? []), join(repoRoot, 'bench', 'load', 'handbuilt-api.ts')],
+    env: { NODE_ENV: 'production', BENCH_REDIS_URL: options.redisUrl, BENCH_PREFIX: options.prefix, BENCH_HEARTBEAT_MS: String(options.heartbeatMs) },
+    logFile: join(options.runDir, `handbuilt-api-${options.tag}.log`),
+    cwd: repoRoot,
+    ipc: true,
+  });
+  const match = await waitForLog(spawned, /handbuilt api listening port (\d+)/);
   return Object.assign(withProbe(spawned), { url: `http://127.0.0.1:${match[1]}` });
 }
