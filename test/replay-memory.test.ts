@@ -115,6 +115,7 @@ function segments(events: ReceivedEvent[]): string[][] {
   return out;
 }
 
+
 describe('replays to clients that do not read', () => {
   let env: Record<string, string>;
   let api: ApiServer & { url: string };
@@ -141,6 +142,15 @@ describe('replays to clients that do not read', () => {
     redis.disconnect();
     await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
   });
+
+  /** Waits until the job completed and its `completed` event is the last one in its history. */
+  async function completedWithHistory(jobId: string): Promise<void> {
+    await waitUntil('the job to complete', async () => (await http('GET', `${api.url}/api/jobs/${jobId}`)).body.state === 'completed');
+    await waitUntil('the completed event in the history', async () => {
+      const [last] = await redis.xrevrange(keysFor(env).history(jobId), '+', '-', 'COUNT', 1);
+      return last?.[1].includes('completed');
+    });
+  }
 
   it('hold about the cap plus one page per job stream, not the history, and a reading client still gets every event once', async () => {
     api = await startApi(env);
@@ -204,11 +214,7 @@ describe('replays to clients that do not read', () => {
 
     // The job runs while its stream waits: 300 and more live events, more than a page.
     worker = await startWorker(env);
-    await waitUntil('the job to complete', async () => (await http('GET', `${api.url}/api/jobs/${jobId}`)).body.state === 'completed');
-    await waitUntil('the completed event in the history', async () => {
-      const [last] = await redis.xrevrange(keysFor(env).history(jobId), '+', '-', 'COUNT', 1);
-      return last?.[1].includes('completed');
-    });
+    await completedWithHistory(jobId);
 
     slow.resume();
     await withTimeout('the stream to end after completed', slow.ended, 30_000);
@@ -233,11 +239,7 @@ describe('replays to clients that do not read', () => {
     // left of the old ones starts far past what the paused client got so far (at most what the
     // socket buffers took, about 4 MB of the 8).
     worker = await startWorker(env);
-    await waitUntil('the job to complete', async () => (await http('GET', `${api.url}/api/jobs/${jobId}`)).body.state === 'completed');
-    await waitUntil('the completed event in the history', async () => {
-      const [last] = await redis.xrevrange(keysFor(env).history(jobId), '+', '-', 'COUNT', 1);
-      return last?.[1].includes('completed');
-    });
+    await completedWithHistory(jobId);
     const stored = (await redis.xrange(keysFor(env).history(jobId), '-', '+')).map(([id]) => id);
     expect(stored[0]).not.toBe(written[0]);
 
