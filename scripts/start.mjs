@@ -3,22 +3,33 @@
 //
 //   node scripts/start.mjs [api|worker|metrics ...]   (no names: api, worker, and metrics if built)
 //
-// 1. Checks that Redis answers at REDIS_URL (default redis://127.0.0.1:6379). When it does not,
+// 1. Checks that the ports of the chosen services are free (api PORT 3000, worker
+//    WORKER_METRICS_PORT 9101, metrics METRICS_PORT 9102 and METRICS_ADMIN_PORT 9103; 0 is never
+//    taken). When one is not, says which and why it likely is, starts nothing and exits 3.
+// 2. Checks that Redis answers at REDIS_URL (default redis://127.0.0.1:6379). When it does not,
 //    the host is loopback and `redis-server` is on the PATH, starts one on that port with its data
 //    in <repo>/.data/redis (AOF on, noeviction as BullMQ requires) and stops it again on exit.
-// 2. Starts each service as `node services/<name>/dist/main.js` with this environment, plus
+// 3. Starts each service as `node services/<name>/dist/main.js` with this environment, plus
 //    LOG_PRETTY=true when stdout is a terminal and LOG_PRETTY is unset.
 //    With AUTH_MODE=jwt (the default) and neither JWT_SECRET nor JWT_JWKS_URL set, the api verifies
 //    tokens with the development secret in <repo>/.data/dev-jwt-secret (see dev-secret.mjs), the one
 //    `npm run token` signs with.
-// 3. Forwards SIGINT/SIGTERM to the services and waits for them; when one exits on its own, stops
-//    the rest and exits non-zero. Redis goes last, so the services can finish their shutdown.
+// 4. Forwards SIGINT, SIGTERM and SIGHUP (as SIGTERM) to the services and waits for them; when one
+//    exits on its own, stops the rest and exits non-zero. Redis goes last, so the services can
+//    finish their shutdown.
+//
+// Exit codes: 0 stopped cleanly, 1 a service or Redis failed, 2 unknown service name, 3 a port is
+// in use, 130 stopped before anything started.
 //
 // Children run in their own process groups (`detached`): Ctrl-C at the terminal then reaches them
 // once, through this script, instead of twice (the services treat a second signal as "exit now"),
-// and Redis is not killed while the services still need it.
+// and Redis is not killed while the services still need it. Detached, they get no signal when this
+// script dies, so each holds a pipe from it at fd 3 (JOBSTREAM_PARENT_PIPE=3) and shuts down when
+// the pipe closes: the kernel closes it however this script ended, SIGKILL included.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +40,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KNOWN = ['api', 'worker', 'metrics'];
 /** Past the worker's own hard limit (WORKER_SHUTDOWN_TIMEOUT_MS 30 s + 10 s); then they are killed. */
 const KILL_AFTER_MS = 45_000;
+/** The services find this fd in JOBSTREAM_PARENT_PIPE (see packages/runtime/src/parent-watch.ts). */
+const PARENT_PIPE_FD = 3;
+/** How often this script checks that its own parent (npm) is still there. */
+const ORPHAN_CHECK_MS = 500;
+const EXIT_PORT_IN_USE = 3;
+
+/** The ports each service listens on: variable, default, and the variable of the host it binds. */
+const PORTS = {
+  api: [{ name: 'PORT', fallback: 3000, hostVar: 'HOST', hostFallback: '0.0.0.0' }],
+  worker: [{ name: 'WORKER_METRICS_PORT', fallback: 9101, hostVar: 'WORKER_METRICS_HOST', hostFallback: '0.0.0.0' }],
+  metrics: [
+    { name: 'METRICS_PORT', fallback: 9102, hostVar: 'HOST', hostFallback: '0.0.0.0' },
+    { name: 'METRICS_ADMIN_PORT', fallback: 9103, hostVar: 'METRICS_ADMIN_HOST', hostFallback: '127.0.0.1' },
+  ],
+};
 
 const say = (message) => console.error(`[start] ${message}`);
 const entryOf = (name) => join(root, 'services', name, 'dist', 'main.js');
@@ -118,6 +144,91 @@ async function ensureRedis(url) {
   return (await startRedis(url)) ?? explainNoRedis(url, 'starting redis-server failed');
 }
 
+/** The ports the chosen services will listen on, as configured in `env`; 0 and bad values are left to the services. */
+function portsOf(names, env) {
+  return names.flatMap((service) =>
+    PORTS[service].map(({ name, fallback, hostVar, hostFallback }) => ({
+      service,
+      name,
+      port: env[name] ? Number(env[name]) : fallback,
+      host: env[hostVar] || hostFallback,
+    })),
+  ).filter(({ port }) => Number.isInteger(port) && port > 0 && port <= 65_535);
+}
+
+/** Resolves with the error code when binding `host:port` fails (EADDRINUSE, EACCES), else undefined. */
+function bindError(port, host) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err) => resolve(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? err.code : undefined));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
+  });
+}
+
+/** True when the port answers /metrics with jobstream's metrics: a jobstream service holds it. */
+function isJobstream(port, host) {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return new Promise((resolve) => {
+    const req = httpGet({ host: target, port, path: '/metrics', timeout: 1_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(body.includes('jobstream_')));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Exits with EXIT_PORT_IN_USE before anything starts when a port is taken: a service would fail
+ * on it only after the others started (a worker then takes jobs from the stack that holds it).
+ */
+async function ensurePortsFree(names, env) {
+  const taken = [];
+  for (const entry of portsOf(names, env)) {
+    const code = await bindError(entry.port, entry.host);
+    if (code) taken.push({ ...entry, code });
+  }
+  if (taken.length === 0) return;
+  for (const { service, name, port, host, code } of taken) {
+    say(`port ${port} (${service}, ${name}) on ${host} ${code === 'EACCES' ? 'is not allowed for this user' : 'is in use'}`);
+  }
+  const ours = (await Promise.all(taken.map(({ port, host }) => isJobstream(port, host)))).some(Boolean);
+  const others = taken.map(({ name, port }) => `${name}=${port + 100}`).join(' ');
+  if (ours) say('jobstream is already running here (another `npm start`?): stop that one, or give this one other ports:');
+  else say(`another program holds ${taken.length === 1 ? 'it' : 'them'} (\`ss -ltnp\` names it): stop it, or choose other ports:`);
+  const script = process.env.npm_lifecycle_event;
+  say(`  ${others} ${script?.startsWith('start:') ? `npm run ${script}` : 'npm start'}`);
+  say('nothing was started');
+  process.exit(EXIT_PORT_IN_USE);
+}
+
+/** Where to reach a listener bound to `host` from this machine. */
+function localUrl(host, port) {
+  return `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+}
+
+/** What a person needs once the services run: where they are, how to sign in, how to stop them. */
+function banner(names, env, secretSource) {
+  const ports = portsOf(names, env);
+  const portOf = (name) => ports.find((p) => p.name === name);
+  const lines = [`started ${names.join(', ')}`];
+  const api = portOf('PORT');
+  if (api) lines.push(`  dashboard  ${localUrl(api.host, api.port)}/   (api on port ${api.port}, PORT)`);
+  else if (names.includes('api')) lines.push('  api        on the port it logs (PORT=0)');
+  if (names.includes('worker')) lines.push(`  worker     /metrics on port ${portOf('WORKER_METRICS_PORT')?.port ?? '(any free one)'} (WORKER_METRICS_PORT)`);
+  if (names.includes('metrics')) {
+    lines.push(`  metrics    /metrics on port ${portOf('METRICS_PORT')?.port ?? '(any free one)'} (METRICS_PORT), alerts on 127.0.0.1:${portOf('METRICS_ADMIN_PORT')?.port ?? '(any free one)'} (METRICS_ADMIN_PORT)`);
+  }
+  if (names.includes('api') && (env.AUTH_MODE ?? 'jwt') === 'jwt' && !env.JWT_JWKS_URL) {
+    lines.push(`  token      npm run -s token -- --user alice [--role admin]   (signed with ${secretSource}; prints the dashboard sign-in link)`);
+  }
+  lines.push(`  stop       Ctrl-C, or kill ${process.pid}: every service above stops with it`);
+  for (const line of lines) say(line);
+}
+
 async function main() {
   const names = chooseServices(process.argv.slice(2));
   const missing = names.filter((name) => !existsSync(entryOf(name)));
@@ -127,11 +238,14 @@ async function main() {
   }
 
   const env = { ...process.env };
+  await ensurePortsFree(names, env);
   env.REDIS_URL ||= 'redis://127.0.0.1:6379';
   if (process.stdout.isTTY && env.LOG_PRETTY === undefined) env.LOG_PRETTY = 'true';
-  if ((env.AUTH_MODE ?? 'jwt') === 'jwt' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+  let secretSource = 'JWT_SECRET';
+  // Only the api checks tokens.
+  if (names.includes('api') && (env.AUTH_MODE ?? 'jwt') === 'jwt' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
     env.JWT_SECRET = jwtSecret(env, { create: true }).secret;
-    say('AUTH_MODE=jwt with the development secret in .data/dev-jwt-secret; mint a token: npm run -s token -- --user alice');
+    secretSource = 'the development secret in .data/dev-jwt-secret';
   }
 
   let redis;
@@ -149,6 +263,17 @@ async function main() {
   // Registered before anything starts, so Ctrl-C while Redis comes up still cleans up.
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A closed terminal: the services are in sessions of their own and do not get it.
+  process.on('SIGHUP', () => shutdown('SIGTERM'));
+  // npm passes a SIGTERM on to its `sh -c`, which dies of it without passing it on: this script
+  // is then orphaned (adopted by init or a subreaper) and still running. A new parent means stop.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) {
+      say('the process that started this one is gone; stopping');
+      shutdown('SIGTERM');
+    }
+  }, ORPHAN_CHECK_MS).unref();
   // Last resort if this script itself fails: do not leave detached children behind.
   process.on('exit', () => {
     stopAll('SIGKILL');
@@ -159,7 +284,14 @@ async function main() {
   redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL);
 
   const finished = (stopping ? [] : names).map((name) => {
-    const child = spawn(process.execPath, [entryOf(name)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn(process.execPath, [entryOf(name)], {
+      cwd: root,
+      env: { ...env, JOBSTREAM_PARENT_PIPE: String(PARENT_PIPE_FD) },
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+      detached: true,
+    });
+    // Nothing is written to it: the child only waits for it to close.
+    child.stdio[PARENT_PIPE_FD]?.on('error', () => undefined);
     running.set(name, child);
     return new Promise((resolve) => {
       const done = (how) => {
@@ -177,7 +309,7 @@ async function main() {
       child.on('exit', (code, signal) => done(signal ?? `code ${code}`));
     });
   });
-  if (finished.length > 0) say(`started ${names.join(', ')} (Ctrl-C stops them)`);
+  if (finished.length > 0) banner(names, env, secretSource);
 
   await Promise.all(finished);
   if (redis) {

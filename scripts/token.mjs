@@ -2,6 +2,7 @@
 // Mints a development token (HS256 JWT) for the api's AUTH_MODE=jwt:
 //
 //   npm run -s token -- --user alice [--role admin] [--role service] [--ttl 1h] [--url http://localhost:3000]
+//   npm run -s token -- --help
 //
 // Signs with JWT_SECRET, or with the development secret that `npm start` also uses (.data/dev-jwt-secret).
 // Prints the token alone on stdout (so `export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice)`
@@ -13,9 +14,29 @@ import { jwtSecret } from './dev-secret.mjs';
 const ROLES = ['admin', 'service'];
 const UNITS = { s: 1, m: 60, h: 3_600, d: 86_400 };
 
+const USAGE = 'usage: npm run -s token -- --user <id> [--role admin|service ...] [--ttl 1h] [--url http://localhost:3000]\n';
+const HELP = `Mints a development token (HS256 JWT) for the api's AUTH_MODE=jwt.
+
+${USAGE}
+  --user <id>     the subject: whose jobs and inbox the token reaches (required)
+  --role <role>   admin (alerts, budget, kill-switch) or service (publishes
+                  notifications); repeat it or separate with commas; default: none
+  --ttl <time>    how long it is valid: 30s, 15m, 12h or 7d; default 1h
+  --url <url>     the api the dashboard link points at; default $JOBSTREAM_URL or http://localhost:3000
+  -h, --help      this text
+
+Signs with JWT_SECRET when set, else with the development secret npm start uses
+(.data/dev-jwt-secret, created on first use). Prints the token alone on stdout and, on stderr,
+the dashboard link that signs the browser in:
+
+  export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice --role admin)
+
+In production tokens come from your identity provider, not from this script.
+`;
+
 function fail(message) {
   process.stderr.write(`token: ${message}\n`);
-  process.stderr.write('usage: npm run -s token -- --user <id> [--role admin|service ...] [--ttl 1h] [--url http://localhost:3000]\n');
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 
@@ -27,11 +48,16 @@ try {
       role: { type: 'string', multiple: true, default: [] },
       ttl: { type: 'string', default: '1h' },
       url: { type: 'string', default: process.env.JOBSTREAM_URL || 'http://localhost:3000' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }));
 } catch (err) {
   fail(err.message);
+}
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
 }
 if (!values.user) fail('--user is required');
 const roles = [...new Set(values.role.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean))];

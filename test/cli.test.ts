@@ -74,6 +74,25 @@ describe('the jobstream CLI', () => {
     expect(res.stdout).toContain('result: {\n  "answer": 42\n}');
   });
 
+  it("stamps each line of a finished job's watch with the job's own times, not the replay's", async () => {
+    const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":600,"steps":2}', '--watch', ...url]);
+    expect(enqueued.code).toBe(0);
+    const jobId = /job ([\w-]+) \(waiting\)/.exec(enqueued.stdout)?.[1];
+    // Watched again once it finished, its whole history arrives at once.
+    const replay = await cli(['watch', jobId!, ...url]);
+    expect(replay.code).toBe(0);
+    const stamps = Object.fromEntries(
+      replay.stdout
+        .split('\n')
+        .map((line) => /^\s*([\d.]+) (ms|s) {2}(\w+)/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[3], Number(m[1]) * (m[2] === 's' ? 1_000 : 1)]),
+    );
+    expect(Object.keys(stamps)).toEqual(['waiting', 'active', 'progress', 'completed']);
+    expect(stamps.completed! - stamps.active!).toBeGreaterThanOrEqual(550);
+    expect(replay.stdout).toMatch(/completed in (6\d\d ms|0\.[6-9] s)/);
+  });
+
   it('prints the enqueue answer and then one JSON line per event with --json, exit 1 when the job fails', async () => {
     const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":10,"failAttempts":3}', '--json', ...url]);
     expect(enqueued.code).toBe(0);
@@ -134,7 +153,7 @@ describe('the jobstream CLI', () => {
       [['enqueue', 'demo.work', '--payload', '{oops'], /--payload is not valid JSON/],
       [['watch'], /watch needs a job id/],
       [['kill-switch', 'on'], /needs a --reason/],
-      [['kill-switch', 'maybe'], /needs "on" or "off"/],
+      [['kill-switch', 'maybe'], /needs "on", "off" or "audit"/],
       [['stats', '--reason', 'x'], /--reason does not apply to "stats"/],
       [['stats', '--bogus'], /Unknown option '--bogus'/],
       [['stats', '--url', 'localhost:3000'], /--url must be an http\(s\) URL/],
@@ -148,6 +167,32 @@ describe('the jobstream CLI', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: jobstream <command>');
+    expect((await cli(['help'])).code).toBe(0);
+    // No command at all is a mistake in the call, like an unknown one: the usage goes to stderr.
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^jobstream: no command given\n\nUsage: jobstream <command>/);
+  });
+
+  it('ends quietly with exit 0 when the reader of its output goes away (| head -1)', async () => {
+    const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":1500,"steps":6}', '--json', ...url]);
+    const { jobId } = JSON.parse(enqueued.stdout);
+    const { JOBSTREAM_URL: _u, JOBSTREAM_TOKEN: _t, ...base } = process.env;
+    const child = spawn(process.execPath, [bin, 'watch', jobId, ...url], { env: { ...base, JOBSTREAM_TOKEN: userToken }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Like `head -1`: read the first line, then close the pipe while the watch still has lines to write.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('answers --help of the token script with its usage, exit 0', async () => {
+    const res = await run(process.execPath, [join(repoRoot, 'scripts', 'token.mjs'), '--help'], process.env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('usage: npm run -s token -- --user <id>');
+    expect(res.stdout).toContain('--ttl');
   });
 
   it('says which api it could not reach, exit 3', async () => {
@@ -174,6 +219,14 @@ describe('the jobstream CLI', () => {
     expect(next).not.toBeNull();
     const second = await cli(['jobs', '--json', '--cursor', next![1]!, ...url], { JOBSTREAM_TOKEN: token });
     expect(JSON.parse(second.stdout)).toMatchObject({ jobs: [{ jobId: ids[0] }], nextCursor: null });
+    // Types of different lengths share one table: every column starts at the same place.
+    const mixed = await cli(['enqueue', 'flashcards.generate', '--payload', '{"content":"The sky is blue.","subject":"science","topic":"sky","count":1}', '--json', ...url], { JOBSTREAM_TOKEN: token });
+    expect(mixed.code).toBe(0);
+    const table = (await cli(['jobs', '--limit', '2', ...url], { JOBSTREAM_TOKEN: token })).stdout.trim().split('\n').slice(0, 2);
+    expect(table[0]).toContain(' flashcards.generate ');
+    expect(table[1]).toContain(' demo.work ');
+    const columnStarts = (line: string) => [...line.matchAll(/ {2}(?=\S)/g)].map((m) => m.index);
+    expect(columnStarts(table[0]!)).toEqual(columnStarts(table[1]!));
     const bad = await cli(['jobs', '--limit', '0', ...url], { JOBSTREAM_TOKEN: token });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--limit must be a whole number from 1 to 100');
@@ -193,6 +246,11 @@ describe('the jobstream CLI', () => {
     expect(anonymous.code).toBe(3);
     expect(anonymous.stderr).toContain('AUTH_REQUIRED (HTTP 401)');
     expect(anonymous.stderr).toContain('--token or JOBSTREAM_TOKEN');
+    expect(anonymous.stderr).toContain('get a token: npm run -s token -- --user <you> [--role admin] in development (npm start), from your identity provider otherwise');
+    const refusedToken = await cli(['budget', ...url], { JOBSTREAM_TOKEN: 'not-a-token' });
+    expect(refusedToken.code).toBe(3);
+    expect(refusedToken.stderr).toContain('the token was refused');
+    expect(refusedToken.stderr).toContain('get a token: npm run -s token -- --user <you>');
     const denied = await cli(['budget', ...url]);
     expect(denied.code).toBe(3);
     expect(denied.stderr).toContain('FORBIDDEN (HTTP 403)');
@@ -223,6 +281,25 @@ describe('the jobstream CLI', () => {
       const off = await cli(['kill-switch', 'off', '--json'], admin);
       expect(off.code).toBe(0);
       expect(JSON.parse(off.stdout)).toMatchObject({ enabled: false });
+    }
+
+    const audit = await cli(['kill-switch', 'audit', '--limit', '2'], admin);
+    expect(audit.code).toBe(0);
+    const entries = audit.stdout.trim().split('\n');
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\S+ {2}off {2}by cli-ops$/);
+    expect(entries[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\S+ {2}ON {3}by cli-ops: provider outage$/);
+    const auditJson = await cli(['kill-switch', 'audit', '--json', '--limit', '1'], admin);
+    expect(JSON.parse(auditJson.stdout)).toMatchObject({ entries: [{ enabled: false, by: 'cli-ops', auto: false }] });
+    expect(JSON.parse(auditJson.stdout).entries).toHaveLength(1);
+    const denied2 = await cli(['kill-switch', 'audit', ...url]);
+    expect(denied2.stderr).toContain('FORBIDDEN (HTTP 403)');
+    for (const [args, message] of [
+      [['kill-switch', 'audit', '--limit', '0'], '--limit must be a whole number from 1 to 1000'],
+      [['kill-switch', 'off', '--limit', '5'], '--limit applies to "kill-switch audit"'],
+    ] as const) {
+      const res = await cli([...args], admin);
+      expect([res.code, res.stderr]).toEqual([2, expect.stringContaining(message)]);
     }
   });
 

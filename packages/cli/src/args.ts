@@ -2,7 +2,11 @@ import { parseArgs } from 'node:util';
 
 /** A mistake in how the command was called: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Print the whole usage, not just the hint to `jobstream help` (no command given at all). */
+    readonly withUsage = false,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -18,7 +22,7 @@ const commandOptions: Record<CommandName, readonly string[]> = {
   jobs: ['limit', 'cursor'],
   alerts: [],
   budget: [],
-  'kill-switch': ['reason'],
+  'kill-switch': ['reason', 'limit'],
   stats: [],
   help: [],
 };
@@ -35,7 +39,7 @@ export interface ParsedArgs {
   idempotencyKey: string | undefined;
   watch: boolean;
   reason: string | undefined;
-  /** `jobs`: jobs per page, 1-100. */
+  /** `jobs`: jobs per page, 1-100; `kill-switch audit`: entries, 1-1000. */
   limit: number | undefined;
   /** `jobs`: the page after this cursor. */
   cursor: string | undefined;
@@ -69,6 +73,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   }
   const { values, positionals } = parsed;
   const [first, ...rest] = positionals;
+  // A bare `jobstream` is a call without a command: a usage error, unlike asking for help.
+  if (first === undefined && !values.help) throw new UsageError('no command given', true);
   const command = values.help || first === undefined ? 'help' : first;
   if (!(commandNames as readonly string[]).includes(command)) throw new UsageError(`unknown command "${command}"`);
   const name = command as CommandName;
@@ -78,7 +84,9 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     if (!commandOptions[name].includes(option)) throw new UsageError(`--${option} does not apply to "${name}"`);
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) throw new UsageError(`--limit must be a whole number from 1 to 100, got "${values.limit}"`);
+  // The api's own bounds: a page of jobs, a stretch of the audit trail.
+  const maxLimit = name === 'kill-switch' ? 1_000 : 100;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= maxLimit)) throw new UsageError(`--limit must be a whole number from 1 to ${maxLimit}, got "${values.limit}"`);
   const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http(s) URL such as ${DEFAULT_URL}, got "${url}"`);
   return {

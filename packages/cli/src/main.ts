@@ -70,6 +70,13 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const interrupt = new AbortController();
   const onSigint = (): void => interrupt.abort();
   process.once('SIGINT', onSigint);
+  // `jobstream jobs | head -1`: the reader has what it wanted and is gone, so there is nothing
+  // left to do and nobody to tell; any other write error stays the crash it is.
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(exitCodes.ok);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     process.exitCode = await main(argv, { signal: interrupt.signal });
   } finally {

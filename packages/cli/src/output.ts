@@ -1,5 +1,6 @@
 import { JobstreamApiError, JobstreamError } from '@jobstream/client';
 import { UsageError } from './args.js';
+import { usage } from './usage.js';
 
 /** Where the CLI writes; `process.stdout`/`stderr` in real use. */
 export interface OutputStream {
@@ -12,6 +13,9 @@ export interface Io {
   stdout: OutputStream;
   stderr: OutputStream;
 }
+
+/** Where tokens come from: the repository's script against `npm start`, the identity provider elsewhere. */
+const TOKEN_HINT = 'npm run -s token -- --user <you> [--role admin] in development (npm start), from your identity provider otherwise';
 
 export const exitCodes = {
   ok: 0,
@@ -65,7 +69,7 @@ export class Output {
   /** Prints an error the way a person (or, with --json, a script) can act on; returns its exit code. */
   fail(err: unknown, url: string): number {
     if (err instanceof UsageError) {
-      this.io.stderr.write(`jobstream: ${err.message}\nRun "jobstream help" for usage.\n`);
+      this.io.stderr.write(err.withUsage ? `jobstream: ${err.message}\n\n${usage}` : `jobstream: ${err.message}\nRun "jobstream help" for usage.\n`);
       return exitCodes.usage;
     }
     if (this.json) {
@@ -85,6 +89,7 @@ export class Output {
       if (err.retryAfterMs !== undefined) text += `  retry after ${Math.ceil(err.retryAfterMs / 1000)} s\n`;
       if (err.code === 'AUTH_REQUIRED') text += '  (pass a token with --token or JOBSTREAM_TOKEN)\n';
       else if (err.status === 401) text += '  (the token was refused: get a new one)\n';
+      if (err.status === 401) text += `  get a token: ${TOKEN_HINT}\n`;
       if (err.status === 403) text += '  (this command needs a token with the admin role)\n';
     } else if (err instanceof JobstreamError) {
       text = `jobstream: ${err.code}: ${err.message}\n`;

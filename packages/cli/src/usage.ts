@@ -11,16 +11,20 @@ Commands:
   budget                      this month's spend, the limit and the kill-switch (admin)
   kill-switch on|off [--reason "..."]
                               refuse new jobs (a reason is required to turn it on) or accept them again (admin)
+  kill-switch audit [--limit N]
+                              who turned the kill-switch on or off, when and why, newest first (20; admin)
   stats                       job counts per state
   help                        this text
 
 Options:
   --url <url>      the api (default: $JOBSTREAM_URL, or http://localhost:3000)
   --token <token>  bearer token (default: $JOBSTREAM_TOKEN); alerts, budget and kill-switch
-                   need one with the admin role
+                   need one with the admin role. In development (npm start):
+                   export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice --role admin)
   --json           machine-readable output: one JSON document (watch: one JSON line per event)
   -h, --help       this text
 
-Exit codes: 0 success, 1 the watched job failed, 2 usage error, 3 the api answered with an error
-or could not be reached (its code is printed, e.g. JOB_NOT_FOUND, BUDGET_LIMIT_EXCEEDED).
+Exit codes: 0 success (also when the reader of stdout goes away, as in "| head"), 1 the watched
+job failed, 2 usage error (a bare "jobstream" included; "jobstream help" exits 0), 3 the api
+answered with an error or could not be reached (its code is printed, e.g. JOB_NOT_FOUND).
 `;

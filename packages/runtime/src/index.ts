@@ -5,6 +5,7 @@ export * from './job-history.js';
 export * from './keys.js';
 export * from './kill-switch.js';
 export * from './logger.js';
+export * from './parent-watch.js';
 export * from './redis.js';
 export * from './sentry.js';
 export * from './shared-secret.js';

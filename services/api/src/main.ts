@@ -1,12 +1,14 @@
-import { createLogger, onShutdown } from '@jobstream/runtime';
+import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
 import { startApiServer } from './api-server.js';
 import { loadConfig } from './config.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const parentPipe = parentPipeFrom('api', process.env);
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const api = await startApiServer(config, logger);
-  onShutdown([() => api.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+  const shutdown = onShutdown([() => api.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
 }
 
 main().catch((err: unknown) => {

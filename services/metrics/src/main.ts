@@ -1,14 +1,16 @@
-import { createLogger, flushSentry, initSentry, onShutdown } from '@jobstream/runtime';
+import { createLogger, flushSentry, initSentry, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startMetricsService } from './metrics-service.js';
 
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const parentPipe = parentPipeFrom('metrics', process.env);
   const logger = createLogger({ name: 'metrics', level: config.logLevel, pretty: config.logPretty });
   initSentry({ service: 'metrics', ...config.sentry, logger });
   const service = await startMetricsService(config, logger);
-  onShutdown([() => service.close(), () => flushSentry()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+  const shutdown = onShutdown([() => service.close(), () => flushSentry()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
 }
 
 main().catch((err: unknown) => {

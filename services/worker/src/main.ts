@@ -1,12 +1,14 @@
-import { createLogger, onShutdown } from '@jobstream/runtime';
+import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startWorkerService } from './worker-service.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const parentPipe = parentPipeFrom('worker', process.env);
   const logger = createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
   const service = await startWorkerService(config, logger);
-  onShutdown([() => service.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 10_000 });
+  const shutdown = onShutdown([() => service.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 10_000 });
+  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
 }
 
 main().catch((err: unknown) => {

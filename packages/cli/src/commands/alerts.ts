@@ -13,8 +13,7 @@ export async function alertsCommand(ctx: CommandContext): Promise<number> {
   out.line(`${answer.alertsActive === 0 ? out.green('No alert active') : out.red(`${answer.alertsActive} alert${answer.alertsActive === 1 ? '' : 's'} active`)} (evaluated ${age} ago)`);
   if (answer.stale) out.line(out.yellow('  stale: the metrics service has not evaluated for three intervals; is it running?'));
   const names = Object.keys(answer.alerts) as (keyof typeof answer.alerts)[];
-  const width = Math.max(...names.map((n) => n.length));
-  for (const name of names) out.line(`  ${answer.alerts[name] ? out.red('FIRING') : out.dim('ok    ')}  ${name.padEnd(width)}`);
+  for (const name of names) out.line(`  ${answer.alerts[name] ? out.red('FIRING') : out.dim('ok    ')}  ${name}`);
   const v = answer.values;
   const t = answer.thresholds;
   out.line('Values:');

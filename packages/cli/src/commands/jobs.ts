@@ -25,10 +25,13 @@ export async function jobsCommand(ctx: CommandContext): Promise<number> {
     return exitCodes.ok;
   }
   const now = Date.now();
-  for (const job of page.jobs) {
+  const rows = page.jobs.map((job) => {
     const progress = job.state === 'active' && typeof job.progress === 'number' ? ` ${job.progress}%` : '';
-    ctx.out.line(`${job.jobId}  ${job.type.padEnd(18)}  ${`${job.state}${progress}`.padEnd(12)}  ${job.createdAt}  ${age(job, now)}`);
-  }
+    return [job.jobId, job.type, `${job.state}${progress}`, job.createdAt, age(job, now)] as const;
+  });
+  // Each column as wide as its widest cell on this page: job types and ids vary in length.
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  for (const row of rows) ctx.out.line(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
   if (page.nextCursor !== null) ctx.out.line(`older: jobstream jobs${limit !== undefined ? ` --limit ${limit}` : ''} --cursor ${page.nextCursor}`);
   return exitCodes.ok;
 }

@@ -24,15 +24,43 @@ async function followAsJson(watch: JobWatch, out: Output): Promise<void> {
   for await (const item of watch) out.value(item);
 }
 
-/** Plain lines for logs and pipes: one per state, progress or connection change. */
+/**
+ * When a state was reached, by the job's own times: a watch of a finished job replays its history
+ * in a moment, and the moment is not what the job took.
+ */
+function stateTime(job: JobSnapshot): string | undefined {
+  if (job.state === 'active') return job.startedAt;
+  if (job.state === 'completed' || job.state === 'failed') return job.finishedAt;
+  return job.createdAt;
+}
+
+/**
+ * Plain lines for logs and pipes: one per state, progress or connection change, each stamped with
+ * its time since the job was created, read from the event (or the snapshot) rather than the clock.
+ */
 async function followAsLines(watch: JobWatch, out: Output): Promise<void> {
-  const started = Date.now();
-  const say = (text: string): void => out.line(`${formatDuration(Date.now() - started).padStart(9)}  ${text}`);
+  let origin: number | undefined;
+  /** The timestamp of the event being handled; `state` and `progress` follow its `event` synchronously. */
+  let eventAt: number | undefined;
+  const say = (text: string, at = Date.now(), job?: JobSnapshot): void => {
+    const created = job ? Date.parse(job.createdAt) : Number.NaN;
+    if (!Number.isNaN(created)) origin ??= created;
+    out.line(`${formatDuration(Math.max(0, at - (origin ?? at))).padStart(9)}  ${text}`);
+  };
+  const timeOf = (fallback: string | undefined): number => {
+    const parsed = fallback === undefined ? Number.NaN : Date.parse(fallback);
+    return eventAt ?? (Number.isNaN(parsed) ? Date.now() : parsed);
+  };
   let wasLive = false;
   watch
-    .on('state', (state) => say(state))
+    .on('event', (event) => {
+      const at = Date.parse(event.data.timestamp);
+      eventAt = Number.isNaN(at) ? undefined : at;
+      queueMicrotask(() => (eventAt = undefined));
+    })
+    .on('state', (state, job) => say(state, timeOf(stateTime(job)), job))
     .on('progress', (progress, job) => {
-      if (job.state === 'active' || progress !== 0) say(`progress ${progressText(progress)}`);
+      if (job.state === 'active' || progress !== 0) say(`progress ${progressText(progress)}`, timeOf(undefined), job);
     })
     .on('reset', () => say('the history no longer covers this watch: continuing from the job as it is now'))
     .on('connection', (info) => {
@@ -48,10 +76,14 @@ async function followWithBar(watch: JobWatch, out: Output): Promise<void> {
   const started = Date.now();
   let frame = 0;
   const draw = (): void => {
+    const job = watch.job;
+    // The job's own time since it started (or was created); the watch's until it is known.
+    const from = job ? Date.parse(job.startedAt ?? job.createdAt) : Number.NaN;
+    const to = job?.finishedAt ? Date.parse(job.finishedAt) : Date.now();
     const line = renderProgressLine({
-      job: watch.job,
+      job,
       connection: watch.connectionState,
-      elapsedMs: Date.now() - started,
+      elapsedMs: Math.max(0, Number.isNaN(from) ? Date.now() - started : to - from),
       // A pseudo-terminal without a size reports 0 columns.
       columns: out.io.stdout.columns || 80,
       frame: frame++,
