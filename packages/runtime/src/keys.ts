@@ -20,6 +20,8 @@ export interface JobstreamKeys {
   relayCursor: string;
   /** Held by the one worker process that currently relays. */
   relayLock: string;
+  /** Scratch key the relay copies a finished job's history through, to store it compactly (never left behind). */
+  relayCompact: string;
   /** Operations: hash with the kill-switch state (enabled, reason, auto, changedAt, changedBy). */
   killSwitch: string;
   /** Capped stream: the kill-switch audit trail (who, when, why). */
@@ -68,10 +70,12 @@ export interface JobstreamKeys {
    */
   storedBytes(userId: string): string;
   /**
-   * Prefix of the per-user channels; the full key is this, the user id and `:events`. The relay's
-   * Lua script builds the key of a job's owner from it.
+   * Prefix of the per-user channels; the full key is this, the user id and `userChannelSuffix`. The
+   * relay's Lua script builds the key of a job's owner from the two.
    */
   userChannelPrefix: string;
+  /** The end of every user channel's key, after the user id. */
+  userChannelSuffix: string;
   /** One user's channel: capped stream of their job events, their notifications and `unread_count`. */
   userChannel(userId: string): string;
   /**
@@ -106,6 +110,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     feed: `${base}:js:feed`,
     relayCursor: `${base}:js:relay:cursor`,
     relayLock: `${base}:js:relay:lock`,
+    relayCompact: `${base}:js:relay:compact`,
     killSwitch: `${base}:js:ops:kill-switch`,
     killSwitchAudit: `${base}:js:ops:kill-switch:audit`,
     budget: (period) => `${base}:js:ops:budget:${period}`,
@@ -125,6 +130,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     storedBytes: (userId) => `${base}:js:limits:stored:${userId}`,
     // Every key of a user ends in a suffix no other one ends in, so user ids containing ":" cannot collide.
     userChannelPrefix: `${base}:js:user:`,
+    userChannelSuffix: ':events',
     userChannel: (userId) => `${base}:js:user:${userId}:events`,
     userJobs: (userId) => `${base}:js:user:${userId}:jobs`,
     topicChannel: (topic) => `${base}:js:topic:${topic}:events`,

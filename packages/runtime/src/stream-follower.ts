@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClient } from './redis.js';
-
-/** A stream entry as ioredis returns it: the id and the fields as a flat name/value list. */
-export type StreamEntry = [id: string, fields: string[]];
+import type { StreamEntry } from './stream-format.js';
 
 export interface StreamFollowerOptions {
   /** Dedicated to the blocking XREAD; disconnected by stop(). */
@@ -73,7 +71,7 @@ export class StreamFollower {
       } catch (err) {
         if (this.stopping) break;
         this.recoverNeeded = true;
-        logger.warn({ err: (err as Error).message, stream: key }, 'stream read failed; retrying');
+        logger.warn({ err, stream: key }, 'stream read failed; retrying');
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 2_000);
       }

@@ -13,9 +13,14 @@ export function compareStreamIds(a: string, b: string): number {
   return aMs !== bMs ? aMs - bMs : aSeq - bSeq;
 }
 
+/** The time a stream id was made, in ms since 1970. */
+export function streamIdMs(id: string): number {
+  return parts(id)[0];
+}
+
 /** The time a stream id was made, as an ISO string. */
 export function streamIdTime(id: string): string {
-  return new Date(Number(id.split('-')[0])).toISOString();
+  return new Date(streamIdMs(id)).toISOString();
 }
 
 /** Lua for scripts that compare stream ids: `after(a, b)` is true when id `a` comes after id `b`. */

@@ -91,7 +91,7 @@ export class FeedReader {
       const events: LifecycleEvent[] = [];
       for (const row of rows as StreamEntry[]) {
         try {
-          events.push(decodeHistoryEntry(row));
+          events.push(decodeHistoryEntry(jobId, row));
         } catch (decodeErr) {
           this.log.error({ err: decodeErr, jobId, id: row[0] }, 'skipping an undecodable history entry');
         }

@@ -4,10 +4,13 @@ import {
   decodeFeedEntry,
   decodeHistoryEntry,
   HISTORY_FIELDS,
+  readFields,
   StreamFollower,
+  streamIdMs as msOf,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
+  type StreamEntry as RawEntry,
 } from '@jobstream/runtime';
 import type { BudgetKeeper } from '../budget/budget-keeper.js';
 import type { MetricsRegistry } from '../prom/metrics-registry.js';
@@ -29,14 +32,11 @@ export interface FeedAccountantOptions {
   blockMs?: number;
 }
 
-type RawEntry = [string, string[]];
 interface FeedEvent {
   feedId: string;
   jobId: string;
   event: LifecycleEvent;
 }
-
-const msOf = (streamId: string): number => Number(streamId.split('-')[0]);
 
 /**
  * Follows the live feed the relay writes (the same one the api replicas fan out) and accounts
@@ -125,7 +125,7 @@ export class FeedAccountant {
       const row = (rows as RawEntry[])[0];
       if (!row) return;
       try {
-        events.push({ feedId: entry.feedId, jobId: entry.jobId, event: decodeHistoryEntry(row) });
+        events.push({ feedId: entry.feedId, jobId: entry.jobId, event: decodeHistoryEntry(entry.jobId, row) });
       } catch (decodeErr) {
         this.log.error({ err: decodeErr, jobId: entry.jobId, id: row[0] }, 'skipping an undecodable history entry');
       }
@@ -159,9 +159,7 @@ export class FeedAccountant {
     active.forEach((e, i) => {
       const previous = (results[i]?.[1] as RawEntry[] | undefined)?.[0];
       if (!previous) return;
-      const fields = previous[1];
-      const at = fields.findIndex((f, n) => n % 2 === 0 && f === HISTORY_FIELDS.event);
-      if (at >= 0 && fields[at + 1] === 'waiting') waits.set(e.event.id, Math.max(0, msOf(e.event.id) - msOf(previous[0])));
+      if (readFields(previous[1])[HISTORY_FIELDS.event] === 'waiting') waits.set(e.event.id, Math.max(0, msOf(e.event.id) - msOf(previous[0])));
     });
     return waits;
   }

@@ -3,65 +3,90 @@ import {
   FEED_CHANNEL_FIELDS,
   FEED_FIELDS,
   HISTORY_FIELDS,
+  LUA_JOB_OWNER,
   LUA_STREAM_ID_AFTER,
+  encodeHistoryData,
+  userChannelRef,
   type JobstreamKeys,
   type RedisClient,
 } from '@jobstream/runtime';
+import type { JobOwner } from './job-owners.js';
 import type { RelayedEvent } from './map-bull-event.js';
+
+/** Per-event flags: set the history's expiry, set the owner's channel's expiry, the job's last event. */
+export const APPEND_FLAGS = { expireHistory: 'h', expireChannel: 'c', final: 'f' } as const;
+
+const EVENT_ARGS = 8;
 
 /**
  * Appends a batch atomically: each event to its job's history (with the BullMQ entry id, so a
  * replayed batch cannot add an event twice), to its owner's user channel, a pointer to the live
- * feed (`j`/`i`, plus `c`/`ci` for the channel entry), and the new cursor.
+ * feed (`j`/`i`, plus `c`/`ci` for the channel entry), and the new cursor. The relay passes the
+ * cursor it read after: with the lock held nobody else moves it, and should a reply be lost, the
+ * batch sent again finds its ids in the histories (XADD refuses an id not above the last one).
  * It refuses to write unless the caller still holds the relay lock, so a relay that lost its
  * lease (paused process, network split) cannot write behind the new one.
- * The owner is read from the job hash's `data`, whose JSON starts with `{"owner":"..."` (see the
- * api's StoredJobData): an anchored match, not a decode of a payload of up to BODY_LIMIT_BYTES;
- * the job type is its `name`. Both are read once per job per batch. A job without an owner, or
- * whose hash is gone (removed after it finished), gets no channel entry.
- * Returns the number of events appended, or -1 when the lock is not held.
+ * The relay passes each job's owner when it knows it; otherwise the script reads it from the job
+ * hash (`job_owner`, once per job per batch) and returns what it found, for the relay to remember.
+ * A job without an owner, or whose hash is gone (removed after it finished), gets no channel entry.
+ * Expiries are set only where the relay asks (see ExpiryClock) and on a channel this script
+ * creates (XADD NOMKSTREAM tells), so no key it makes is left without one.
+ * A finished job's history is copied through a scratch key: XADD gives a stream's newest node
+ * room for 4 KB, which a history of a few entries never fills; COPY stores it at its size.
+ * Every key comes from KEYS or from the prefixes and suffix `jobstreamKeys` gives (ARGV), all
+ * under the queue's prefix, so with a hash tag they share one cluster slot.
+ * Returns -1 when the lock is not held, else the number of events appended followed by the
+ * owners it read (job id, owner, job type, ...).
  */
 const APPEND_SCRIPT = `
-local cursorKey, lockKey, feedKey = KEYS[1], KEYS[2], KEYS[3]
+local cursorKey, lockKey, feedKey, compactKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if redis.call('GET', lockKey) ~= ARGV[1] then return -1 end
 ${LUA_STREAM_ID_AFTER}
+${LUA_JOB_OWNER}
 local feedMaxLen, historyMaxLen, retentionMs, historyPrefix = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local jobPrefix, userChannelPrefix, channelMaxLen, channelRetentionMs = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local jobPrefix, channelPrefix, channelSuffix, userRefPrefix = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local channelMaxLen, channelRetentionMs, cursor = ARGV[11], ARGV[12], ARGV[13]
+local reply = { 0 }
 local jobs = {}
-local function owner_of(jobId)
+local function job_of(jobId, owner, jobType)
+  if owner ~= '' then return { owner = owner, jobType = jobType } end
   local cached = jobs[jobId]
   if cached ~= nil then return cached end
-  local found = false
-  local fields = redis.call('HMGET', jobPrefix .. jobId, 'data', 'name')
-  if fields[1] then
-    local raw = string.match(fields[1], '^{"owner":"(.-)","')
-    if raw then
-      local ok, owner = pcall(cjson.decode, '"' .. raw .. '"')
-      if ok and type(owner) == 'string' and owner ~= '' then found = { owner = owner, jobType = fields[2] or '' } end
-    end
+  local found, foundType = job_owner(jobPrefix .. jobId)
+  local job = false
+  if found then
+    job = { owner = found, jobType = foundType }
+    reply[#reply + 1] = jobId
+    reply[#reply + 1] = found
+    reply[#reply + 1] = foundType
   end
-  jobs[jobId] = found
-  return found
+  jobs[jobId] = job
+  return job
 end
-local cursor = redis.call('GET', cursorKey) or '0-0'
+local function has(flags, flag) return string.find(flags, flag, 1, true) ~= nil end
 local appended = 0
-local touched = {}
-local touchedChannels = {}
-for i = 11, #ARGV, 4 do
-  local jobId, id = ARGV[i], ARGV[i + 1]
+local expireHistories, expireChannels, finished = {}, {}, {}
+for i = 14, #ARGV, ${EVENT_ARGS} do
+  local jobId, id, event, data, flags = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 7]
   if after(id, cursor) then
     local historyKey = historyPrefix .. jobId
-    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', ARGV[i + 2], '${HISTORY_FIELDS.data}', ARGV[i + 3])
+    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', ARGV[i + 4])
     if type(added) ~= 'table' then
-      touched[historyKey] = true
-      local job = owner_of(jobId)
+      if has(flags, '${APPEND_FLAGS.expireHistory}') then expireHistories[historyKey] = true end
+      if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = true end
+      local job = job_of(jobId, ARGV[i + 5], ARGV[i + 6])
       if job then
-        local channel = userChannelPrefix .. job.owner .. ':events'
-        local channelId = redis.call('XADD', channel, 'MAXLEN', '~', channelMaxLen, '*',
-          '${CHANNEL_FIELDS.event}', 'job.' .. ARGV[i + 2], '${CHANNEL_FIELDS.data}', ARGV[i + 3], '${CHANNEL_FIELDS.jobType}', job.jobType)
-        touchedChannels[channel] = true
+        local channel = channelPrefix .. job.owner .. channelSuffix
+        local channelFields = { '${CHANNEL_FIELDS.event}', 'job.' .. event, '${CHANNEL_FIELDS.data}', data, '${CHANNEL_FIELDS.jobType}', job.jobType }
+        local channelId = redis.call('XADD', channel, 'NOMKSTREAM', 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
+        if not channelId then
+          channelId = redis.call('XADD', channel, 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
+          expireChannels[channel] = true
+        elseif has(flags, '${APPEND_FLAGS.expireChannel}') then
+          expireChannels[channel] = true
+        end
         redis.call('XADD', feedKey, 'MAXLEN', '~', feedMaxLen, '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id,
-          '${FEED_CHANNEL_FIELDS.channel}', 'u:' .. job.owner, '${FEED_CHANNEL_FIELDS.channelId}', channelId)
+          '${FEED_CHANNEL_FIELDS.channel}', userRefPrefix .. job.owner, '${FEED_CHANNEL_FIELDS.channelId}', channelId)
       else
         redis.call('XADD', feedKey, 'MAXLEN', '~', feedMaxLen, '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id)
       end
@@ -69,10 +94,16 @@ for i = 11, #ARGV, 4 do
     end
   end
 end
-for historyKey in pairs(touched) do redis.call('PEXPIRE', historyKey, retentionMs) end
-for channel in pairs(touchedChannels) do redis.call('PEXPIRE', channel, channelRetentionMs) end
-if after(ARGV[2], cursor) then redis.call('SET', cursorKey, ARGV[2]) end
-return appended
+for historyKey in pairs(finished) do
+  redis.call('COPY', historyKey, compactKey, 'REPLACE')
+  redis.call('RENAME', compactKey, historyKey)
+  expireHistories[historyKey] = true
+end
+for historyKey in pairs(expireHistories) do redis.call('PEXPIRE', historyKey, retentionMs) end
+for channel in pairs(expireChannels) do redis.call('PEXPIRE', channel, channelRetentionMs) end
+redis.call('SET', cursorKey, ARGV[2])
+reply[1] = appended
+return reply
 `;
 
 export interface AppendLimits {
@@ -85,19 +116,33 @@ export interface AppendLimits {
   channelRetentionMs: number;
 }
 
+/** One event to append, with its owner when the relay knows it and its flags (APPEND_FLAGS). */
+export interface AppendEvent {
+  event: RelayedEvent;
+  owner: JobOwner | undefined;
+  flags: string;
+}
+
+export interface AppendResult {
+  appended: number;
+  /** Owners the script read from job hashes. */
+  found: Map<string, JobOwner>;
+}
+
 type ScriptClient = RedisClient & {
-  jobstreamAppend(...args: (string | number)[]): Promise<number>;
+  jobstreamAppend(...args: (string | number)[]): Promise<number | (number | string)[]>;
 };
 
-/** Registers the script on the client (once) and returns a function that runs it. */
+/** Registers the script on the client (once) and returns a function that runs it; undefined when the lock is not held. */
 export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: AppendLimits) {
-  if (!('jobstreamAppend' in redis)) redis.defineCommand('jobstreamAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
+  if (!('jobstreamAppend' in redis)) redis.defineCommand('jobstreamAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
   const client = redis as ScriptClient;
-  return async (lockToken: string, newCursor: string, events: RelayedEvent[]): Promise<number> => {
+  return async (lockToken: string, cursor: string, newCursor: string, events: AppendEvent[]): Promise<AppendResult | undefined> => {
     const args: (string | number)[] = [
       keys.relayCursor,
       keys.relayLock,
       keys.feed,
+      keys.relayCompact,
       lockToken,
       newCursor,
       limits.feedMaxLen,
@@ -106,10 +151,21 @@ export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: 
       keys.historyPrefix,
       keys.job(''),
       keys.userChannelPrefix,
+      keys.userChannelSuffix,
+      userChannelRef(''),
       limits.channelMaxLen,
       limits.channelRetentionMs,
+      cursor,
     ];
-    for (const e of events) args.push(e.jobId, e.id, e.event, JSON.stringify(e.data));
-    return client.jobstreamAppend(...args);
+    for (const { event: e, owner, flags } of events) {
+      args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags);
+    }
+    const reply = await client.jobstreamAppend(...args);
+    if (!Array.isArray(reply)) return undefined;
+    const found = new Map<string, JobOwner>();
+    for (let i = 1; i + 2 < reply.length; i += 3) {
+      found.set(String(reply[i]), { owner: String(reply[i + 1]), jobType: String(reply[i + 2]) });
+    }
+    return { appended: Number(reply[0]), found };
   };
 }

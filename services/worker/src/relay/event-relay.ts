@@ -1,9 +1,11 @@
-import { compareStreamIds, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { compareStreamIds, readFields, streamBoundsOf, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAppender, type AppendLimits } from './append-events.js';
+import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
+import { ExpiryClock } from './expiry-clock.js';
+import { JobOwners } from './job-owners.js';
 import {
-  entryFields,
+  isFinalEvent,
   mapBullEvent,
   needsJobFields,
   type BullEventEntry,
@@ -11,6 +13,15 @@ import {
   type RelayedEvent,
 } from './map-bull-event.js';
 import { RelayLease } from './relay-lease.js';
+
+/** Jobs (and users) in flight the relay remembers owners and expiries of; beyond it, it reads and sets them again. */
+const REMEMBERED = 50_000;
+/**
+ * A key written on every event gets its expiry set again after this share of its retention: it
+ * then expires between 90% and 100% of the retention after its last write, a finished job's
+ * history exactly the retention after its last event.
+ */
+const EXPIRY_REFRESH_SHARE = 0.1;
 
 export interface EventRelayOptions {
   /** For the lease, job hash reads and the append script. */
@@ -49,6 +60,9 @@ export interface RelayStats {
 export class EventRelay {
   private readonly lease: RelayLease;
   private readonly append: ReturnType<typeof createAppender>;
+  private readonly owners = new JobOwners(REMEMBERED);
+  private readonly historyExpiries: ExpiryClock;
+  private readonly channelExpiries: ExpiryClock;
   private readonly log: Logger;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -59,6 +73,8 @@ export class EventRelay {
   constructor(private readonly options: EventRelayOptions) {
     this.lease = new RelayLease(options.command, options.keys.relayLock, randomUUID(), options.lockTtlMs);
     this.append = createAppender(options.command, options.keys, options.limits);
+    this.historyExpiries = new ExpiryClock(options.limits.retentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
+    this.channelExpiries = new ExpiryClock(options.limits.channelRetentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
     this.log = options.logger.child({ component: 'event-relay' });
   }
 
@@ -139,18 +155,56 @@ export class EventRelay {
     if (!last || !this.leader) return cursor;
 
     const events = await this.mapEntries(entries);
-    const appended = await this.append(this.lease.token, last[0], events);
-    if (appended < 0) {
+    const now = Date.now();
+    const batch = this.withOwnersAndFlags(events, now);
+    const result = await this.append(this.lease.token, cursor, last[0], batch);
+    if (!result) {
       this.leader = false;
       this.log.warn('relay lease lost before writing; leaving the batch to the new relay');
       return cursor;
     }
-    this.stats.relayed += appended;
+    this.afterAppend(batch, result.found, now);
+    this.stats.relayed += result.appended;
     return last[0];
   }
 
+  /** Each event with its owner, if remembered, and whether the script should set expiries or compact the history. */
+  private withOwnersAndFlags(events: RelayedEvent[], now: number): AppendEvent[] {
+    const flagged = new Set<string>();
+    return events.map((event) => {
+      const owner = this.owners.get(event.jobId);
+      let flags = '';
+      if (!flagged.has(`h:${event.jobId}`) && this.historyExpiries.due(event.jobId, now)) {
+        flags += APPEND_FLAGS.expireHistory;
+        flagged.add(`h:${event.jobId}`);
+      }
+      if (isFinalEvent(event)) flags += APPEND_FLAGS.final;
+      // An owner not known yet is read by the script, which then sets the channel's expiry to be sure.
+      if (!owner || (!flagged.has(`c:${owner.owner}`) && this.channelExpiries.due(owner.owner, now))) {
+        flags += APPEND_FLAGS.expireChannel;
+        if (owner) flagged.add(`c:${owner.owner}`);
+      }
+      return { event, owner, flags };
+    });
+  }
+
+  /** Records what the script did: owners it read, expiries it set; forgets finished jobs. */
+  private afterAppend(batch: AppendEvent[], found: Map<string, { owner: string; jobType: string }>, now: number): void {
+    for (const [jobId, owner] of found) this.owners.remember(jobId, owner);
+    for (const { event, owner, flags } of batch) {
+      const known = owner ?? found.get(event.jobId);
+      if (flags.includes(APPEND_FLAGS.expireHistory)) this.historyExpiries.set(event.jobId, now);
+      if (known && flags.includes(APPEND_FLAGS.expireChannel)) this.channelExpiries.set(known.owner, now);
+    }
+    for (const { event, flags } of batch) {
+      if (!flags.includes(APPEND_FLAGS.final)) continue;
+      this.owners.forget(event.jobId);
+      this.historyExpiries.forget(event.jobId);
+    }
+  }
+
   private async mapEntries(entries: BullEventEntry[]): Promise<RelayedEvent[]> {
-    const parsed = entries.map(([id, fields]) => ({ id, fields: entryFields(fields) }));
+    const parsed = entries.map(([id, fields]) => ({ id, fields: readFields(fields) }));
     const needFields = [
       ...new Set(parsed.filter((e) => needsJobFields(e.fields.event) && e.fields.jobId).map((e) => e.fields.jobId as string)),
     ];
@@ -172,7 +226,8 @@ export class EventRelay {
     }
     const events: RelayedEvent[] = [];
     for (const { id, fields } of parsed) {
-      const event = mapBullEvent(id, fields, fields.jobId ? jobFields.get(fields.jobId) : undefined, this.options.resultInlineMaxBytes);
+      const jobId = fields.jobId;
+      const event = mapBullEvent(id, fields, jobId ? jobFields.get(jobId) : undefined, this.options.resultInlineMaxBytes);
       if (event) events.push(event);
     }
     return events;
@@ -190,8 +245,7 @@ export class EventRelay {
     } catch {
       return; // no stream yet
     }
-    const at = info.indexOf('max-deleted-entry-id');
-    const maxDeleted = at >= 0 ? String(info[at + 1]) : '0-0';
+    const maxDeleted = streamBoundsOf(info).maxDeletedId;
     if (compareStreamIds(maxDeleted, cursor) > 0) {
       this.stats.gaps += 1;
       this.log.error(

@@ -1,12 +1,13 @@
 import { lifecycleEventSchemas } from '@jobstream/contracts';
-import { entryFields, mapBullEvent } from './map-bull-event';
+import { readFields } from '@jobstream/runtime';
+import { mapBullEvent } from './map-bull-event';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed';
 
 const id = '1700000000000-1';
 
 describe('mapBullEvent', () => {
   it('maps completed with the parsed result and the duration of the attempt', () => {
-    const event = mapBullEvent(id, entryFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', '{"a":1}', 'prev', 'active']), {
+    const event = mapBullEvent(id, readFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', '{"a":1}', 'prev', 'active']), {
       processedOn: 1_000,
       finishedOn: 1_250,
     });
@@ -21,7 +22,7 @@ describe('mapBullEvent', () => {
   it('leaves a result larger than the inline limit out of completed, with its size, and keeps one at the limit', () => {
     const big = JSON.stringify({ text: 'é'.repeat(10) });
     const bytes = Buffer.byteLength(big);
-    const fields = entryFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', big]);
+    const fields = readFields(['event', 'completed', 'jobId', 'j1', 'returnvalue', big]);
     const omitted = mapBullEvent(id, fields, { processedOn: 1, finishedOn: 3 }, bytes - 1);
     expect(omitted?.data).toEqual({ jobId: 'j1', timestamp: '2023-11-14T22:13:20.000Z', duration: 2, resultOmitted: true, resultBytes: bytes });
     expect(mapBullEvent(id, fields, {}, bytes)?.data).toMatchObject({ result: { text: 'é'.repeat(10) } });
@@ -30,27 +31,27 @@ describe('mapBullEvent', () => {
   });
 
   it('maps a final failure and a retried attempt to failed with willRetry', () => {
-    const final = mapBullEvent(id, entryFields(['event', 'failed', 'jobId', 'j1', 'failedReason', 'boom']), { attemptsMade: 3 });
+    const final = mapBullEvent(id, readFields(['event', 'failed', 'jobId', 'j1', 'failedReason', 'boom']), { attemptsMade: 3 });
     expect(final?.data).toMatchObject({ error: 'boom', attemptsMade: 3, willRetry: false });
-    const retried = mapBullEvent(id, entryFields(['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j1', 'failedReason', 'x', 'attemptsMade', '1']));
+    const retried = mapBullEvent(id, readFields(['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j1', 'failedReason', 'x', 'attemptsMade', '1']));
     expect(retried?.data).toMatchObject({ error: 'x', attemptsMade: 1, willRetry: true });
   });
 
   it('maps progress numbers and objects, and delayed with the time it waits for', () => {
-    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '40']))?.data).toMatchObject({ progress: 40 });
-    expect(mapBullEvent(id, entryFields(['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']))?.data).toMatchObject({
+    expect(mapBullEvent(id, readFields(['event', 'progress', 'jobId', 'j', 'data', '40']))?.data).toMatchObject({ progress: 40 });
+    expect(mapBullEvent(id, readFields(['event', 'progress', 'jobId', 'j', 'data', '{"step":2}']))?.data).toMatchObject({
       progress: { step: 2 },
     });
-    expect(mapBullEvent(id, entryFields(['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']))?.data).toMatchObject({
+    expect(mapBullEvent(id, readFields(['event', 'delayed', 'jobId', 'j', 'delay', '1700000005000']))?.data).toMatchObject({
       delayedUntil: '2023-11-14T22:13:25.000Z',
     });
   });
 
   it('skips queue events that are not part of a job lifecycle', () => {
     for (const name of ['added', 'drained', 'duplicated', 'retries-exhausted', 'removed']) {
-      expect(mapBullEvent(id, entryFields(['event', name, 'jobId', 'j']))).toBeUndefined();
+      expect(mapBullEvent(id, readFields(['event', name, 'jobId', 'j']))).toBeUndefined();
     }
-    expect(mapBullEvent(id, entryFields(['event', 'drained']))).toBeUndefined();
+    expect(mapBullEvent(id, readFields(['event', 'drained']))).toBeUndefined();
   });
 });
 
@@ -67,7 +68,7 @@ describe('mapBullEvent output', () => {
       ['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j', 'failedReason', 'x', 'attemptsMade', '2'],
     ];
     for (const fields of samples) {
-      const event = mapBullEvent(id, entryFields(fields))!;
+      const event = mapBullEvent(id, readFields(fields))!;
       expect(() => lifecycleEventSchemas[event.event].parse(event.data)).not.toThrow();
     }
   });

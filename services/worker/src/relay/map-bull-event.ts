@@ -17,10 +17,9 @@ export interface FinishedJobFields {
   attemptsMade?: number;
 }
 
-export function entryFields(fields: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string;
-  return out;
+/** Whether an event is a job's last one: its outcome (a failure that will be retried is not). */
+export function isFinalEvent(event: RelayedEvent): boolean {
+  return event.event === 'completed' || (event.event === 'failed' && !event.data.willRetry);
 }
 
 /** Events that need the finished job's hash fields (duration, attempts). */
@@ -49,7 +48,7 @@ function parseJson(text: string | undefined): unknown {
  */
 export function mapBullEvent(
   id: string,
-  f: Record<string, string>,
+  f: Record<string, string | undefined>,
   job: FinishedJobFields = {},
   resultInlineMaxBytes = 0,
 ): RelayedEvent | undefined {
