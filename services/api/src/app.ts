@@ -47,10 +47,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.security.headers);
   app.use(requestLogger(deps.logger));
   if (deps.operations) app.use(deps.operations.requestMetrics);
-  app.use(healthRoutes(deps.health));
-  if (deps.operations) app.use(deps.operations.metricsRoute);
-  // The dashboard at `/` (index.html and its hashed assets); anything else falls through to the api.
-  app.use(dashboardRoutes({ dir: deps.dashboardDir }));
   const api = express.Router();
   // Who is calling is settled before a body is read: an anonymous request costs no parsing.
   api.use(deps.authenticate);
@@ -58,9 +54,10 @@ export function createApp(deps: AppDeps): Express {
   // Not strict: a scalar body is valid JSON and gets a VALIDATION_FAILED naming the problem, not INVALID_JSON.
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
   api.use(limitJsonDepth());
-  api.use(meRoutes(deps.authMode));
-  api.use(jobRoutes(deps.jobs));
+  // The routers' paths do not overlap; the job streams go first, as the most frequent requests.
   api.use(jobEventRoutes(deps.streams, deps.streamSlots));
+  api.use(jobRoutes(deps.jobs));
+  api.use(meRoutes(deps.authMode));
   api.use(notificationRoutes(deps.notifications));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', rememberMountPath);
@@ -71,6 +68,11 @@ export function createApp(deps: AppDeps): Express {
   // Public, so before authentication: it describes the api, not anyone's data.
   app.use('/api', eventCatalogRoutes());
   app.use('/api', api);
+  // After the api, whose paths they never share: an api request does not walk through them.
+  app.use(healthRoutes(deps.health));
+  if (deps.operations) app.use(deps.operations.metricsRoute);
+  // The dashboard at `/` (index.html and its hashed assets); only its own paths look at the disk.
+  app.use(dashboardRoutes({ dir: deps.dashboardDir }));
   app.use(notFoundHandler);
   if (deps.operations) app.use(deps.operations.errorReporter);
   app.use(errorHandler(deps.logger));

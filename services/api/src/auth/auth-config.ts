@@ -2,6 +2,7 @@ import { authModes, topicPatternSchema, type AuthMode } from '@jobstream/contrac
 import { intVar, optionalVar } from '@jobstream/runtime';
 import { z } from 'zod';
 import { parseAddressRange, type AddressRange } from './address-ranges.js';
+import { TOKEN_CACHE_MAX_ENTRIES } from './token-cache.js';
 
 export { authModes, type AuthMode };
 
@@ -35,6 +36,7 @@ export const authEnvShape = {
   JWT_ISSUER: optionalVar(z.string().min(1)),
   JWT_AUDIENCE: optionalVar(z.string().min(1)),
   JWT_CLOCK_SKEW_S: intVar(30, 0, 300),
+  JWT_CACHE_MAX_ENTRIES: intVar(TOKEN_CACHE_MAX_ENTRIES, 0, 1_000_000),
   ACCESS_TOKEN_MAX_TTL_S: intVar(900, 30, 86_400),
   GATEWAY_USER_HEADER: headerName.default('x-user-id'),
   GATEWAY_ROLE_HEADER: headerName.default('x-user-role'),
@@ -62,6 +64,8 @@ export interface AuthConfig {
     audience?: string | undefined;
     /** Tolerance on `exp`/`nbf`. Default 30 s. */
     clockSkewS: number;
+    /** Verified tokens remembered until their `exp` (see token-cache.ts); 0 verifies every request. Default 10,000. */
+    cacheMaxEntries?: number | undefined;
   };
   /** A token in `?access_token=` (SSE only) must expire within this. Default 900 s. */
   accessTokenMaxTtlS: number;
@@ -93,6 +97,7 @@ export function authConfigFrom(env: AuthEnv): AuthConfig {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       clockSkewS: env.JWT_CLOCK_SKEW_S,
+      cacheMaxEntries: env.JWT_CACHE_MAX_ENTRIES,
     },
     accessTokenMaxTtlS: env.ACCESS_TOKEN_MAX_TTL_S,
     publicTopics: env.NOTIFICATION_PUBLIC_TOPICS,

@@ -5,8 +5,9 @@ import { isStreamRequest } from '../http/stream-routes.js';
 import type { AuthConfig } from './auth-config.js';
 import { rolesFrom, userIdFrom } from './claims.js';
 import { gatewayTrust } from './gateway-trust.js';
-import { createJwtVerifier } from './jwt-verifier.js';
+import { createJwtVerifier, type VerifiedToken } from './jwt-verifier.js';
 import { setPrincipal, type Principal } from './principal.js';
+import { cachedVerifier, TOKEN_CACHE_MAX_ENTRIES } from './token-cache.js';
 import { mergeTopicPatterns, topicGrantsFromHeader } from './topic-grants.js';
 
 /** The user every request acts as under AUTH_MODE=none: an admin, so a demo shows everything. */
@@ -76,7 +77,11 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
       next();
     };
   }
-  const verify = createJwtVerifier(config.jwt);
+  const withTopics = new WeakMap<VerifiedToken, Principal>();
+  const verify = cachedVerifier(createJwtVerifier(config.jwt), {
+    maxEntries: config.jwt.cacheMaxEntries ?? TOKEN_CACHE_MAX_ENTRIES,
+    clockSkewS: config.jwt.clockSkewS,
+  });
   return async (req, res, next) => {
     const header = bearerToken(req);
     const query = header === undefined ? queryToken(req) : undefined;
@@ -94,7 +99,13 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
         challenge,
       );
     }
-    setPrincipal(res, withPublicTopics(verified.principal));
+    // One principal per verified token: a token answered from the cache costs no new merge of its topics.
+    let principal = withTopics.get(verified);
+    if (principal === undefined) {
+      principal = withPublicTopics(verified.principal);
+      withTopics.set(verified, principal);
+    }
+    setPrincipal(res, principal);
     next();
   };
 }

@@ -31,6 +31,11 @@ describe('dashboard routes', () => {
     writeFileSync(join(dir, 'assets', 'index-AbCd1234.js'), 'console.log(1)');
     writeFileSync(join(dir, 'assets', 'index-Ef56GhIj.css'), 'body{}');
     writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    // Files the dashboard never serves: were the build a fallthrough in front of the api, these would shadow it.
+    mkdirSync(join(dir, 'api', 'jobs', 'j1'), { recursive: true });
+    writeFileSync(join(dir, 'api', 'jobs', 'j1', 'events'), 'from the disk');
+    mkdirSync(join(dir, 'other'));
+    writeFileSync(join(dir, 'other', 'page.html'), 'from the disk');
     ({ url, server } = await serve(dir));
   });
 
@@ -82,6 +87,14 @@ describe('dashboard routes', () => {
     const res = await fetch(`${url}/assets/missing-12345678.js`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ code: 'NOT_FOUND' });
+  });
+
+  it('serves only its own paths: an api path or a nested file outside assets never reaches the disk', async () => {
+    for (const path of ['/api/jobs/j1/events', '/other/page.html']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ code: 'NOT_FOUND' });
+    }
   });
 
   it('answers / with a 503 page that says to run npm run build when the dashboard is not built', async () => {

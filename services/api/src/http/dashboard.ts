@@ -47,15 +47,20 @@ function cacheHeaders(res: Response, path: string): void {
   else res.setHeader('Cache-Control', SHORT);
 }
 
+/** A file at the top of the build (`/favicon.svg`): one path segment with an extension, never an api path. */
+const TOP_LEVEL_FILE = /^\/[A-Za-z0-9][\w.-]*\.[A-Za-z0-9]+$/;
+
 /**
  * Serves the dashboard at `/`: index.html revalidated on every load, hashed assets cached for a
  * year, content types from the file names. Without a build, `/` answers a short 503 page that says
- * how to make one; every other path falls through to the api's 404. The folder is looked at per
- * request, so building while the api runs is enough.
+ * how to make one. Only the dashboard's own paths (`/`, `/index.html`, `/assets/...` and files at
+ * the top of the build) look at the disk: every other request, `/api` above all, passes by without
+ * a filesystem call. The folder is looked at per request, so building while the api runs is enough.
  */
 export function dashboardRoutes(options: DashboardRoutesOptions = {}): Router {
   const dir = resolve(options.dir ?? findDashboardDir());
   const index = join(dir, 'index.html');
+  const staticOptions = { index: false, redirect: false, fallthrough: true, dotfiles: 'ignore', setHeaders: cacheHeaders } as const;
   const router = Router();
   router.get(['/', '/index.html'], (_req, res, next) => {
     if (!existsSync(index)) {
@@ -67,14 +72,11 @@ export function dashboardRoutes(options: DashboardRoutesOptions = {}): Router {
       if (err && !res.headersSent) next(err);
     });
   });
-  router.use(
-    express.static(dir, {
-      index: false,
-      redirect: false,
-      fallthrough: true,
-      dotfiles: 'ignore',
-      setHeaders: cacheHeaders,
-    }),
-  );
+  router.use('/assets', express.static(join(dir, 'assets'), staticOptions));
+  const topLevelFiles = express.static(dir, staticOptions);
+  router.use((req, res, next) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && TOP_LEVEL_FILE.test(req.path)) topLevelFiles(req, res, next);
+    else next();
+  });
   return router;
 }

@@ -6,13 +6,15 @@ import {
   type JobState,
   type JobSubmission,
 } from '@jobstream/contracts';
+import { jobDataWithOwner } from '@jobstream/runtime';
 import { Job, type Queue } from 'bullmq';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 
 /**
- * What BullMQ stores as a job's data. `owner` comes first in the JSON: the relay's Lua script
- * reads it with an anchored match instead of decoding a payload of up to BODY_LIMIT_BYTES.
+ * What BullMQ stores as a job's data. `owner` comes first in the JSON (`jobDataWithOwner` sees to
+ * it): the relay's Lua script and the api's ownership check read it with an anchored match instead
+ * of decoding a payload of up to BODY_LIMIT_BYTES.
  */
 export interface StoredJobData {
   /** The user who submitted the job; only they (and admins) can see it. */
@@ -87,7 +89,7 @@ export async function enqueueJob(
     }
   }
 
-  const data: StoredJobData = { owner: options.owner, requestHash: hash, payload: submission.payload };
+  const data: StoredJobData = jobDataWithOwner(options.owner, { requestHash: hash, payload: submission.payload });
   const undoReserve = await options.reserve?.(jobId);
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
   const job = await queue.add(submission.type, data, {

@@ -1,8 +1,8 @@
-import { isIssuedJobId, jobStateSchema, type JobSnapshot, type QueueStats } from '@jobstream/contracts';
-import type { JobstreamKeys, RedisClient } from '@jobstream/runtime';
+import { isIssuedJobId, type JobSnapshot, type QueueStats } from '@jobstream/contracts';
+import type { HistoryRead, JobstreamKeys, RedisClient } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { hasRole, type Principal } from '../auth/principal.js';
-import { readOwnedJob, type OwnedJobFields } from './owned-job.js';
+import { readOwnedJob, type OwnedJobFields, type QueueStateKeys } from './owned-job.js';
 
 function iso(ms: number | undefined): string | undefined {
   return ms ? new Date(ms).toISOString() : undefined;
@@ -32,30 +32,58 @@ function parseProgress(raw: string | null): JobSnapshot['progress'] {
 
 const int = (raw: string | null): number | undefined => (raw === null ? undefined : Number.parseInt(raw, 10) || undefined);
 
+/** A job as a stream opens on it: the snapshot, and the first page of its history after the client's cursor. */
+export interface JobStreamStart {
+  snapshot: JobSnapshot;
+  history: HistoryRead;
+}
+
 /** Reads jobs and counts from BullMQ; the api's only view of job state. */
 export class JobStore {
+  private readonly states: QueueStateKeys;
+
   constructor(
     private readonly queue: Queue,
     private readonly redis: RedisClient,
-    private readonly keys: Pick<JobstreamKeys, 'job'>,
-  ) {}
+    private readonly keys: Pick<JobstreamKeys, 'job' | 'history'>,
+  ) {
+    const key = (state: string): string => queue.toKey(state);
+    this.states = {
+      completed: key('completed'),
+      failed: key('failed'),
+      delayed: key('delayed'),
+      prioritized: key('prioritized'),
+      'waiting-children': key('waiting-children'),
+      active: key('active'),
+      wait: key('wait'),
+      paused: key('paused'),
+    };
+  }
 
   /**
    * The job as it is now, or undefined when there is no such job (never was, expired, or an id that
    * cannot name a job) or, with a `viewer`, when the viewer may not see it: another user's job is
    * answered exactly like a missing one, so ids cannot be probed. Ownership is settled inside Redis
    * before anything else is read or sent, so the answer for another user's job costs what the answer
-   * for an unknown one costs, whatever the size of its payload and result.
+   * for an unknown one costs, whatever the size of its payload and result. One round trip.
    */
   async getSnapshot(jobId: string, viewer?: Principal): Promise<JobSnapshot | undefined> {
     if (!isIssuedJobId(jobId)) return undefined;
-    const owner = viewer && !hasRole(viewer, 'admin') ? viewer.userId : undefined;
-    const fields = await readOwnedJob(this.redis, this.keys.job(jobId), owner);
-    if (!fields) return undefined;
-    const state = jobStateSchema.catch('unknown').parse(await this.queue.getJobState(jobId));
-    // The job finished between the two reads: read it again, so it is never shown completed without its result.
-    const current = state === 'completed' && fields.returnvalue === null ? ((await readOwnedJob(this.redis, this.keys.job(jobId), owner)) ?? fields) : fields;
-    return toSnapshot(jobId, state, current);
+    const job = await readOwnedJob(this.redis, { job: this.keys.job(jobId), states: this.states }, jobId, ownerFilter(viewer));
+    return job && toSnapshot(jobId, job.state, job.fields);
+  }
+
+  /**
+   * What a stream of the job sends first: the snapshot (as `getSnapshot`, with the same ownership
+   * rule) and up to `count` history entries after `afterId` with the bounds of what is stored
+   * (as `readHistory`), read in one step, one round trip.
+   */
+  async getStreamStart(jobId: string, viewer: Principal, afterId: string | undefined, count: number): Promise<JobStreamStart | undefined> {
+    if (!isIssuedJobId(jobId)) return undefined;
+    const history = { key: this.keys.history(jobId), afterId, count };
+    const job = await readOwnedJob(this.redis, { job: this.keys.job(jobId), states: this.states }, jobId, ownerFilter(viewer), history);
+    if (!job?.history) return undefined;
+    return { snapshot: toSnapshot(jobId, job.state, job.fields), history: job.history };
   }
 
   /** Job counts per state. */
@@ -72,6 +100,9 @@ export class JobStore {
     return { queue: this.queue.name, counts };
   }
 }
+
+/** Whose jobs `viewer` may see: undefined for every job (no viewer, or an admin). */
+const ownerFilter = (viewer: Principal | undefined): string | undefined => (viewer && !hasRole(viewer, 'admin') ? viewer.userId : undefined);
 
 function toSnapshot(jobId: string, state: JobSnapshot['state'], fields: OwnedJobFields): JobSnapshot {
   const snapshot: JobSnapshot = {

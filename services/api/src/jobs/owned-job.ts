@@ -1,4 +1,5 @@
-import type { RedisClient } from '@jobstream/runtime';
+import { jobStateSchema, type JobState } from '@jobstream/contracts';
+import { decodeHistoryEntry, jobOwnerPrefix, type HistoryRead, type RedisClient } from '@jobstream/runtime';
 
 /** The fields of a BullMQ job hash a snapshot needs (never `data`: the payload stays in Redis). */
 export interface OwnedJobFields {
@@ -14,35 +15,136 @@ export interface OwnedJobFields {
 
 const FIELD_NAMES = ['name', 'progress', 'timestamp', 'attemptsMade', 'failedReason', 'processedOn', 'finishedOn', 'returnvalue'] as const;
 
+/** BullMQ's keys of the queue's states (`queue.keys`), where the script looks a job up. */
+export interface QueueStateKeys {
+  completed: string;
+  failed: string;
+  delayed: string;
+  prioritized: string;
+  'waiting-children': string;
+  active: string;
+  wait: string;
+  paused: string;
+}
+
+/** The history stream to read along with the job: from after `afterId` (or its start), at most `count` entries. */
+export interface HistoryPageRequest {
+  key: string;
+  afterId?: string | undefined;
+  count: number;
+}
+
+/** A job's snapshot fields and state, and, when asked for, a page of its history with its bounds. */
+export interface OwnedJob {
+  fields: OwnedJobFields;
+  /** As BullMQ's `getState` answers it. */
+  state: JobState;
+  history?: HistoryRead;
+}
+
+const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
+
 /**
- * KEYS[1] the job hash; ARGV[1] the JSON the job's `data` must start with to belong to the viewer
- * (`{"owner":"<id>",`, as the api writes it), or '' for a viewer who may see every job.
+ * KEYS: 1 the job hash; 2-9 the queue's completed, failed, delayed, prioritized, waiting-children,
+ * active, wait and paused keys; 10 the job's history stream.
+ * ARGV: 1 the JSON the job's `data` must start with to belong to the viewer (`{"owner":"<id>",`, as
+ * the api writes it), or '' for a viewer who may see every job; 2 the job id; 3 where the history
+ * page starts (`-` or `(<id>`), '' for no history; 4 the page size.
  * Returns nil for a key that is not a job hash or a job of someone else, else the snapshot fields
- * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`).
+ * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`), the state, and the history
+ * page with the oldest and newest entries stored.
+ *
+ * The state is BullMQ's `getState` answer without its O(backlog) scan of the wait list: BullMQ moves
+ * a job between its states in single scripts and sets `finishedOn` in the one that puts it in
+ * `completed` or `failed`, so a job whose hash has no `finishedOn` and that is in no other state is
+ * waiting. Sorted sets cost O(log n) and `active` holds no more than the workers' concurrency; the
+ * wait lists are scanned only for a finished job that is in neither finished set (moved back by hand).
  */
 const READ_OWNED_JOB = `
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+-- pcall: a key that is not a hash (WRONGTYPE) is no job, like a missing one. Ownership first, so
+-- nothing else of another user's job (its result) is even read.
 if ARGV[1] ~= '' then
-  local data = redis.call('HGET', KEYS[1], 'data')
-  if not data or string.sub(data, 1, #ARGV[1]) ~= ARGV[1] then return false end
+  local data = redis.pcall('HGET', KEYS[1], 'data')
+  if type(data) ~= 'string' or string.sub(data, 1, #ARGV[1]) ~= ARGV[1] then return false end
 end
-local f = redis.call('HMGET', KEYS[1], 'name', 'progress', 'timestamp', 'atm', 'attemptsMade', 'failedReason', 'processedOn', 'finishedOn', 'returnvalue')
-if not f[1] then return false end
-return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9] }
+local f = redis.pcall('HMGET', KEYS[1], 'name', 'progress', 'timestamp', 'atm', 'attemptsMade', 'failedReason', 'processedOn', 'finishedOn', 'returnvalue')
+if f.err or not f[1] then return false end
+local id = ARGV[2]
+local finished = f[8]
+local state
+if finished and redis.call('ZSCORE', KEYS[2], id) then state = 'completed'
+elseif finished and redis.call('ZSCORE', KEYS[3], id) then state = 'failed'
+elseif redis.call('LPOS', KEYS[7], id) then state = 'active'
+elseif redis.call('ZSCORE', KEYS[4], id) then state = 'delayed'
+elseif redis.call('ZSCORE', KEYS[5], id) then state = 'prioritized'
+elseif redis.call('ZSCORE', KEYS[6], id) then state = 'waiting-children'
+elseif not finished or redis.call('LPOS', KEYS[8], id) or redis.call('LPOS', KEYS[9], id) then state = 'waiting'
+else state = 'unknown' end
+local history = false
+if ARGV[3] ~= '' then
+  local count = tonumber(ARGV[4])
+  local page = redis.call('XRANGE', KEYS[10], ARGV[3], '+', 'COUNT', count)
+  -- The page itself holds the bounds when it starts at the beginning or reaches the end.
+  local first, last
+  if ARGV[3] == '-' and #page > 0 then first = { page[1] } else first = redis.call('XRANGE', KEYS[10], '-', '+', 'COUNT', 1) end
+  if #page > 0 and #page < count then last = { page[#page] } else last = redis.call('XREVRANGE', KEYS[10], '+', '-', 'COUNT', 1) end
+  history = { page, first, last }
+end
+return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9], state, history }
 `;
 
-type ScriptClient = RedisClient & { jobstreamReadOwnedJob(key: string, ownerPrefix: string): Promise<(string | null)[] | null> };
+type RawEntry = [id: string, fields: string[]];
+type Row = [...(string | null)[]];
+type ScriptClient = RedisClient & { jobstreamReadOwnedJob(...args: string[]): Promise<Row | null> };
 
-/** The start of a job's stored `data` when `owner` submitted it (see StoredJobData: `owner` comes first). */
-export const ownerPrefix = (owner: string): string => `{"owner":${JSON.stringify(owner)},`;
+/** The start of a job's stored `data` when `owner` submitted it (the api writes it with `jobDataWithOwner`). */
+export const ownerPrefix = jobOwnerPrefix;
 
 /**
- * Reads a job's snapshot fields in one round trip, checking in Redis that it is a job at all and,
- * when `owner` is given, that it belongs to them. Undefined in every other case, alike.
+ * Reads a job's snapshot fields and state in one round trip, checking in Redis that it is a job at
+ * all and, when `owner` is given, that it belongs to them; with `history`, a page of the job's history
+ * too, in the same step (so the page and the state describe one moment). Undefined in every other
+ * case, alike.
  */
-export async function readOwnedJob(redis: RedisClient, jobKey: string, owner: string | undefined): Promise<OwnedJobFields | undefined> {
-  if (!('jobstreamReadOwnedJob' in redis)) redis.defineCommand('jobstreamReadOwnedJob', { numberOfKeys: 1, lua: READ_OWNED_JOB });
-  const row = await (redis as ScriptClient).jobstreamReadOwnedJob(jobKey, owner === undefined ? '' : ownerPrefix(owner));
+export async function readOwnedJob(
+  redis: RedisClient,
+  keys: { job: string; states: QueueStateKeys },
+  jobId: string,
+  owner: string | undefined,
+  history?: HistoryPageRequest,
+): Promise<OwnedJob | undefined> {
+  if (!('jobstreamReadOwnedJob' in redis)) redis.defineCommand('jobstreamReadOwnedJob', { numberOfKeys: 10, lua: READ_OWNED_JOB });
+  const { states } = keys;
+  const row = await (redis as ScriptClient).jobstreamReadOwnedJob(
+    keys.job,
+    states.completed,
+    states.failed,
+    states.delayed,
+    states.prioritized,
+    states['waiting-children'],
+    states.active,
+    states.wait,
+    states.paused,
+    // Without a history the key is never touched; the job's own key keeps every key in one slot.
+    history?.key ?? keys.job,
+    owner === undefined ? '' : ownerPrefix(owner),
+    jobId,
+    history === undefined ? '' : history.afterId ? `(${history.afterId}` : '-',
+    String(history?.count ?? 0),
+  );
   if (!row) return undefined;
-  return Object.fromEntries(FIELD_NAMES.map((name, i) => [name, row[i] ?? null])) as unknown as OwnedJobFields;
+  const fields = Object.fromEntries(FIELD_NAMES.map((name, i) => [name, row[i] ?? null])) as unknown as OwnedJobFields;
+  const state = String(row[8]);
+  const job: OwnedJob = { fields, state: STATES.has(state) ? (state as JobState) : 'unknown' };
+  const raw = row[9] as unknown as [RawEntry[], RawEntry[], RawEntry[]] | null;
+  if (raw) job.history = historyRead(jobId, raw);
+  return job;
+}
+
+/** The script's history page as `readHistory` answers it (see @jobstream/runtime). */
+function historyRead(jobId: string, [page, first, last]: [RawEntry[], RawEntry[], RawEntry[]]): HistoryRead {
+  const read: HistoryRead = { events: page.map((entry) => decodeHistoryEntry(jobId, entry)) };
+  if (first[0]) read.firstId = first[0][0];
+  if (last[0]) read.last = decodeHistoryEntry(jobId, last[0]);
+  return read;
 }

@@ -3,7 +3,7 @@ import { readHistory, type JobstreamKeys, type Logger, type RedisClient } from '
 import type { Response } from 'express';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
-import type { JobStore } from '../jobs/job-store.js';
+import type { JobStore, JobStreamStart } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
 import { planReplay } from './history-replay.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from './replaying-sink.js';
@@ -27,23 +27,29 @@ export interface JobStreamDeps {
 /**
  * Opens the SSE stream of one job: `connected` with the snapshot, then every stored event after
  * the client's cursor (page by page, as the client reads), then live events, until the terminal
- * event ends the stream. The subscriber joins the hub before the history is read, so nothing falls
- * between the two.
+ * event ends the stream. The subscriber joins the hub before the job and its history are read (one
+ * script), so nothing falls between the read and the live feed.
  */
 export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
-  const snapshot = await deps.store.getSnapshot(jobId, viewer);
-  if (!snapshot) throw ApiError.jobNotFound(jobId);
-
   const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, (sub, reason) => {
     deps.hub.remove(sub);
     deps.onClose?.(reason);
   });
   subscriber.beginReplay();
   deps.hub.add(subscriber);
-  // Also covers the paths below that answer with 204 or an error instead of a stream.
+  // Also covers the client leaving during the read and the answers that are not a stream (204, errors).
   res.on('close', () => subscriber.close('client_gone'));
-  const read = await readHistory(deps.redis, deps.keys, jobId, afterId, REPLAY_PAGE_SIZE);
-  const plan = planReplay(read, afterId, isTerminalEvent);
+  let start: JobStreamStart | undefined;
+  try {
+    start = await deps.store.getStreamStart(jobId, viewer, afterId, REPLAY_PAGE_SIZE);
+  } finally {
+    // Not a stream: the hub lets go of it at once, not when the error answer is out.
+    if (!start) deps.hub.remove(subscriber);
+  }
+  if (!start) throw ApiError.jobNotFound(jobId);
+  if (subscriber.closed) return;
+  const { snapshot } = start;
+  const plan = planReplay(start.history, afterId, isTerminalEvent);
   if (plan.kind === 'finished') {
     res.status(204).end();
     return;
