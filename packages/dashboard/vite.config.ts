@@ -17,7 +17,8 @@ export default defineConfig({
     // No inline modulepreload polyfill or data: URLs: everything is a file of the same origin.
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
-    sourcemap: true,
+    // No source maps: the api serves everything in dist, and maps would publish the sources.
+    sourcemap: false,
     reportCompressedSize: true,
   },
   server: {

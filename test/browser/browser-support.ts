@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-c
 import { tokenFor, type TestRole } from '../../test-support/auth';
 import { freePort } from '../../test-support/redis-server';
 import { cleanupPrefix, spawnService, startWorker, testEnv, type ServiceProcess, type TestEnv } from '../../test-support/services';
+import { waitUntil } from '../../test-support/wait';
 
 export { launchChromium } from './chromium';
 
@@ -106,4 +107,42 @@ export async function submitDemoJob(page: Page, fields: { durationMs: number; st
 /** The event log of a job card, as text lines ("waiting", "progress 50%", ...). */
 export async function jobLog(page: Page, jobId: string): Promise<string[]> {
   return jobCard(page, jobId).locator('.job-log li span').allTextContents();
+}
+
+/** Publishes a notification to `userId` the way a backend does: POST /api/notifications with a `service` token. */
+export async function notify(stack: Pick<TestStack, 'url'>, userId: string, title: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
+  const res = await fetch(`${stack.url}/api/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor('chat-service', ['service'])}` },
+    body: JSON.stringify({ userId, type: 'chat.message', title, message: `${title}: the message`, ...extra }),
+  });
+  if (res.status !== 201) throw new Error(`POST /api/notifications answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { id: string };
+}
+
+/** POST /api/jobs as `userId` (a 1 ms demo.work job); resolves with the status. */
+export async function enqueueAs(userId: string, stack: Pick<TestStack, 'url'>): Promise<number> {
+  const res = await fetch(`${stack.url}/api/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(userId)}` },
+    body: JSON.stringify({ type: 'demo.work', payload: { durationMs: 1 } }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+/**
+ * Turns the kill-switch on or off as the admin `by` (POST /api/admin/budget/kill-switch), then waits
+ * until the api admits or refuses jobs accordingly (it re-reads the switch every 250 ms).
+ */
+export async function setKillSwitch(stack: Pick<TestStack, 'url'>, enabled: boolean, reason?: string, by = 'ops-cli'): Promise<void> {
+  const res = await fetch(`${stack.url}/api/admin/budget/kill-switch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(by, ['admin'])}` },
+    body: JSON.stringify(reason === undefined ? { enabled } : { enabled, reason }),
+  });
+  if (res.status !== 200) throw new Error(`POST /api/admin/budget/kill-switch answered ${res.status}: ${await res.text()}`);
+  await res.body?.cancel();
+  const expected = enabled ? 429 : 202;
+  await waitUntil(`the api to ${enabled ? 'refuse' : 'accept'} jobs`, async () => (await enqueueAs('probe', stack)) === expected);
 }

@@ -1,7 +1,22 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { launchChromium, openDashboard, startStack, type TestStack } from './browser-support';
+import { enqueueAs, jobCard, launchChromium, openDashboard, setKillSwitch, startStack, submitDemoJob, type TestStack } from './browser-support';
+
+/** The operations panel's queue counts, by state ("waiting 0 · active 1 · ..."). */
+async function queueCounts(panel: Locator): Promise<Record<string, number>> {
+  const spans = await panel.getByLabel('Jobs in the queue by state').locator('span').allTextContents();
+  return Object.fromEntries(spans.map((text) => /^(\S+)\s+(\d+)$/.exec(text.trim())).filter((m) => m !== null).map((m) => [m[1], Number(m[2])]));
+}
+
+/** Resolves once the panel shows `expected` (the other states may be anything). */
+async function waitForCounts(page: Page, expected: Record<string, number>): Promise<void> {
+  await page.waitForFunction((want: Record<string, number>) => {
+    const spans = [...document.querySelectorAll('[aria-label="Jobs in the queue by state"] span')];
+    const counts = Object.fromEntries(spans.map((s) => (s.textContent ?? '').trim().split(/\s+/)).map(([name, n]) => [name, Number(n)]));
+    return Object.entries(want).every(([name, n]) => counts[name] === n);
+  }, expected);
+}
 
 describe('dashboard: operations', () => {
   let browser: Browser;
@@ -31,7 +46,7 @@ describe('dashboard: operations', () => {
     await panel.getByRole('button', { name: 'Turn kill-switch on' }).click();
     await panel.getByTestId('kill-switch-state').filter({ hasText: 'On: new jobs are refused' }).waitFor();
     expect(await panel.getByTestId('kill-switch-state').textContent()).toContain('By ops');
-    await waitUntil('the api to refuse jobs', async () => (await enqueueAs('probe', stack.url)) === 429);
+    await waitUntil('the api to refuse jobs', async () => (await enqueueAs('probe', stack)) === 429);
 
     await user.page.getByRole('button', { name: 'Submit job' }).click();
     const refusal = user.page.getByTestId('submit-error');
@@ -42,7 +57,7 @@ describe('dashboard: operations', () => {
     await panel.getByRole('button', { name: 'Turn kill-switch off' }).click();
     await panel.getByTestId('kill-switch-state').filter({ hasText: 'Off' }).waitFor();
     // The api re-reads the switch every 250 ms: wait until it takes jobs again, then submit from the page.
-    await waitUntil('the api to accept jobs again', async () => (await enqueueAs('probe', stack.url)) === 202);
+    await waitUntil('the api to accept jobs again', async () => (await enqueueAs('probe', stack)) === 202);
     await user.page.getByRole('button', { name: 'Submit job' }).click();
     await user.page.getByText(/^Submitted demo\.work job/).waitFor();
     expect(await user.page.getByTestId('submit-error').count()).toBe(0);
@@ -66,15 +81,44 @@ describe('dashboard: operations', () => {
     await admin.context.close();
     await user.context.close();
   });
-});
+  it('moves the queue counts with the live events of a job, before the next refresh reads them', async () => {
+    // The jobs of the other tests have finished: the counts the page starts from are settled.
+    await waitUntil('an idle queue', async () => {
+      const res = await fetch(`${stack.url}/api/queue/stats`, { headers: { authorization: `Bearer ${await tokenFor('ops', ['admin'])}` } });
+      const { counts } = (await res.json()) as { counts: Record<string, number> };
+      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0;
+    });
+    const { page, context } = await openDashboard(browser, stack, 'ops-counts', ['admin']);
+    const statsReads: number[] = [];
+    page.on('response', (response) => {
+      if (new URL(response.url()).pathname === '/api/queue/stats') statsReads.push(Date.now());
+    });
+    const panel = page.getByRole('region', { name: 'Operations' });
+    // Read once at start; the next read is 15 s away (no metrics service runs here, so no system events either).
+    await panel.getByLabel('Jobs in the queue by state').waitFor();
+    const before = await queueCounts(panel);
+    const readsBefore = statsReads.length;
 
-/** POST /api/jobs as `userId`; resolves with the status. */
-async function enqueueAs(userId: string, url: string): Promise<number> {
-  const res = await fetch(`${url}/api/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(userId)}` },
-    body: JSON.stringify({ type: 'demo.work', payload: { durationMs: 1 } }),
+    const jobId = await submitDemoJob(page, { durationMs: 2_500, steps: 2 });
+    await jobCard(page, jobId).locator('.state-badge', { hasText: 'Running' }).waitFor();
+    await waitForCounts(page, { waiting: 0, active: 1, completed: before.completed ?? 0 });
+    await jobCard(page, jobId).locator('.state-badge', { hasText: 'Completed' }).waitFor();
+    await waitForCounts(page, { waiting: 0, active: 0, completed: (before.completed ?? 0) + 1 });
+    expect(statsReads.length).toBe(readsBefore);
+    await context.close();
   });
-  await res.body?.cancel();
-  return res.status;
-}
+
+  it('takes the "New jobs are paused" box away once the kill-switch goes off, without another submission', async () => {
+    const { page, context } = await openDashboard(browser, stack, 'ops-paused', ['admin']);
+    await setKillSwitch(stack, true, 'provider outage');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    const refusal = page.getByTestId('submit-error').filter({ hasText: 'New jobs are paused' });
+    await refusal.waitFor();
+
+    // Turned off elsewhere (the CLI): the page hears it from the stream's system event.
+    await setKillSwitch(stack, false);
+    await refusal.waitFor({ state: 'detached' });
+    expect(await page.locator('li.job').count()).toBe(0);
+    await context.close();
+  });
+});

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { connectionIndicator, launchChromium, openDashboard, startStack, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 describe('dashboard: signing in', () => {
   let browser: Browser;
@@ -47,6 +47,24 @@ describe('dashboard: signing in', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You are signed out.').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await context.close();
+  });
+
+  it("removes the user's job ids from this browser's storage on sign-out, so the next person there sees none of them", async () => {
+    const { page, context } = await openDashboard(browser, stack, 'ivan');
+    const jobId = await submitDemoJob(page, { durationMs: 100, steps: 1 });
+    await jobCard(page, jobId).locator('.state-badge', { hasText: 'Completed' }).waitFor();
+    const stored = (): Promise<string[]> =>
+      page.evaluate(() => Object.keys(localStorage).map((key) => `${key}=${localStorage.getItem(key) ?? ''}`));
+    const keysHolding = async (id: string): Promise<string[]> => (await stored()).filter((entry) => entry.includes(id)).map((entry) => entry.split('=')[0]!);
+    // While signed in, the jobs shown and the ones "Clear finished" hid are kept under the user's own keys.
+    expect(await keysHolding(jobId)).toEqual(['jobstream.jobs.v1.ivan']);
+    await page.getByRole('button', { name: 'Clear finished' }).click();
+    expect(await keysHolding(jobId)).toEqual(['jobstream.jobs.hidden.v1.ivan']);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out.').waitFor();
+    expect((await stored()).filter((entry) => entry.includes('ivan') || entry.includes(jobId))).toEqual([]);
     await context.close();
   });
 

@@ -1,17 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { tokenFor } from '../../test-support/auth';
-import { launchChromium, openDashboard, startStack, type TestStack } from './browser-support';
-
-/** Publishes a notification to `userId` the way a backend does: POST /api/notifications with a `service` token. */
-async function notify(stack: TestStack, userId: string, title: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
-  const res = await fetch(`${stack.url}/api/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor('chat-service', ['service'])}` },
-    body: JSON.stringify({ userId, type: 'chat.message', title, message: `${title}: the message`, ...extra }),
-  });
-  if (res.status !== 201) throw new Error(`POST /api/notifications answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { id: string };
-}
+import { launchChromium, notify, openDashboard, startStack, type TestStack } from './browser-support';
 
 const bell = (page: Page) => page.getByTestId('bell');
 

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { connectionIndicator, jobCard, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
@@ -34,6 +36,20 @@ describe('dashboard: the page', () => {
     await jobCard(page, jobId).locator('.state-badge', { hasText: 'Completed' }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('serves no source maps: the build emits none and the api has none to serve', async () => {
+    const html = await (await fetch(`${stack.url}/`)).text();
+    const assets = [...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const asset of assets) {
+      const body = await (await fetch(`${stack.url}/${asset}`)).text();
+      expect(body).not.toMatch(/sourceMappingURL/);
+      const map = await fetch(`${stack.url}/${asset}.map`);
+      await map.body?.cancel();
+      expect([asset, map.status]).toEqual([asset, 404]);
+    }
+    expect(readdirSync(join(__dirname, '..', '..', 'packages', 'dashboard', 'dist', 'assets')).filter((name) => name.endsWith('.map'))).toEqual([]);
   });
 
   it('follows every job on the page through one notification stream, never a stream per job', async () => {

@@ -5,6 +5,8 @@ import { clearToken, saveToken, savedToken, takeTokenFromFragment } from './auth
 import { whoAmI } from './auth/who-am-i.js';
 import { Dashboard } from './dashboard.js';
 import { Session } from './session.js';
+import { isolated } from './ui/bidi.js';
+import { Isolated } from './ui/isolated.js';
 
 type Phase =
   | { kind: 'checking' }
@@ -32,7 +34,7 @@ export function App({ baseUrl }: { baseUrl: string }) {
           me,
           onUnauthorized: (error: JobstreamError) => {
             clearToken();
-            setPhase({ kind: 'signed-out', message: `Your session ended: ${error.message} (${error.code}). Sign in again.`, isError: true });
+            setPhase({ kind: 'signed-out', message: `Your session ended: ${isolated(error.message)} (${error.code}). Sign in again.`, isError: true });
           },
         });
         setPhase({ kind: 'signed-in', session });
@@ -42,7 +44,7 @@ export function App({ baseUrl }: { baseUrl: string }) {
           setPhase(
             token === undefined
               ? { kind: 'signed-out', message: undefined, isError: false }
-              : { kind: 'signed-out', message: `The api did not accept that token: ${err.message} (${err.code}).`, isError: true },
+              : { kind: 'signed-out', message: `The api did not accept that token: ${isolated(err.message)} (${err.code}).`, isError: true },
           );
         } else {
           setPhase({ kind: 'unreachable', message: err instanceof Error ? err.message : String(err), token });
@@ -65,8 +67,10 @@ export function App({ baseUrl }: { baseUrl: string }) {
 
   const signOut = useCallback(() => {
     clearToken();
+    // The next person at this browser sees nothing of this user's (their job ids in localStorage).
+    session?.signOut();
     setPhase({ kind: 'signed-out', message: 'You are signed out.', isError: false });
-  }, []);
+  }, [session]);
 
   switch (phase.kind) {
     case 'checking':
@@ -80,7 +84,9 @@ export function App({ baseUrl }: { baseUrl: string }) {
         <main class="center-screen">
           <div class="card narrow">
             <h1>jobstream is not answering</h1>
-            <p role="alert">{phase.message}</p>
+            <p role="alert">
+              <Isolated text={phase.message} />
+            </p>
             <button type="button" class="button primary" onClick={() => void signIn(phase.token)}>
               Try again
             </button>

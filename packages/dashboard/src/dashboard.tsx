@@ -5,8 +5,10 @@ import { SubmitForm } from './jobs/submit-form.js';
 import { DesktopPrompt } from './notify/desktop-prompt.js';
 import { Toasts } from './notify/toasts.js';
 import type { Session } from './session.js';
+import { isolated } from './ui/bidi.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { Logo } from './ui/icons.js';
+import { Isolated } from './ui/isolated.js';
 import { useStore } from './ui/store.js';
 
 export interface DashboardProps {
@@ -33,9 +35,9 @@ export function Dashboard({ session, onSignOut }: DashboardProps) {
           <ConnectionIndicator status={status} />
           {inbox.available && <Bell model={session.inbox} state={inbox} />}
           <div class="user">
-            <span class="user-name" title={`Signed in as ${me.userId}${me.roles.length > 0 ? ` (${me.roles.join(', ')})` : ''}`}>
+            <span class="user-name" title={`Signed in as ${isolated(me.userId)}${me.roles.length > 0 ? ` (${isolated(me.roles.join(', '))})` : ''}`}>
               <span class="visually-hidden">Signed in as </span>
-              {me.userId}
+              <Isolated text={me.userId} />
               {session.isAdmin && <span class="role-chip">admin</span>}
             </span>
             {me.authMode !== 'none' && (

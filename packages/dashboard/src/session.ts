@@ -10,6 +10,7 @@ import { parseStreamItem } from './live/messages.js';
 import { DesktopNotifier } from './notify/desktop-notifier.js';
 import { ToastModel } from './notify/toast-model.js';
 import { formatDuration, shortId } from './ui/format.js';
+import { createStore, type Store } from './ui/store.js';
 
 export interface SessionOptions {
   baseUrl: string;
@@ -37,8 +38,15 @@ export class Session {
   readonly toasts = new ToastModel();
   readonly desktop = new DesktopNotifier();
   readonly admin: AdminModel | undefined;
-  private readonly unsubscribe: () => void;
+  /**
+   * The api refuses new jobs (the kill-switch), as far as this page knows: set by a refused
+   * submission, cleared by an accepted one, and both ways by the system events and the operations
+   * panel that admins get.
+   */
+  readonly paused: Store<boolean> = createStore(false);
+  private readonly unsubscribers: (() => void)[] = [];
   private signedOut = false;
+  private disposed = false;
 
   constructor(private readonly options: SessionOptions) {
     const token = options.token;
@@ -51,6 +59,7 @@ export class Session {
       userId: options.me.userId,
       loadPage: jobPageLoader(this.client, JOB_PAGE_SIZE),
       onFinished: (job) => this.announce(job),
+      onMoved: (from, to) => this.admin?.jobMoved(from, to),
       onUnauthorized,
     });
     this.inbox = new InboxModel({ client: this.client, onUnauthorized });
@@ -62,13 +71,28 @@ export class Session {
       stream: { maxRetryDelayMs: 10_000, ...options.stream },
     });
     let polling = false;
-    this.unsubscribe = this.connection.status.subscribe(() => {
-      const now = this.connection.status.get().state === 'polling';
-      if (now !== polling) {
-        polling = now;
-        this.jobs.setPolling(now);
-      }
-    });
+    this.unsubscribers.push(
+      this.connection.status.subscribe(() => {
+        const now = this.connection.status.get().state === 'polling';
+        if (now !== polling) {
+          polling = now;
+          this.jobs.setPolling(now);
+        }
+      }),
+    );
+    const admin = this.admin;
+    if (admin) {
+      // Only a change counts: a refresh that started before the switch went on may still say "off".
+      let enabled: boolean | undefined;
+      this.unsubscribers.push(
+        admin.state.subscribe(() => {
+          const now = admin.state.get().budget?.killSwitch.enabled;
+          if (now === undefined || now === enabled) return;
+          if (enabled !== undefined) this.paused.set(now);
+          enabled = now;
+        }),
+      );
+    }
   }
 
   start(): void {
@@ -79,11 +103,19 @@ export class Session {
   }
 
   dispose(): void {
-    this.unsubscribe();
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
     this.connection.close();
     this.jobs.dispose();
     this.admin?.dispose();
     this.toasts.dispose();
+  }
+
+  /** Sign-out: stops everything and removes what this browser kept for the user. */
+  signOut(): void {
+    this.dispose();
+    this.jobs.forget();
   }
 
   private route(item: NotificationItem): void {
@@ -112,6 +144,7 @@ export class Session {
         void this.admin?.refresh();
         break;
       case 'system':
+        if (message.event === 'system.kill_switch' && typeof message.data.enabled === 'boolean') this.paused.set(message.data.enabled);
         void this.admin?.refresh();
         break;
       case 'other':

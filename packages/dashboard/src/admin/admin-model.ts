@@ -1,3 +1,4 @@
+import type { JobState } from '@jobstream/contracts';
 import {
   UnauthorizedError,
   type AlertsResponse,
@@ -58,6 +59,23 @@ export class AdminModel {
 
   dispose(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * A job of this page moved from one state to another (`undefined`: a job new to the page): the
+   * queue's counts move with it at once, instead of up to a refresh later. The next refresh sets
+   * them to what the api counts (jobs of other users included).
+   */
+  jobMoved(from: JobState | undefined, to: JobState): void {
+    if (from === to) return;
+    this.state.set((s) => {
+      if (!s.stats) return s;
+      const counts = { ...s.stats.counts };
+      // `unknown` is the page not knowing yet: nothing to take it from.
+      if (from !== undefined && from !== 'unknown' && (counts[from] ?? 0) > 0) counts[from] = (counts[from] ?? 0) - 1;
+      if (to !== 'unknown') counts[to] = (counts[to] ?? 0) + 1;
+      return { ...s, stats: { ...s.stats, counts } };
+    });
   }
 
   /** Reads everything again; concurrent calls share one round. */

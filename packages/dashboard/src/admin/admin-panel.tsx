@@ -2,6 +2,7 @@ import type { AlertsResponse, BudgetStatus } from '@jobstream/client';
 import type { AlertName } from '@jobstream/contracts';
 import { useState } from 'preact/hooks';
 import { formatDateTime, formatUsd } from '../ui/format.js';
+import { Isolated } from '../ui/isolated.js';
 import { useStore } from '../ui/store.js';
 import type { AdminModel } from './admin-model.js';
 
@@ -15,10 +16,11 @@ const ALERTS: Record<AlertName, { label: string; detail(a: AlertsResponse): stri
   circuitBreakerOpen: { label: 'Circuit breaker open', detail: (a) => `${a.values.circuitBreakersOpen} worker(s) cannot reach their provider` },
   workerStalled: { label: 'Worker stalled', detail: (a) => `${a.values.workersStalled} worker(s) stopped making progress` },
   budgetExceeded: { label: 'Budget exceeded', detail: (a) => `${formatUsd(a.values.budgetSpent)} of ${formatUsd(a.values.budgetLimit)} spent` },
+  killSwitchOn: { label: 'Kill-switch on', detail: () => 'new jobs are refused with 429; see the kill-switch below' },
 };
 
 function Alerts({ alerts, error }: { alerts: AlertsResponse | undefined; error: string | undefined }) {
-  if (!alerts) return <p class="muted small">{error ?? 'Loading…'}</p>;
+  if (!alerts) return <p class="muted small">{error !== undefined ? <Isolated text={error} /> : 'Loading…'}</p>;
   const firing = (Object.keys(ALERTS) as AlertName[]).filter((name) => alerts.alerts[name]);
   return (
     <>
@@ -47,7 +49,7 @@ function Alerts({ alerts, error }: { alerts: AlertsResponse | undefined; error: 
 }
 
 function Budget({ budget, error }: { budget: BudgetStatus | undefined; error: string | undefined }) {
-  if (!budget) return <p class="muted small">{error ?? 'Loading…'}</p>;
+  if (!budget) return <p class="muted small">{error !== undefined ? <Isolated text={error} /> : 'Loading…'}</p>;
   const ratio = budget.limit !== null && budget.limit > 0 ? budget.spent / budget.limit : undefined;
   // The warning level is the metrics service's (BUDGET_WARN_RATIO); 80% of the limit when an older one did not say.
   const warnAt = budget.warnAt ?? (budget.limit === null ? null : budget.limit * 0.8);
@@ -88,7 +90,7 @@ function KillSwitch({ model }: { model: AdminModel }) {
   const [reason, setReason] = useState('');
   const [missingReason, setMissingReason] = useState(false);
   const killSwitch = state.budget?.killSwitch;
-  if (!killSwitch) return <p class="muted small">{state.budgetError ?? 'Loading…'}</p>;
+  if (!killSwitch) return <p class="muted small">{state.budgetError !== undefined ? <Isolated text={state.budgetError} /> : 'Loading…'}</p>;
   const on = killSwitch.enabled;
 
   const submit = async (event: Event): Promise<void> => {
@@ -106,9 +108,19 @@ function KillSwitch({ model }: { model: AdminModel }) {
         <strong>{on ? 'On: new jobs are refused' : 'Off: new jobs are accepted'}</strong>
         {on && (
           <span class="small">
-            {killSwitch.auto ? 'Turned on by the budget' : `By ${killSwitch.changedBy ?? 'unknown'}`}
+            {killSwitch.auto ? (
+              'Turned on by the budget'
+            ) : (
+              <>
+                By <Isolated text={killSwitch.changedBy ?? 'unknown'} />
+              </>
+            )}
             {killSwitch.changedAt !== null && <> at {formatDateTime(killSwitch.changedAt)}</>}
-            {killSwitch.reason !== null && <>: “{killSwitch.reason}”</>}
+            {killSwitch.reason !== null && (
+              <>
+                : “<Isolated class="kill-reason" text={killSwitch.reason} />”
+              </>
+            )}
           </span>
         )}
       </p>
@@ -141,7 +153,7 @@ function KillSwitch({ model }: { model: AdminModel }) {
       </button>
       {state.saveError !== undefined && (
         <p class="notice error small" role="alert">
-          {state.saveError}
+          <Isolated text={state.saveError} />
         </p>
       )}
       {state.audit.length > 0 && (
@@ -150,8 +162,12 @@ function KillSwitch({ model }: { model: AdminModel }) {
           <ul>
             {state.audit.map((entry) => (
               <li key={entry.id} class="small">
-                {formatDateTime(entry.at)} · {entry.by} turned it {entry.enabled ? 'on' : 'off'}
-                {entry.reason !== null && <>: “{entry.reason}”</>}
+                {formatDateTime(entry.at)} · <Isolated text={entry.by} /> turned it {entry.enabled ? 'on' : 'off'}
+                {entry.reason !== null && (
+                  <>
+                    : “<Isolated text={entry.reason} />”
+                  </>
+                )}
               </li>
             ))}
           </ul>

@@ -1,7 +1,9 @@
 import type { Notification } from '@jobstream/contracts';
 import { useEffect, useRef } from 'preact/hooks';
+import { withoutBidiControls } from '../ui/bidi.js';
 import { formatDateTime } from '../ui/format.js';
 import { CloseIcon } from '../ui/icons.js';
+import { Isolated } from '../ui/isolated.js';
 import type { InboxModel, InboxState } from './inbox-model.js';
 
 function Item({ item, onRead }: { item: Notification; onRead(): void }) {
@@ -9,17 +11,21 @@ function Item({ item, onRead }: { item: Notification; onRead(): void }) {
     <li class={item.read ? 'inbox-item' : 'inbox-item unread'} data-severity={item.severity} data-testid="inbox-item">
       <div class="inbox-item-head">
         {!item.read && <span class="unread-dot" aria-hidden="true" />}
-        <strong class="inbox-title">{item.title}</strong>
+        <strong class="inbox-title">
+          <Isolated text={item.title} />
+        </strong>
         <time class="muted small" dateTime={item.createdAt}>
           {formatDateTime(item.createdAt)}
         </time>
       </div>
-      <p class="inbox-message">{item.message}</p>
+      <p class="inbox-message">
+        <Isolated text={item.message} />
+      </p>
       <div class="inbox-item-foot">
-        {item.category !== null && <span class="chip">{item.category}</span>}
+        {item.category !== null && <Isolated class="chip" text={item.category} />}
         <span class="visually-hidden">{item.read ? 'Read' : 'Unread'}</span>
         {!item.read && (
-          <button type="button" class="button ghost small push-right" onClick={onRead} aria-label={`Mark read: ${item.title}`}>
+          <button type="button" class="button ghost small push-right" onClick={onRead} aria-label={`Mark read: ${withoutBidiControls(item.title)}`}>
             Mark read
           </button>
         )}
@@ -50,7 +56,7 @@ export function InboxPanel({ model, state, onClose }: { model: InboxModel; state
       </div>
       {state.error !== undefined && (
         <p class="notice error" role="alert">
-          {state.error}
+          <Isolated text={state.error} />
         </p>
       )}
       {state.items.length === 0 ? (

@@ -1,5 +1,7 @@
 import type { JobState } from '@jobstream/contracts';
+import { isolated, withoutBidiControls } from '../ui/bidi.js';
 import { formatClock, formatDuration, msBetween, prettyJson, shortId } from '../ui/format.js';
+import { Isolated } from '../ui/isolated.js';
 import { isFinished, progressText, type JobView } from './job-view.js';
 
 const STATE_LABELS: Record<JobState, string> = {
@@ -48,14 +50,22 @@ function Result({ value }: { value: unknown }) {
       <ol class="flashcards">
         {value.flashcards.map((card, i) => (
           <li key={i}>
-            <strong>{card.front}</strong>
-            <span>{card.back}</span>
+            <strong>
+              <Isolated text={String(card.front)} />
+            </strong>
+            <span>
+              <Isolated text={String(card.back)} />
+            </span>
           </li>
         ))}
       </ol>
     );
   }
-  return <pre class="result">{prettyJson(value)}</pre>;
+  return (
+    <pre class="result">
+      <Isolated text={prettyJson(value)} />
+    </pre>
+  );
 }
 
 /** One job: state, progress bar, duration, result or error, and the events this tab received. */
@@ -67,8 +77,9 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
     <li class="job" data-state={job.state} data-job-id={job.jobId} aria-labelledby={titleId} aria-busy={job.loading}>
       <div class="job-head">
         <h3 id={titleId} class="job-title">
-          <span class="job-type">{job.type}</span> <code class="job-id" title={job.jobId}>
-            {shortId(job.jobId)}
+          <Isolated class="job-type" text={job.type} />{' '}
+          <code class="job-id" title={isolated(job.jobId)}>
+            <Isolated text={shortId(job.jobId)} />
           </code>
         </h3>
         <span class="state-badge" data-state={job.state}>
@@ -78,7 +89,7 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
       <div
         class="progress"
         role="progressbar"
-        aria-label={`Progress of ${job.type} ${shortId(job.jobId)}`}
+        aria-label={`Progress of ${withoutBidiControls(job.type)} ${shortId(job.jobId)}`}
         aria-valuemin={0}
         aria-valuemax={100}
         {...(percent !== undefined ? { 'aria-valuenow': Math.round(percent), 'aria-valuetext': `${Math.round(percent)}%` } : {})}
@@ -87,19 +98,21 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
         <div class="progress-fill" style={{ width: `${percent ?? (finished ? 100 : 0)}%` }} />
       </div>
       <div class="job-meta">
-        <span class="job-progress">{progressText(job.progress) || '–'}</span>
+        <span class="job-progress">
+          <Isolated text={progressText(job.progress) || '–'} />
+        </span>
         <span class="job-duration">{durationText(job, now)}</span>
         <span>created {formatClock(job.createdAt)}</span>
         {job.attemptsMade > 1 && <span>{job.attemptsMade} attempts</span>}
       </div>
       {job.lastAttemptError !== undefined && !finished && (
         <p class="job-warning">
-          Attempt {job.attemptsMade} failed: {job.lastAttemptError}. {job.state === 'delayed' ? 'Retrying shortly.' : ''}
+          Attempt {job.attemptsMade} failed: <Isolated text={job.lastAttemptError} />. {job.state === 'delayed' ? 'Retrying shortly.' : ''}
         </p>
       )}
       {job.state === 'failed' && (
         <p class="job-error" data-testid="job-error">
-          <strong>Error:</strong> {job.error ?? 'unknown'}
+          <strong>Error:</strong> <Isolated text={job.error ?? 'unknown'} />
         </p>
       )}
       {job.state === 'completed' && job.result !== undefined && (
@@ -114,7 +127,17 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
           <ol>
             {job.log.map((entry) => (
               <li key={entry.id} data-event={entry.event}>
-                <time dateTime={entry.at}>{formatClock(entry.at)}</time> <span>{entry.text}</span>
+                <time dateTime={entry.at}>{formatClock(entry.at)}</time>{' '}
+                <span>
+                  {entry.text}
+                  {entry.detail !== undefined && (
+                    <>
+                      {' '}
+                      <Isolated text={entry.detail} />
+                    </>
+                  )}
+                  {entry.note}
+                </span>
               </li>
             ))}
           </ol>

@@ -1,3 +1,4 @@
+import { Isolated } from '../ui/isolated.js';
 import { useStore, useTicker } from '../ui/store.js';
 import { JobCard } from './job-card.js';
 import { isFinished } from './job-view.js';
@@ -26,7 +27,7 @@ export function JobList({ model }: { model: JobsModel }) {
       </div>
       {listing.error !== undefined && (
         <p class="notice error" role="alert">
-          {listing.error}
+          <Isolated text={listing.error} />
         </p>
       )}
       {jobs.length === 0 ? (

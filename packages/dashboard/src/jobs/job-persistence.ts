@@ -65,3 +65,13 @@ export function loadHiddenJobs(userId: string): string[] {
 export function saveHiddenJobs(userId: string, jobIds: readonly string[]): void {
   write(hiddenKeyFor(userId), jobIds.slice(0, MAX_HIDDEN_JOBS));
 }
+
+/** Removes everything kept for the user (on sign-out: the next person at this browser sees none of it). */
+export function forgetStoredJobs(userId: string): void {
+  try {
+    localStorage.removeItem(keyFor(userId));
+    localStorage.removeItem(hiddenKeyFor(userId));
+  } catch {
+    // Disabled storage kept nothing.
+  }
+}

@@ -7,8 +7,12 @@ export interface JobLogEntry {
   id: string;
   at: string;
   event: LifecycleEventName;
-  /** `progress 40%`, `failed: boom (will retry)`, ... */
+  /** The page's words: `progress`, `failed:`, `active`, ... */
   text: string;
+  /** What the event carried, shown isolated after `text`: the progress, the error. */
+  detail?: string;
+  /** The page's words after `detail`: ` (will retry)`. */
+  note?: string;
 }
 
 /** A job as the page renders it: its last snapshot with every stream event applied since. */
@@ -87,16 +91,18 @@ export function progressText(progress: JobView['progress']): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
-function logText(event: LifecycleEventName, data: JobMessageData): string {
+function logText(event: LifecycleEventName, data: JobMessageData): Pick<JobLogEntry, 'text' | 'detail' | 'note'> {
   switch (event) {
     case 'progress':
-      return `progress ${progressText(data.progress)}`;
-    case 'failed':
-      return `failed: ${data.error ?? 'unknown error'}${data.willRetry ? ' (will retry)' : ''}`;
+      return { text: 'progress', detail: progressText(data.progress) };
+    case 'failed': {
+      const note = data.willRetry ? ' (will retry)' : '';
+      return data.error !== undefined ? { text: 'failed:', detail: data.error, note } : { text: 'failed: unknown error', note };
+    }
     case 'delayed':
-      return 'retry scheduled';
+      return { text: 'retry scheduled' };
     default:
-      return event;
+      return { text: event };
   }
 }
 
@@ -105,7 +111,7 @@ function logText(event: LifecycleEventName, data: JobMessageData): string {
  * replayed after a snapshot that already showed the end does not take it back.
  */
 export function withEvent(job: JobView, event: LifecycleEventName, data: JobMessageData, id: string): JobView {
-  const log = job.log.some((entry) => entry.id === id) ? job.log : [...job.log, { id, at: data.timestamp, event, text: logText(event, data) }].slice(-MAX_LOG);
+  const log = job.log.some((entry) => entry.id === id) ? job.log : [...job.log, { id, at: data.timestamp, event, ...logText(event, data) }].slice(-MAX_LOG);
   const next: JobView = { ...job, log, type: job.type === 'job' || job.type === '' ? data.jobType : job.type };
   next.createdAt ??= data.timestamp;
   if (isFinished(job)) return next;

@@ -1,10 +1,10 @@
 import { NotFoundError, UnauthorizedError, type EnqueueResponse, type JobstreamClient, type JobSnapshot } from '@jobstream/client';
-import type { LifecycleEventName } from '@jobstream/contracts';
+import type { JobState, LifecycleEventName } from '@jobstream/contracts';
 import type { JobMessageData } from '../live/messages.js';
 import { createStore, type Store } from '../ui/store.js';
 import type { JobPageLoader } from './job-pages.js';
 import { emptyJob, isFinished, withEvent, withSnapshot, type JobView } from './job-view.js';
-import { loadHiddenJobs, loadStoredJobs, saveHiddenJobs, saveStoredJobs } from './job-persistence.js';
+import { forgetStoredJobs, loadHiddenJobs, loadStoredJobs, saveHiddenJobs, saveStoredJobs } from './job-persistence.js';
 
 /** Most jobs the list holds (as many as the api lists per user); the oldest fall off. */
 export const MAX_LISTED_JOBS = 1_000;
@@ -30,6 +30,11 @@ export interface JobsModelOptions {
   loadPage: JobPageLoader;
   /** A job this page watched finished (not one that was already finished when the page loaded). */
   onFinished(job: JobView): void;
+  /**
+   * A job changed state while the page watched it (its events, its refetch, its submission);
+   * `from` is undefined for a job new to the page. Jobs the list loaded are not reported.
+   */
+  onMoved?(from: JobState | undefined, to: JobState): void;
   onUnauthorized(error: UnauthorizedError): void;
   /** Polling cadence while the stream is down. Default 2 s. */
   pollIntervalMs?: number;
@@ -116,6 +121,7 @@ export class JobsModel {
     const existing = this.find(answer.jobId);
     if (existing) return;
     this.upsert({ ...emptyJob(answer.jobId, answer.type, new Date().toISOString()), state: answer.state });
+    this.options.onMoved?.(undefined, answer.state);
   }
 
   /** A `job.<event>` message of the notification stream. */
@@ -132,6 +138,7 @@ export class JobsModel {
     const wasFinished = isFinished(base);
     const next = withEvent(base, event, data, eventId);
     this.upsert(next);
+    if (known?.state !== next.state) this.options.onMoved?.(known?.state, next.state);
     if (!wasFinished && isFinished(next)) this.options.onFinished(next);
     // A job first seen in the middle of its life: fetch what happened before.
     if (!known && event !== 'waiting') void this.refresh(data.jobId, true);
@@ -173,6 +180,12 @@ export class JobsModel {
     this.setPolling(false);
   }
 
+  /** Signing out: stops, and removes what this browser kept of the user's jobs. */
+  forget(): void {
+    this.dispose();
+    forgetStoredJobs(this.options.userId);
+  }
+
   private async refresh(jobId: string, announce: boolean): Promise<void> {
     if (this.inFlight.has(jobId) || this.disposed) return;
     this.inFlight.set(jobId, []);
@@ -199,6 +212,7 @@ export class JobsModel {
     if (snapshot && before) {
       const after = withSnapshot(before, snapshot);
       this.upsert({ ...after, loading: false });
+      if (before.state !== 'unknown' && before.state !== after.state) this.options.onMoved?.(before.state, after.state);
       if (announce && !isFinished(before) && before.state !== 'unknown' && isFinished(after)) this.options.onFinished(after);
     } else {
       this.patch(jobId, (job) => ({ ...job, loading: false }));
@@ -275,6 +289,8 @@ export class JobsModel {
   }
 
   private persist(): void {
+    // After sign-out nothing is written again (a submission or page that answers late).
+    if (this.disposed) return;
     saveStoredJobs(
       this.options.userId,
       this.jobs.get().map((job) => ({ jobId: job.jobId, type: job.type, createdAt: job.createdAt })),

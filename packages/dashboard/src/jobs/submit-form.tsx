@@ -2,6 +2,8 @@ import { BudgetLimitError, JobstreamError, RateLimitError, UnauthorizedError, Va
 import { useRef, useState } from 'preact/hooks';
 import type { Session } from '../session.js';
 import { shortId } from '../ui/format.js';
+import { Isolated } from '../ui/isolated.js';
+import { useStore } from '../ui/store.js';
 
 interface DemoFields {
   durationMs: string;
@@ -16,7 +18,15 @@ interface FlashcardFields {
   count: string;
 }
 
-type Outcome = { kind: 'idle' } | { kind: 'submitted'; text: string } | { kind: 'refused'; title: string; text: string };
+/**
+ * A refusal's `detail` is the api's message (it may quote what others wrote, such as the
+ * kill-switch's reason), shown isolated; `after` is the page's own words after it. `paused`: the
+ * kill-switch refused it, so the box goes once the page learns the switch is off.
+ */
+type Outcome =
+  | { kind: 'idle' }
+  | { kind: 'submitted'; text: string }
+  | { kind: 'refused'; title: string; detail: string; after: string; paused: boolean };
 
 const SAMPLE_CONTENT =
   'Photosynthesis turns light energy into chemical energy. In the light reactions, chlorophyll absorbs light and splits water, releasing oxygen. The Calvin cycle then fixes carbon dioxide into sugars using ATP and NADPH.';
@@ -38,15 +48,15 @@ function fieldErrors(details: readonly ErrorDetail[] | undefined): Record<string
 
 function refusal(err: unknown): Outcome {
   if (err instanceof BudgetLimitError) {
-    return { kind: 'refused', title: 'New jobs are paused', text: `${err.message}. Jobs already queued keep running; try again later.` };
+    return { kind: 'refused', title: 'New jobs are paused', detail: err.message, after: '. Jobs already queued keep running; try again later.', paused: true };
   }
   if (err instanceof RateLimitError) {
     const wait = err.retryAfterMs !== undefined ? ` Try again in ${Math.ceil(err.retryAfterMs / 1_000)} s.` : '';
-    return { kind: 'refused', title: 'Too many submissions', text: `${err.message}.${wait}` };
+    return { kind: 'refused', title: 'Too many submissions', detail: err.message, after: `.${wait}`, paused: false };
   }
-  if (err instanceof ValidationError) return { kind: 'refused', title: 'Check the highlighted fields', text: err.message };
-  if (err instanceof JobstreamError) return { kind: 'refused', title: 'The job was not submitted', text: `${err.message} (${err.code})` };
-  return { kind: 'refused', title: 'The job was not submitted', text: err instanceof Error ? err.message : String(err) };
+  if (err instanceof ValidationError) return { kind: 'refused', title: 'Check the highlighted fields', detail: err.message, after: '', paused: false };
+  if (err instanceof JobstreamError) return { kind: 'refused', title: 'The job was not submitted', detail: err.message, after: ` (${err.code})`, paused: false };
+  return { kind: 'refused', title: 'The job was not submitted', detail: err instanceof Error ? err.message : String(err), after: '', paused: false };
 }
 
 /** Submits a `demo.work` or `flashcards.generate` job through the SDK; the api's refusals are shown in words. */
@@ -58,6 +68,7 @@ export function SubmitForm({ session }: { session: Session }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
   const form = useRef<HTMLFormElement>(null);
+  const paused = useStore(session.paused);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -81,6 +92,7 @@ export function SubmitForm({ session }: { session: Session }) {
               { idempotencyKey },
             );
       session.jobs.submitted(answer);
+      session.paused.set(false);
       setOutcome({ kind: 'submitted', text: `Submitted ${answer.type} job ${shortId(answer.jobId)}.` });
     } catch (err) {
       if (err instanceof UnauthorizedError) session.unauthorized(err);
@@ -90,7 +102,9 @@ export function SubmitForm({ session }: { session: Session }) {
         const first = Object.keys(byField)[0];
         if (first !== undefined) form.current?.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
       }
-      setOutcome(refusal(err));
+      const refused = refusal(err);
+      if (refused.kind === 'refused' && refused.paused) session.paused.set(true);
+      setOutcome(refused);
     } finally {
       setBusy(false);
     }
@@ -120,7 +134,7 @@ export function SubmitForm({ session }: { session: Session }) {
       )}
       {errors[name] !== undefined && (
         <p id={`demo-${name}-error`} class="field-error">
-          {errors[name]}
+          <Isolated text={errors[name]} />
         </p>
       )}
     </div>
@@ -156,7 +170,7 @@ export function SubmitForm({ session }: { session: Session }) {
       )}
       {errors[name] !== undefined && (
         <p id={`cards-${name}-error`} class="field-error">
-          {errors[name]}
+          <Isolated text={errors[name]} />
         </p>
       )}
     </div>
@@ -199,10 +213,13 @@ export function SubmitForm({ session }: { session: Session }) {
         <div aria-live="polite" class="form-outcome">
           {outcome.kind === 'submitted' && <p class="notice success">{outcome.text}</p>}
         </div>
-        {outcome.kind === 'refused' && (
+        {outcome.kind === 'refused' && !(outcome.paused && !paused) && (
           <div class="notice error" role="alert" data-testid="submit-error">
             <strong>{outcome.title}</strong>
-            <p>{outcome.text}</p>
+            <p>
+              <Isolated text={outcome.detail} />
+              {outcome.after}
+            </p>
           </div>
         )}
       </form>

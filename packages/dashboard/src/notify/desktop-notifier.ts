@@ -1,3 +1,4 @@
+import { withoutBidiControls } from '../ui/bidi.js';
 import { createStore, type Store } from '../ui/store.js';
 
 export type DesktopPermission = NotificationPermission | 'unsupported';
@@ -43,11 +44,14 @@ export class DesktopNotifier {
     }
   }
 
-  /** Shows one when the page is hidden and notifications are allowed; otherwise the toast is enough. */
+  /**
+   * Shows one when the page is hidden and notifications are allowed; otherwise the toast is enough.
+   * A notification is plain text the page cannot isolate, so bidi controls are taken out of it.
+   */
   notify(title: string, body: string, tag: string): void {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState !== 'hidden') return;
     try {
-      const notification = new Notification(title, { body, tag, icon: './favicon.svg' });
+      const notification = new Notification(withoutBidiControls(title), { body: withoutBidiControls(body), tag, icon: './favicon.svg' });
       notification.onclick = () => {
         window.focus();
         notification.close();

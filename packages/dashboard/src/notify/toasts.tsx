@@ -1,4 +1,6 @@
+import { withoutBidiControls } from '../ui/bidi.js';
 import { CloseIcon } from '../ui/icons.js';
+import { Isolated } from '../ui/isolated.js';
 import { useStore } from '../ui/store.js';
 import type { ToastModel } from './toast-model.js';
 
@@ -23,10 +25,16 @@ export function Toasts({ model }: { model: ToastModel }) {
             onFocusOut={() => model.hold(toast.id, false)}
           >
             <div class="toast-text">
-              <strong>{toast.title}</strong>
-              {toast.body !== undefined && <p>{toast.body}</p>}
+              <strong>
+                <Isolated text={toast.title} />
+              </strong>
+              {toast.body !== undefined && (
+                <p>
+                  <Isolated text={toast.body} />
+                </p>
+              )}
             </div>
-            <button type="button" class="icon-button" aria-label={`Dismiss: ${toast.title}`} onClick={() => model.dismiss(toast.id)}>
+            <button type="button" class="icon-button" aria-label={`Dismiss: ${withoutBidiControls(toast.title)}`} onClick={() => model.dismiss(toast.id)}>
               <CloseIcon />
             </button>
           </div>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { LinkState, LinkStatus } from '../live/live-connection.js';
 import { formatClock } from './format.js';
+import { Isolated } from './isolated.js';
 import { useTicker } from './store.js';
 
 const LABELS: Record<LinkState, string> = {
@@ -62,7 +63,9 @@ export function ConnectionIndicator({ status }: { status: LinkStatus }) {
           {status.reason !== undefined && status.state !== 'live' && (
             <>
               <dt>Reason</dt>
-              <dd>{status.reason}</dd>
+              <dd>
+                <Isolated text={status.reason} />
+              </dd>
             </>
           )}
           {status.failures > 0 && (
@@ -80,7 +83,9 @@ export function ConnectionIndicator({ status }: { status: LinkStatus }) {
           {status.lastEventId !== undefined && (
             <>
               <dt>Resumes after</dt>
-              <dd class="mono">{status.lastEventId}</dd>
+              <dd class="mono">
+                <Isolated text={status.lastEventId} />
+              </dd>
             </>
           )}
         </dl>
