@@ -78,6 +78,34 @@ describe('alerts from the metrics service', () => {
     expect(names.slice(2).sort()).toEqual(['alert_resolved:queueDepthCritical', 'alert_resolved:queueDepthHigh']);
   });
 
+  it('raises killSwitchOn within one evaluation interval of an admin turning the switch on, and resolves it when turned off', async () => {
+    api = await startApi(env);
+    metrics = await startMetrics(env);
+    const apiUrl = api.url;
+    const admin = await authHeaders('ops', ['admin']);
+    expect((await waitFor('a first evaluation', () => alertsOf(apiUrl))).alerts.killSwitchOn).toBe(false);
+
+    const on = await http('POST', `${apiUrl}/api/admin/budget/kill-switch`, { enabled: true, reason: 'provider incident' }, admin);
+    expect(on.status).toBe(200);
+    const switched = Date.now();
+    const raised = await waitFor('killSwitchOn', async () => (await alertsOf(apiUrl))?.alerts.killSwitchOn && Date.now() - switched, 5_000, 5);
+    if (process.env.JOBSTREAM_REPORT) process.stderr.write(`killSwitchOn after ${raised} ms\n`);
+    expect(raised).toBeLessThanOrEqual(INTERVAL_MS + 300);
+    expect(await alertsOf(apiUrl)).toMatchObject({ alerts: { killSwitchOn: true }, alertsActive: 1, values: { killSwitchEnabled: true } });
+    const scrape = await http('GET', `${metrics.url}/metrics`);
+    expect(scrape.body).toContain('jobstream_alert_active{alert="killSwitchOn"} 1');
+
+    const off = await http('POST', `${apiUrl}/api/admin/budget/kill-switch`, { enabled: false }, admin);
+    expect(off.status).toBe(200);
+    const switchedOff = Date.now();
+    const resolved = await waitFor('killSwitchOn to resolve', async () => (await alertsOf(apiUrl))?.alerts.killSwitchOn === false && Date.now() - switchedOff, 5_000, 5);
+    expect(resolved).toBeLessThanOrEqual(INTERVAL_MS + 300);
+    const names = (await systemEvents(redis, env))
+      .filter((e) => e.event === 'alert_started' || e.event === 'alert_resolved')
+      .map((e) => `${e.event}:${(e.data as { alert: string }).alert}`);
+    expect(names).toEqual(['alert_started:killSwitchOn', 'alert_resolved:killSwitchOn']);
+  });
+
   it('raises failureRateHigh when more than the threshold of the finished jobs failed in the window', async () => {
     env.ALERT_FAILURE_MIN_JOBS = '4';
     api = await startApi(env);

@@ -203,15 +203,23 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     }
   });
 
-  it('exposes only /api through an Ingress set up for SSE, without sticky sessions', () => {
+  it('exposes /api and the dashboard, and nothing else, through an Ingress set up for SSE, without sticky sessions', () => {
     const ingress = named(objects, 'Ingress', 'jobstream');
     const annotations = ingress.metadata.annotations ?? {};
     expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
     const heartbeatSeconds = Number(configData(objects).SSE_HEARTBEAT_MS) / 1_000;
     expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThan(4 * heartbeatSeconds);
     expect(Object.keys(annotations).filter((key) => /affinity|sticky|session-cookie/.test(key))).toEqual([]);
-    const paths = at(ingress, 'spec', 'rules', 0, 'http', 'paths');
-    expect(paths).toEqual([{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'jobstream-api', port: { name: 'http' } } } }]);
+    const paths: { path: string; pathType: string; backend: unknown }[] = at(ingress, 'spec', 'rules', 0, 'http', 'paths');
+    for (const p of paths) expect(p.backend).toEqual({ service: { name: 'jobstream-api', port: { name: 'http' } } });
+    // The Kubernetes path rules: Exact is the whole path, Prefix whole path segments.
+    const routed = (path: string) =>
+      paths.some((p) => (p.pathType === 'Exact' ? path === p.path : path === p.path || path.startsWith(`${p.path.replace(/\/$/, '')}/`)));
+    // The dashboard's top-level files (vite copies public/ to the root of the build).
+    const topLevel = readdirSync(join(repoRoot, 'packages', 'dashboard', 'public')).map((name) => `/${name}`);
+    const publicPaths = ['/api/jobs', '/api/me', '/', '/index.html', '/assets/index-abc123.js', ...topLevel];
+    expect(publicPaths.filter((path) => !routed(path))).toEqual([]);
+    expect(['/metrics', '/healthz', '/readyz', '/apix', '/.env', '/main.js'].filter(routed)).toEqual([]);
     expect(at(named(objects, 'Service', 'jobstream-api'), 'spec', 'ports').map((p: any) => p.name)).toContain('http');
   });
 });

@@ -13,6 +13,7 @@ export const alertNames = [
   'circuitBreakerOpen',
   'workerStalled',
   'budgetExceeded',
+  'killSwitchOn',
 ] as const;
 
 export const alertNameSchema = z.enum(alertNames);
@@ -38,6 +39,8 @@ export const alertValuesSchema = z.object({
   /** This month's spend in USD. */
   budgetSpent: z.number().nonnegative(),
   budgetLimit: z.number().nonnegative(),
+  /** Whether the kill-switch refuses new jobs; absent from answers stored before it was reported. */
+  killSwitchEnabled: z.boolean().default(false),
 });
 
 /** The thresholds and windows in force (from the metrics service's config). */
@@ -53,7 +56,8 @@ export const alertThresholdsSchema = z.object({
 
 /** `GET /api/metrics/alerts`, served by the metrics service and by the api from the same Redis state. */
 export const alertsResponseSchema = z.object({
-  alerts: z.object(Object.fromEntries(alertNames.map((name) => [name, z.boolean()])) as Record<AlertName, z.ZodBoolean>),
+  // An alert added later reads as off in an answer stored before it existed (rolling deploys).
+  alerts: z.object(Object.fromEntries(alertNames.map((name) => [name, z.boolean().default(false)])) as Record<AlertName, z.ZodDefault<z.ZodBoolean>>),
   alertsActive: z.number().int().nonnegative(),
   values: alertValuesSchema,
   thresholds: alertThresholdsSchema,

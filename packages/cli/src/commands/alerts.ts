@@ -20,6 +20,6 @@ export async function alertsCommand(ctx: CommandContext): Promise<number> {
   out.line(`  queue depth ${v.queueDepth} (high ${t.queueDepthHigh}, critical ${t.queueDepthCritical}), active ${v.active}, delayed ${v.delayed}`);
   out.line(`  failure rate ${(v.failureRate * 100).toFixed(1)}% (${v.failedInWindow} of ${v.finishedInWindow} in ${formatDuration(t.failureRateWindowMs)}; alert above ${(t.failureRate * 100).toFixed(0)}%)`);
   out.line(`  workers ${v.workersLive} live, ${v.workersStalled} stalled; circuit breakers open ${v.circuitBreakersOpen}`);
-  out.line(`  budget ${formatUsd(v.budgetSpent)} of ${formatUsd(v.budgetLimit)}`);
+  out.line(`  budget ${formatUsd(v.budgetSpent)} of ${formatUsd(v.budgetLimit)}; kill-switch ${v.killSwitchEnabled ? out.red('on (new jobs refused)') : 'off'}`);
   return exitCodes.ok;
 }

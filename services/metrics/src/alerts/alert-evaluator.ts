@@ -60,7 +60,7 @@ export class AlertEvaluator {
         .then(() => undefined)
         .catch((err: unknown) => {
           this.options.metrics.evaluations.inc({ result: 'error' });
-          this.log.warn({ err: (err as Error).message }, 'alert evaluation failed; retrying next interval');
+          this.log.warn({ err }, 'alert evaluation failed; retrying next interval');
         })
         .finally(() => {
           if (!this.stopped) this.schedule(this.options.thresholds.evaluationIntervalMs);
@@ -92,6 +92,7 @@ export class AlertEvaluator {
       circuitBreakersOpen: workers.breakersOpen,
       budgetSpent: Math.round(budget.spent * 1e6) / 1e6,
       budgetLimit: budget.limit,
+      killSwitchEnabled: killSwitch.enabled,
     };
     const alerts = evaluateAlerts(values, thresholds);
     const snapshot: AlertsSnapshot = {

@@ -22,6 +22,7 @@ const calm: AlertValues = {
   circuitBreakersOpen: 0,
   budgetSpent: 0,
   budgetLimit: 100,
+  killSwitchEnabled: false,
 };
 const on = (values: Partial<AlertValues>) =>
   Object.entries(evaluateAlerts({ ...calm, ...values }, thresholds))
@@ -51,6 +52,11 @@ describe('evaluateAlerts', () => {
     expect(on({ workersStalled: 2 })).toEqual(['workerStalled']);
     expect(on({ budgetSpent: 99.99 })).toEqual([]);
     expect(on({ budgetSpent: 100 })).toEqual(['budgetExceeded']);
+  });
+
+  it('raises killSwitchOn while the kill-switch is on, whoever turned it on', () => {
+    expect(on({ killSwitchEnabled: true })).toEqual(['killSwitchOn']);
+    expect(on({ budgetSpent: 100, killSwitchEnabled: true })).toEqual(['budgetExceeded', 'killSwitchOn']);
   });
 
   it('lists what changed between two evaluations', () => {

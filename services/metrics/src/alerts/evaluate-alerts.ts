@@ -13,6 +13,8 @@ export function evaluateAlerts(values: AlertValues, t: AlertThresholds): Record<
     circuitBreakerOpen: values.circuitBreakersOpen > 0,
     workerStalled: values.workersStalled > 0,
     budgetExceeded: values.budgetLimit > 0 && values.budgetSpent >= values.budgetLimit,
+    // An alert too, so that every view of the alerts (CLI, dashboard, Prometheus) shows refused jobs.
+    killSwitchOn: values.killSwitchEnabled,
   };
 }
 

@@ -7,8 +7,17 @@ const BLANK = '_____';
 /** Fewer words (with a letter in them) than this is a heading or a fragment, not something worth a card. */
 const MIN_SENTENCE_WORDS = 3;
 
-/** A blanked-out word shorter than this is too easy to guess to test anything. */
+/** A blank whose longest word is shorter than this is too easy to guess to test anything. */
 const MIN_CLOZE_WORD_LENGTH = 4;
+
+/**
+ * A run of more content words than this ("Calvin cycle fixes carbon dioxide", "plants turn light")
+ * mixes a subject, a verb and an object: no single answer, so it is not blanked at all.
+ */
+const MAX_CLOZE_WORDS = 2;
+
+/** What a cloze question must keep of its sentence: fewer words than this leave nothing to go by. */
+const MIN_CLOZE_CONTEXT_WORDS = 2;
 
 /** A definition's term longer than this is a clause, not a term ("In the year after the war, trade is ..."). */
 const MAX_TERM_WORDS = 6;
@@ -67,31 +76,92 @@ function definitionCard(sentence: string): Flashcard | undefined {
   return { front: `What ${verb} ${shownTerm}?`, back: sentence };
 }
 
-/** Blanks out the longest non-stopword (the first one on a tie), which carries the most meaning. */
-function clozeCard(sentence: string): Flashcard | undefined {
-  let best: { word: string; index: number } | undefined;
-  for (const match of sentence.matchAll(WORD)) {
-    const word = match[0];
-    if (word.length < MIN_CLOZE_WORD_LENGTH || STOPWORDS.has(word.toLowerCase())) continue;
-    if (!best || word.length > best.word.length) best = { word, index: match.index };
-  }
-  if (!best) return undefined;
-  const front = sentence.slice(0, best.index) + BLANK + sentence.slice(best.index + best.word.length);
-  return { front, back: best.word };
+/** A word that can be part of an answer: not a stopword, and a letter in it or a number of 3+ digits (a year). */
+function isContentWord(word: string): boolean {
+  return !STOPWORDS.has(word.toLowerCase()) && (/\p{L}/u.test(word) || /^\p{N}{3,}$/u.test(word));
 }
 
-/** Cards in the order their sentences appear, one per distinct question, at most `count`. */
+/**
+ * The sentence's possible blanks: each run of content words that only spaces join, bounded by
+ * stopwords, punctuation or the sentence's ends. A blank takes a whole run, so an answer never
+ * leaves half of a term in the question ("fixes carbon _____" for "dioxide"). Longest word
+ * first, which carries the most meaning; on a tie, the earlier one.
+ */
+function clozeSpans(sentence: string): { start: number; end: number }[] {
+  const runs: { start: number; end: number; words: string[] }[] = [];
+  let run: (typeof runs)[number] | undefined;
+  for (const match of sentence.matchAll(WORD)) {
+    const word = match[0];
+    const start = match.index;
+    const joined = run !== undefined && /^ +$/u.test(sentence.slice(run.end, start));
+    if (!isContentWord(word)) {
+      run = undefined;
+      continue;
+    }
+    if (run && joined) {
+      run.end = start + word.length;
+      run.words.push(word);
+    } else {
+      run = { start, end: start + word.length, words: [word] };
+      runs.push(run);
+    }
+  }
+  const longest = (r: (typeof runs)[number]) => Math.max(...r.words.map((w) => w.length));
+  const sentenceWords = letterWordCount(sentence);
+  return runs
+    .filter((r) => r.words.length <= MAX_CLOZE_WORDS && longest(r) >= MIN_CLOZE_WORD_LENGTH)
+    .filter((r) => sentenceWords - r.words.length >= MIN_CLOZE_CONTEXT_WORDS)
+    .sort((a, b) => longest(b) - longest(a) || a.start - b.start)
+    .map(({ start, end }) => ({ start, end }));
+}
+
+/**
+ * The blank of a sentence with no term to blank (no stopwords split it, as in a language other
+ * than English): its second half, whole words, so the question keeps the first half to go by.
+ */
+function tailSpan(sentence: string): { start: number; end: number } | undefined {
+  const words = [...sentence.matchAll(WORD)];
+  const first = words[words.length - Math.floor(words.length / 2)];
+  const last = words.at(-1);
+  if (!first || !last || words.length < MIN_SENTENCE_WORDS) return undefined;
+  return { start: first.index, end: last.index + last[0].length };
+}
+
+/** Every card one sentence gives: its definition first, then one cloze card per blank. */
+function sentenceCards(sentence: string): Flashcard[] {
+  const cards: Flashcard[] = [];
+  const definition = definitionCard(sentence);
+  if (definition) cards.push(definition);
+  // A sentence that already holds a blank would make a question with two.
+  if (sentence.includes(BLANK)) return cards;
+  const spans = clozeSpans(sentence);
+  const tail = cards.length === 0 && spans.length === 0 ? tailSpan(sentence) : undefined;
+  for (const { start, end } of tail ? [tail] : spans) {
+    cards.push({ front: sentence.slice(0, start) + BLANK + sentence.slice(end), back: sentence.slice(start, end) });
+  }
+  return cards;
+}
+
+/**
+ * `count` cards when the content holds that many distinct questions, else every one it holds.
+ * They are taken round by round: each sentence's best card in content order, then each one's
+ * second best, and so on, so the cards cover the content before they dig into one sentence.
+ */
 function deriveFlashcards(content: string, count: number): Flashcard[] {
+  const perSentence = splitSentences(content).map(sentenceCards);
   const cards: Flashcard[] = [];
   const seenFronts = new Set<string>();
-  for (const sentence of splitSentences(content)) {
-    if (cards.length >= count) break;
-    const card = definitionCard(sentence) ?? clozeCard(sentence);
-    // Two cards asking the same question with different answers would contradict each other.
-    const key = card?.front.toLowerCase();
-    if (!card || !key || seenFronts.has(key)) continue;
-    seenFronts.add(key);
-    cards.push(card);
+  const rounds = Math.max(0, ...perSentence.map((c) => c.length));
+  for (let round = 0; round < rounds && cards.length < count; round += 1) {
+    for (const candidates of perSentence) {
+      const card = candidates[round];
+      // Two cards asking the same question with different answers would contradict each other.
+      const key = card?.front.toLowerCase();
+      if (!card || !key || seenFronts.has(key)) continue;
+      seenFronts.add(key);
+      cards.push(card);
+      if (cards.length >= count) break;
+    }
   }
   return cards;
 }
