@@ -71,7 +71,7 @@ describe('budget and kill-switch', () => {
 
     const refused = await http('POST', `${b.url}/api/ai/generate-flashcards`, FLASHCARDS_BODY);
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ code: 'BUDGET_LIMIT_EXCEEDED', error: expect.stringContaining('budget') });
+    expect(refused.body).toMatchObject({ code: 'BUDGET_LIMIT_EXCEEDED', error: expect.stringMatching(/^The budget limit was reached, so new jobs are refused: monthly budget of 0.001 USD reached/) });
     expect(refused.headers.get('retry-after')).toBe('60');
 
     // The job queued before the switch finishes, and everything but new jobs keeps working.

@@ -64,6 +64,12 @@ describe('security headers and CORS', () => {
     }
   });
 
+  it('turns off the powerful features the dashboard never uses (Permissions-Policy) on its page', async () => {
+    const res = await http('GET', `${api.url}/`);
+    const policy = new Map((res.headers.get('permissions-policy') ?? '').split(',').map((part) => part.trim().split('=') as [string, string]));
+    for (const feature of ['camera', 'microphone', 'geolocation', 'payment', 'usb']) expect(`${feature}=${policy.get(feature)}`).toBe(`${feature}=()`);
+  });
+
   it('answers a preflight from an allowed origin with the headers clients send and a cache time', async () => {
     const res = await preflight(api, ALLOWED, 'authorization,content-type,last-event-id,idempotency-key');
     expect(res.status).toBe(204);

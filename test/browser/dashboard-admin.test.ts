@@ -51,7 +51,9 @@ describe('dashboard: operations', () => {
     await user.page.getByRole('button', { name: 'Submit job' }).click();
     const refusal = user.page.getByTestId('submit-error');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toMatch(/New jobs are paused.*budget limits: provider outage, back at 14:00/);
+    // Turned on by a person: the refusal says so, not that a budget ran out.
+    expect(await refusal.textContent()).toMatch(/New jobs are paused.*An operator paused new jobs: provider outage, back at 14:00/);
+    expect(await refusal.textContent()).not.toMatch(/budget/i);
     expect(await user.page.locator('li.job').count()).toBe(0);
 
     await panel.getByRole('button', { name: 'Turn kill-switch off' }).click();

@@ -109,7 +109,5 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1_000)} s`;
 }
 
-/** `$12.34`. */
-export function formatUsd(amount: number): string {
-  return `$${amount.toFixed(2)}`;
-}
+/** Money as the dashboard shows it too (`$12.34`, `$0.000092`): one rule, in the SDK. */
+export { formatUsd } from '@jobstream/client';

@@ -28,10 +28,8 @@ export function formatDateTime(iso: string | undefined | null): string {
     : date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-/** "$12.40"; small amounts keep their significant digits ("$0.0042"). */
-export function formatUsd(amount: number): string {
-  return `$${amount !== 0 && Math.abs(amount) < 0.01 ? amount.toPrecision(2) : amount.toFixed(2)}`;
-}
+/** Money as the CLI shows it too ("$12.40", "$0.0042"): one rule, in the SDK. */
+export { formatUsd } from '@jobstream/client';
 
 /** A short id for display: the first 8 characters of a UUID. */
 export function shortId(id: string): string {

@@ -13,6 +13,13 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 /** Unhashed files copied as they are (the favicon). */
 const SHORT = 'public, max-age=3600';
+/**
+ * Powerful features the dashboard never uses, turned off for it and anything it could embed, so a
+ * script that got in could not ask for them either. Desktop notifications are not among them (no
+ * browser governs them by this header); the page asks for those itself.
+ */
+export const PERMISSIONS_POLICY =
+  'accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()';
 
 /** Plain HTML, no script or style: the api's CSP allows neither inline. */
 const NOT_BUILT_PAGE = `<!doctype html>
@@ -64,10 +71,11 @@ export function dashboardRoutes(options: DashboardRoutesOptions = {}): Router {
   const router = Router();
   router.get(['/', '/index.html'], (_req, res, next) => {
     if (!existsSync(index)) {
-      res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30' }).type('html').send(NOT_BUILT_PAGE);
+      res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30', 'Permissions-Policy': PERMISSIONS_POLICY }).type('html').send(NOT_BUILT_PAGE);
       return;
     }
     res.setHeader('Cache-Control', REVALIDATE);
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
     res.sendFile(index, (err) => {
       if (err && !res.headersSent) next(err);
     });

@@ -1,4 +1,4 @@
-import { killSwitchRequestSchema, zodIssuesToDetails } from '@jobstream/contracts';
+import { killSwitchRequestSchema, zodIssuesToDetails, type KillSwitchState } from '@jobstream/contracts';
 import {
   readBudgetStatus,
   readKillSwitch,
@@ -49,20 +49,22 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   return router;
 }
 
+/** Why new jobs are refused, as the user reads it: the budget ran out, or an operator paused intake. */
+export function killSwitchRefusal(state: Pick<KillSwitchState, 'auto' | 'reason'>): string {
+  const reason = state.reason ? `: ${state.reason}` : '';
+  return state.auto ? `The budget limit was reached, so new jobs are refused${reason}` : `An operator paused new jobs${reason}`;
+}
+
 /**
  * The `admit` hook of the job routes: refuses new jobs while the kill-switch is on, from the
  * replica's in-memory copy (no Redis round trip per request). Jobs already queued keep running.
+ * The code stays BUDGET_LIMIT_EXCEEDED whoever turned the switch on (clients switch on it); the
+ * message says which.
  */
 export function killSwitchAdmission(watcher: Pick<KillSwitchWatcher, 'current'>): (req: Request) => Promise<void> {
   return async () => {
     const state = watcher.current;
     if (!state.enabled) return;
-    throw new ApiError(
-      429,
-      'BUDGET_LIMIT_EXCEEDED',
-      `Service temporarily unavailable due to budget limits${state.reason ? `: ${state.reason}` : ''}`,
-      undefined,
-      { 'Retry-After': KILL_SWITCH_RETRY_AFTER_SECONDS },
-    );
+    throw new ApiError(429, 'BUDGET_LIMIT_EXCEEDED', killSwitchRefusal(state), undefined, { 'Retry-After': KILL_SWITCH_RETRY_AFTER_SECONDS });
   };
 }
