@@ -146,3 +146,38 @@ export async function setKillSwitch(stack: Pick<TestStack, 'url'>, enabled: bool
   const expected = enabled ? 429 : 202;
   await waitUntil(`the api to ${enabled ? 'refuse' : 'accept'} jobs`, async () => (await enqueueAs('probe', stack)) === expected);
 }
+
+/** A browser notification the page showed, as `recordNotificationsInHiddenTab` records it. */
+export interface ShownNotification {
+  title: string;
+  body: string | undefined;
+}
+
+/**
+ * Makes every page of `context` a tab in the background whose browser notifications are recorded
+ * instead of shown: Chromium's own Notification still runs, and the page's calls are kept.
+ */
+export async function recordNotificationsInHiddenTab(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const shown: { title: string; body: string | undefined }[] = [];
+    (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+    const Real = window.Notification;
+    class Recording extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push({ title, body: options?.body });
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Recording });
+    Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' });
+  });
+}
+
+/** The browser notifications `page` showed so far, once there is at least one. */
+export async function shownNotifications(page: Page): Promise<ShownNotification[]> {
+  const shown = await page.waitForFunction(() => {
+    const list = (window as unknown as { shownNotifications: { title: string; body?: string }[] }).shownNotifications;
+    return list.length > 0 ? list : false;
+  });
+  return (await shown.jsonValue()) as ShownNotification[];
+}

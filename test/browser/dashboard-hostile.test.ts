@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, launchChromium, notify, openDashboard, setKillSwitch, startStack, type TestStack } from './browser-support';
+import { connectionIndicator, launchChromium, notify, openDashboard, recordNotificationsInHiddenTab, setKillSwitch, shownNotifications, startStack, type TestStack } from './browser-support';
 
 /** Right-to-left override, left unclosed: "Invoice \u202Egpj.exe" reads "Invoice exe.jpg". */
 const RLO = '\u202E';
@@ -44,19 +44,7 @@ describe('dashboard: values others control', () => {
     const context = await browser.newContext();
     await context.grantPermissions(['notifications'], { origin: stack.url });
     // Record the browser notifications the page shows, and pretend the tab is in the background.
-    await context.addInitScript(() => {
-      const shown: { title: string; body: string | undefined }[] = [];
-      (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
-      const Real = window.Notification;
-      class Recording extends Real {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          shown.push({ title, body: options?.body });
-        }
-      }
-      Object.defineProperty(window, 'Notification', { value: Recording });
-      Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' });
-    });
+    await recordNotificationsInHiddenTab(context);
     const page = await context.newPage();
     await page.goto(`${stack.url}/#token=${await tokenFor('uma')}`);
     await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
@@ -76,11 +64,7 @@ describe('dashboard: values others control', () => {
     expect(await inboxTitle.textContent()).toBe('Invoice gpj.exe');
     expect(await inboxTitle.evaluate((el) => getComputedStyle(el).unicodeBidi)).toBe('isolate');
 
-    const shown = await page.waitForFunction(() => {
-      const list = (window as unknown as { shownNotifications: { title: string; body?: string }[] }).shownNotifications;
-      return list.length > 0 ? list : false;
-    });
-    const [notification] = (await shown.jsonValue()) as { title: string; body: string }[];
+    const [notification] = await shownNotifications(page);
     expect(notification).toEqual({ title: 'Invoice gpj.exe', body: 'Open gpj.exe now' });
     expect(notification?.title).not.toMatch(BIDI_CONTROLS);
     await context.close();

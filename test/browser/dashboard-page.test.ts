@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, jobCard, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, launchChromium, openDashboard, recordNotificationsInHiddenTab, shownNotifications, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 describe('dashboard: the page', () => {
   let browser: Browser;
@@ -129,30 +129,14 @@ describe('dashboard: the page', () => {
     const context = await browser.newContext();
     await context.grantPermissions(['notifications'], { origin: stack.url });
     // Record what the page shows instead of relying on the desktop, and pretend the tab is in the background.
-    await context.addInitScript(() => {
-      const shown: { title: string; body: string | undefined }[] = [];
-      (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
-      const Real = window.Notification;
-      class Recording extends Real {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          shown.push({ title, body: options?.body });
-        }
-      }
-      Object.defineProperty(window, 'Notification', { value: Recording });
-      Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' });
-    });
+    await recordNotificationsInHiddenTab(context);
     const page = await context.newPage();
     await page.goto(`${stack.url}/#token=${await tokenFor('mallory')}`);
     await page.getByText('Browser notifications are on').waitFor();
 
     const jobId = await submitDemoJob(page, { durationMs: 100, steps: 1 });
     await jobCard(page, jobId).locator('.state-badge', { hasText: 'Completed' }).waitFor();
-    const shown = await page.waitForFunction(() => {
-      const list = (window as unknown as { shownNotifications: { title: string; body?: string }[] }).shownNotifications;
-      return list.length > 0 ? list : false;
-    });
-    expect(await shown.jsonValue()).toEqual([{ title: 'demo.work completed', body: expect.stringMatching(/^Finished in \d+ ms\.$|^Finished in \d\.\d s\.$/) }]);
+    expect(await shownNotifications(page)).toEqual([{ title: 'demo.work completed', body: expect.stringMatching(/^Finished in \d+ ms\.$|^Finished in \d\.\d s\.$/) }]);
     await context.close();
   });
 });
