@@ -264,7 +264,8 @@ describe('per-user cap on stored bytes (MAX_STORED_BYTES_PER_USER)', () => {
   let worker: WorkerService | undefined;
 
   beforeEach(async () => {
-    env = testEnv({ MAX_STORED_BYTES_PER_USER: '200000', BODY_LIMIT_BYTES: '100000' });
+    // Results up to 100 kB travel in events, so a completed job keeps its result three times (job hash, history, channel).
+    env = testEnv({ MAX_STORED_BYTES_PER_USER: '200000', BODY_LIMIT_BYTES: '100000', EVENT_RESULT_INLINE_MAX_BYTES: '100000' });
     api = await startApi(env);
   });
 
@@ -308,5 +309,23 @@ describe('per-user cap on stored bytes (MAX_STORED_BYTES_PER_USER)', () => {
     expect(refused.body.code).toBe('STORAGE_QUOTA_EXCEEDED');
     // Another user with the same payload but no stored result yet passes.
     expect((await submit(api, judy, withResult)).status).toBe(202);
+  });
+
+  it('charges a result too large for events once: it is kept in the job hash only', async () => {
+    const kim = `kim-${randomUUID()}`;
+    const small = testEnv({ MAX_STORED_BYTES_PER_USER: '200000', BODY_LIMIT_BYTES: '100000', EVENT_RESULT_INLINE_MAX_BYTES: '16384' });
+    const smallApi = await startApi(small);
+    const smallWorker = await startWorker(small);
+    try {
+      const withResult = { durationMs: 0, result: 'z'.repeat(40_000) };
+      const first = await accepted(smallApi, kim, withResult);
+      await waitUntil('the job completed', async () => (await stateOf(smallApi, kim, first)) === 'completed');
+      // 40 kB payload + the job's keys + the 40 kB result once: room for another; three copies would leave none.
+      expect((await submit(smallApi, kim, withResult)).status).toBe(202);
+    } finally {
+      await smallWorker.close();
+      await smallApi.close();
+      await cleanupPrefix(testRedisUrl(), small.QUEUE_PREFIX);
+    }
   });
 });

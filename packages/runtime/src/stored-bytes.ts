@@ -13,10 +13,12 @@ import type { RedisClient } from './redis.js';
  */
 
 /**
- * A job's own keys besides its payload: the job hash (~1.3 KB), its history stream (a stream's
- * first node takes ~4.8 KB however few events it holds) and its index entries (~0.3 KB).
+ * A job's own keys besides its payload, for most of the retention: the job hash (~1.3 KB), its
+ * finished history (~0.9 KB: the relay stores it at its size once the job ends; while it runs the
+ * stream's first node takes ~4.8 KB), its index entries and its entries in the feed and the owner's
+ * channel. `npm run bench -- --only redismem` measured 2.5-2.8 KB per small job in all.
  */
-export const STORED_JOB_BYTES = 6_500;
+export const STORED_JOB_BYTES = 3_000;
 
 /** One lifecycle event: its entry in the job's history and its copy in the owner's channel. */
 export const STORED_EVENT_BYTES = 100;

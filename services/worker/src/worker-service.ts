@@ -36,6 +36,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         quotas: config.quotas,
         slotLeaseMs: config.lockDurationMs,
         retentionSeconds: config.queue.retentionSeconds,
+        resultInlineMaxBytes: config.relay.resultInlineMaxBytes,
         // Only called from a job's attempt, so once the worker below exists.
         promote: async (jobId) => {
           const held = await Job.fromId(worker, jobId);

@@ -41,6 +41,11 @@ export interface JobQuotasOptions {
   slotLeaseMs: number;
   /** JOB_RETENTION_SECONDS: how long stored bytes count. */
   retentionSeconds: number;
+  /**
+   * EVENT_RESULT_INLINE_MAX_BYTES: a larger result is kept in the job hash only (events carry a
+   * marker instead), so it is charged once rather than STORED_RESULT_COPIES times. 0: always inline.
+   */
+  resultInlineMaxBytes?: number;
   /** Moves a delayed job to waiting at once (BullMQ's promote); throws when it is not delayed (any more). */
   promote: (jobId: string) => Promise<void>;
   logger: Logger;
@@ -120,9 +125,12 @@ export class JobQuotas {
   private async settle(owner: string, jobId: string, how: AttemptEnd, release: (() => Promise<string | undefined>) | undefined): Promise<void> {
     const { quotas, keys, redis } = this.options;
     const final = how.outcome !== 'retry';
-    // The attempt's `active`, its progress and its end (`completed` or `failed`); the result kept three times.
-    const bytes =
-      STORED_EVENT_BYTES * (2 + how.progressReports) + (how.outcome === 'completed' ? jsonBytes(how.result) * STORED_RESULT_COPIES : 0);
+    // The attempt's `active`, its progress and its end (`completed` or `failed`); the result kept three
+    // times, or once when it is too large to travel in events.
+    const resultBytes = how.outcome === 'completed' ? jsonBytes(how.result) : 0;
+    const inlineMax = this.options.resultInlineMaxBytes ?? 0;
+    const copies = inlineMax > 0 && resultBytes > inlineMax ? 1 : STORED_RESULT_COPIES;
+    const bytes = STORED_EVENT_BYTES * (2 + how.progressReports) + resultBytes * copies;
     const [released, ...rest] = await Promise.allSettled([
       release ? release() : Promise.resolve(undefined),
       final && quotas.maxQueuedJobs > 0 ? redis.zrem(keys.unfinishedJobs(owner), jobId) : Promise.resolve(0),
