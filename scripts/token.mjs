@@ -6,7 +6,8 @@
 //
 // Signs with JWT_SECRET, or with the development secret that `npm start` also uses (.data/dev-jwt-secret).
 // Prints the token alone on stdout (so `export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice)`
-// works) and, on stderr, the dashboard link that signs the browser in.
+// works) and, on stderr, a dashboard link with a single-use sign-in code the api at --url issues
+// for the token (the token itself never goes into a URL, where browser history would keep it).
 import { SignJWT } from 'jose';
 import { parseArgs } from 'node:util';
 import { jwtSecret } from './dev-secret.mjs';
@@ -22,12 +23,14 @@ ${USAGE}
   --role <role>   admin (alerts, budget, kill-switch) or service (publishes
                   notifications); repeat it or separate with commas; default: none
   --ttl <time>    how long it is valid: 30s, 15m, 12h or 7d; default 1h
-  --url <url>     the api the dashboard link points at; default $JOBSTREAM_URL or http://localhost:3000
+  --url <url>     the api that issues the link's sign-in code and serves the dashboard;
+                  default $JOBSTREAM_URL or http://localhost:3000
   -h, --help      this text
 
 Signs with JWT_SECRET when set, else with the development secret npm start uses
 (.data/dev-jwt-secret, created on first use). Prints the token alone on stdout and, on stderr,
-the dashboard link that signs the browser in:
+a dashboard link that signs the browser in: <url>/#code=<code>, valid once, for 2 minutes (the api
+at --url must be running; without it no link is printed, the token still is):
 
   export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice --role admin)
 
@@ -80,4 +83,23 @@ const token = await new SignJWT({ roles })
 
 process.stdout.write(`${token}\n`);
 process.stderr.write(`token for ${values.user}${roles.length ? ` (${roles.join(', ')})` : ''}, valid for ${values.ttl}, signed with ${key.source === 'JWT_SECRET' ? 'JWT_SECRET' : 'the development secret'}\n`);
-process.stderr.write(`dashboard: ${values.url.replace(/\/+$/, '')}/#token=${token}\n`);
+
+// The link carries a code the api exchanges for the token once, within 2 minutes: never the token.
+const base = values.url.replace(/\/+$/, '');
+try {
+  const res = await fetch(`${base}/api/sign-in-codes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = await res.json().catch(() => undefined);
+  if (res.status !== 201 || typeof body?.code !== 'string') {
+    const reason = typeof body?.error === 'string' ? `${body.error} (${body.code})` : `HTTP ${res.status}`;
+    process.stderr.write(`no dashboard link: ${base} did not issue a sign-in code: ${reason}\n`);
+  } else {
+    process.stderr.write(`dashboard (valid once, for 2 minutes): ${base}/#code=${body.code}\n`);
+  }
+} catch (err) {
+  process.stderr.write(`no dashboard link: the api at ${base} is not answering (${err.cause?.code ?? err.message}); start it and run this again\n`);
+}

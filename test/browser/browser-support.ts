@@ -67,7 +67,18 @@ export interface DashboardPage {
   errors: string[];
 }
 
-/** A new browser context (its own storage) with the dashboard open as `userId`, signed in through `#token=`. */
+/** A single-use sign-in code for `userId`, asked for with their token as `npm run token` does. */
+export async function signInCode(stack: Pick<TestStack, 'url'>, userId: string, roles: TestRole[] = [], token?: string): Promise<string> {
+  const res = await fetch(`${stack.url}/api/sign-in-codes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? (await tokenFor(userId, roles))}` },
+    body: '{}',
+  });
+  if (res.status !== 201) throw new Error(`POST /api/sign-in-codes answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { code: string }).code;
+}
+
+/** A new browser context (its own storage) with the dashboard open as `userId`, signed in through a `#code=` link. */
 export async function openDashboard(
   browser: Browser,
   stack: Pick<TestStack, 'url'>,
@@ -78,7 +89,7 @@ export async function openDashboard(
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors = collectPageErrors(page);
-  await page.goto(`${stack.url}/#token=${await tokenFor(userId, roles)}`);
+  await page.goto(`${stack.url}/#code=${await signInCode(stack, userId, roles)}`);
   await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
   return { context, page, errors };
 }

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { connectionIndicator, jobCard, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, launchChromium, openDashboard, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 describe('dashboard: signing in', () => {
   let browser: Browser;
@@ -18,11 +18,25 @@ describe('dashboard: signing in', () => {
     await browser?.close();
   });
 
-  it('takes the token from the URL fragment, removes it from the address bar and stays signed in across a reload', async () => {
-    const { page, context } = await openDashboard(browser, stack, 'frank');
+  it('signs in from a #code= link, leaving neither the code nor the token in the address bar or any history entry, and stays signed in across a reload', async () => {
+    const token = await tokenFor('frank');
+    const code = await signInCode(stack, 'frank', [], token);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/#code=${code}`);
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
     expect(page.url()).toBe(`${stack.url}/`);
-    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toMatch(/^ey/);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBe(token);
     await page.locator('.user-name', { hasText: 'frank' }).waitFor();
+    // Every entry of the tab's history, as the browser keeps it (what its history page and sync see).
+    const cdp = await context.newCDPSession(page);
+    const { entries } = (await cdp.send('Page.getNavigationHistory')) as { entries: { url: string }[] };
+    const urls = entries.map((entry) => entry.url);
+    expect(urls).toContain(`${stack.url}/`);
+    expect(urls.filter((url) => url.includes(code) || url.includes(token) || url.includes('#'))).toEqual([]);
+    // The code was good once: the api no longer knows it.
+    const again = await fetch(`${stack.url}/api/sign-in-codes/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    expect(again.status).toBe(404);
 
     await page.reload();
     await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
@@ -71,10 +85,77 @@ describe('dashboard: signing in', () => {
   it('says why a token was refused', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${stack.url}/#token=${await tokenFor('heidi', [], { secret: 'not-the-api-secret-0123456789-0123456789' })}`);
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('Access token').fill(await tokenFor('heidi', [], { secret: 'not-the-api-secret-0123456789-0123456789' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
     const notice = page.getByRole('alert');
     await notice.waitFor();
     expect(await notice.textContent()).toMatch(/The api did not accept that token: .*\(INVALID_TOKEN\)/);
+    await context.close();
+  });
+
+  it('does not sign in from a #token= link, and says why', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const token = await tokenFor('heidi');
+    await page.goto(`${stack.url}/#token=${token}`);
+    const notice = page.getByRole('alert');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/Links with #token= are no longer accepted/);
+    await page.getByLabel('Access token').waitFor();
+    expect(page.url()).toBe(`${stack.url}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await context.close();
+  });
+
+  it('says why a used sign-in link did not work', async () => {
+    const code = await signInCode(stack, 'heidi');
+    await fetch(`${stack.url}/api/sign-in-codes/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/#code=${code}`);
+    const notice = page.getByRole('alert');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/This sign-in link did not work: .*unknown, used or expired/);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await context.close();
+  });
+
+  it('asks before a second link in a signed-in tab switches users, and switches only on Continue', async () => {
+    const { page, context } = await openDashboard(browser, stack, 'judy');
+    await page.locator('.user-name', { hasText: 'judy' }).waitFor();
+    const judyToken = await page.evaluate(() => sessionStorage.getItem('jobstream.token'));
+
+    // A link opened in the same tab: no reload, only a hashchange.
+    await page.evaluate((code) => (location.hash = `#code=${code}`), await signInCode(stack, 'mallory'));
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByRole('heading', { name: 'Sign in as mallory?' }).waitFor();
+    expect(await dialog.textContent()).toContain('This tab is signed in as judy');
+    expect(page.url()).toBe(`${stack.url}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBe(judyToken);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await page.locator('.user-name', { hasText: 'judy' }).waitFor();
+
+    await page.evaluate((code) => (location.hash = `#code=${code}`), await signInCode(stack, 'mallory'));
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
+    await page.locator('.user-name', { hasText: 'mallory' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).not.toBe(judyToken);
+    await context.close();
+  });
+
+  it('shows a lookalike subject with its code points and a warning before signing in as it', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'alice\u200B')}`);
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    expect(await dialog.locator('h1 bdi').textContent()).toBe('alice<U+200B>');
+    expect(await dialog.getByRole('alert').textContent()).toMatch(/may imitate another name/);
+    expect(await page.evaluate(() => sessionStorage.getItem('jobstream.token'))).toBeNull();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
     await context.close();
   });
 
@@ -82,7 +163,7 @@ describe('dashboard: signing in', () => {
     const token = await tokenFor('ivan', [], { expiresIn: '3s' });
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${stack.url}/#token=${token}`);
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'ivan', [], token)}`);
     await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
     await waitUntil(
       'the token to expire',

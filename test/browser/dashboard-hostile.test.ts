@@ -1,6 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, launchChromium, notify, openDashboard, recordNotificationsInHiddenTab, setKillSwitch, shownNotifications, startStack, type TestStack } from './browser-support';
+import { connectionIndicator, launchChromium, notify, openDashboard, recordNotificationsInHiddenTab, setKillSwitch, shownNotifications, signInCode, startStack, type TestStack } from './browser-support';
 
 /** Right-to-left override, left unclosed: "Invoice \u202Egpj.exe" reads "Invoice exe.jpg". */
 const RLO = '\u202E';
@@ -46,7 +45,7 @@ describe('dashboard: values others control', () => {
     // Record the browser notifications the page shows, and pretend the tab is in the background.
     await recordNotificationsInHiddenTab(context);
     const page = await context.newPage();
-    await page.goto(`${stack.url}/#token=${await tokenFor('uma')}`);
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'uma')}`);
     await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
 
     await notify(stack, 'uma', `Invoice ${RLO}gpj.exe`, { message: `Open ${STRAY_PDI}${RLO}gpj.exe now` });

@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, jobCard, launchChromium, openDashboard, recordNotificationsInHiddenTab, shownNotifications, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, launchChromium, openDashboard, recordNotificationsInHiddenTab, shownNotifications, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 describe('dashboard: the page', () => {
   let browser: Browser;
@@ -60,7 +59,7 @@ describe('dashboard: the page', () => {
       const path = new URL(request.url()).pathname;
       if (path.endsWith('/stream') || path.endsWith('/events')) streams.push(path);
     });
-    await page.goto(`${stack.url}/#token=${await tokenFor('nora')}`);
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'nora')}`);
     await connectionIndicator(page).filter({ hasText: 'Live' }).waitFor();
     const first = await submitDemoJob(page, { durationMs: 600, steps: 2 });
     const second = await submitDemoJob(page, { durationMs: 600, steps: 2 });
@@ -131,7 +130,7 @@ describe('dashboard: the page', () => {
     // Record what the page shows instead of relying on the desktop, and pretend the tab is in the background.
     await recordNotificationsInHiddenTab(context);
     const page = await context.newPage();
-    await page.goto(`${stack.url}/#token=${await tokenFor('mallory')}`);
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'mallory')}`);
     await page.getByText('Browser notifications are on').waitFor();
 
     const jobId = await submitDemoJob(page, { durationMs: 100, steps: 1 });

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, jobCard, launchChromium, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, launchChromium, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 /** Opens the user's notification stream from here and keeps it open until `release()`: another tab, as far as the api can tell. */
 async function holdStream(stack: TestStack, userId: string): Promise<{ release(): void }> {
@@ -42,7 +42,7 @@ describe('dashboard: polling fallback', () => {
     const otherTab = await holdStream(stack, 'nina');
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${stack.url}/#token=${await tokenFor('nina')}`);
+    await page.goto(`${stack.url}/#code=${await signInCode(stack, 'nina')}`);
 
     await connectionIndicator(page).filter({ hasText: 'Polling' }).waitFor({ timeout: 30_000 });
     await connectionIndicator(page).hover();

@@ -24,6 +24,8 @@ export const errorCodes = [
   'TOKEN_EXPIRED',
   'FORBIDDEN',
   'AUTH_UNAVAILABLE',
+  // A sign-in code that is unknown, used or expired (one answer for the three).
+  'SIGN_IN_CODE_INVALID',
   // AUTH_MODE=gateway: the request did not come through the trusted gateway, or repeats an identity header.
   'GATEWAY_UNTRUSTED',
   // A notification stream asked for a topic the caller has no grant for.

@@ -6,3 +6,4 @@ export * from './jobs.js';
 export * from './me.js';
 export * from './notifications.js';
 export * from './operations.js';
+export * from './sign-in-codes.js';

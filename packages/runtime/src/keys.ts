@@ -90,6 +90,10 @@ export interface JobstreamKeys {
    * `data` a hash of id to the notification's JSON.
    */
   inbox(userId: string): InboxKeys;
+  /** One sign-in code (JSON: the token, its user, roles and exp), read and deleted at once (GETDEL); expires (PXAT) within 120 s, never after the token. */
+  signInCode(code: string): string;
+  /** Prefix of the sign-in code rate-limit counters (rate-limiter-flexible appends `:<user or address>`). */
+  signInCodeRateLimit: string;
 }
 
 /** The keys of one user's inbox (see `JobstreamKeys.inbox`). */
@@ -139,5 +143,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
       unread: `${base}:js:user:${userId}:inbox:unread`,
       data: `${base}:js:user:${userId}:inbox:data`,
     }),
+    signInCode: (code) => `${base}:js:sign-in:${code}`,
+    signInCodeRateLimit: `${base}:js:limits:sign-in`,
   };
 }

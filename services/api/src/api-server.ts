@@ -135,6 +135,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
+    signInCodes: { redis: command, keys },
     security: limits.security,
     streamSlots: limits.streamSlots,
     operations: createOperationsHttp({ redis: command, keys, hub, logger: log, metricsEnabled: config.metricsEnabled }),

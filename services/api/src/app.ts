@@ -1,6 +1,7 @@
 import type { Logger } from '@jobstream/runtime';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AuthMode } from './auth/auth-config.js';
+import { SignInCodeLimits } from './auth/sign-in-code-limits.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { refuseDeclaredOversizedBody } from './http/declared-body-limit.js';
 import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
@@ -16,6 +17,7 @@ import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
 import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
+import { issueSignInCodeRoutes, redeemSignInCodeRoutes, type SignInCodeDeps } from './routes/sign-in-codes.js';
 import type { JobStreamDeps } from './sse/job-stream.js';
 
 export interface AppDeps {
@@ -29,6 +31,8 @@ export interface AppDeps {
   /** The notification stream, the inbox and publishing. */
   notifications: NotificationRoutesDeps;
   health: HealthDeps;
+  /** Sign-in codes: Redis and the keys of the codes and their rate limits. */
+  signInCodes: SignInCodeDeps;
   /** helmet's headers on everything, CORS on /api (see http/security-headers.ts). */
   security: SecurityHeaders;
   /** Admission of SSE streams: the per-user and per-process caps (see limits/stream-slots.ts). */
@@ -47,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.security.headers);
   app.use(requestLogger(deps.logger));
   if (deps.operations) app.use(deps.operations.requestMetrics);
+  const signInCodeLimits = new SignInCodeLimits(deps.signInCodes.redis, deps.signInCodes.keys.signInCodeRateLimit);
   const api = express.Router();
   // Who is calling is settled before a body is read: an anonymous request costs no parsing.
   api.use(deps.authenticate);
@@ -58,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(jobEventRoutes(deps.streams, deps.streamSlots));
   api.use(jobRoutes(deps.jobs));
   api.use(meRoutes(deps.authMode));
+  api.use(issueSignInCodeRoutes(deps.signInCodes, deps.authMode, signInCodeLimits));
   api.use(notificationRoutes(deps.notifications));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', rememberMountPath);
@@ -67,6 +73,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', deps.security.cors);
   // Public, so before authentication: it describes the api, not anyone's data.
   app.use('/api', eventCatalogRoutes());
+  // Public too: the code is the credential, and it is good once.
+  app.use('/api', redeemSignInCodeRoutes(deps.signInCodes, signInCodeLimits));
   app.use('/api', api);
   // After the api, whose paths they never share: an api request does not walk through them.
   app.use(healthRoutes(deps.health));

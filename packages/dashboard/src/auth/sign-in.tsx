@@ -56,8 +56,8 @@ export function SignIn({ message, isError, onSubmit }: SignInProps) {
         />
         {empty && <p class="field-error">Paste a token first.</p>}
         <p id="token-help" class="muted small">
-          A JWT from your identity provider, or on a development machine <code>npm run -s token -- --user alice</code>. A link ending in{' '}
-          <code>#token=…</code> signs in directly. The token stays in this tab only.
+          A JWT from your identity provider, or on a development machine <code>npm run -s token -- --user alice</code>. The link it prints
+          (<code>#code=…</code>, valid once, for 2 minutes) signs in directly. The token stays in this tab only.
         </p>
         <button type="submit" class="button primary">
           Sign in
