@@ -97,9 +97,6 @@ type RawEntry = [id: string, fields: string[]];
 type Row = [...(string | null)[]];
 type ScriptClient = RedisClient & { jobstreamReadOwnedJob(...args: string[]): Promise<Row | null> };
 
-/** The start of a job's stored `data` when `owner` submitted it (the api writes it with `jobDataWithOwner`). */
-export const ownerPrefix = jobOwnerPrefix;
-
 /**
  * Reads a job's snapshot fields and state in one round trip, checking in Redis that it is a job at
  * all and, when `owner` is given, that it belongs to them; with `history`, a page of the job's history
@@ -127,7 +124,7 @@ export async function readOwnedJob(
     states.paused,
     // Without a history the key is never touched; the job's own key keeps every key in one slot.
     history?.key ?? keys.job,
-    owner === undefined ? '' : ownerPrefix(owner),
+    owner === undefined ? '' : jobOwnerPrefix(owner),
     jobId,
     history === undefined ? '' : history.afterId ? `(${history.afterId}` : '-',
     String(history?.count ?? 0),

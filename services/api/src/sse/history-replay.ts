@@ -1,4 +1,4 @@
-import type { JobSnapshot, LifecycleEvent } from '@jobstream/contracts';
+import type { LifecycleEvent } from '@jobstream/contracts';
 import { compareStreamIds, type HistoryRead } from '@jobstream/runtime';
 
 /** What a stream must send after `afterId`, given what the job's history holds. */
@@ -22,9 +22,4 @@ export function planReplay(read: HistoryRead, afterId: string | undefined, isTer
   if (vsLast > 0) return { kind: 'reset' };
   if (vsLast === 0 && isTerminal(read.last)) return { kind: 'finished' };
   return { kind: 'replay', events: read.events };
-}
-
-/** True when the snapshot says nothing more will happen to the job. */
-export function isFinalState(snapshot: JobSnapshot): boolean {
-  return snapshot.state === 'completed' || snapshot.state === 'failed';
 }
