@@ -41,6 +41,13 @@ beforeEach(async () => {
   keys = jobstreamKeys(loadConfig(env).queue);
   redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
   user = await authHeaders(USER);
+  // BullMQ writes the queue's meta hash after its connection is ready, not before startApi returns:
+  // wait for it, so it is not taken for a key written by the requests under test.
+  const deadline = Date.now() + 10_000;
+  while (!(await keysNow()).some((key) => key.endsWith(':meta'))) {
+    if (Date.now() > deadline) throw new Error('the queue meta hash was never written');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 });
 
 afterEach(async () => {
