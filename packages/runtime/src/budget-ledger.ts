@@ -2,6 +2,7 @@ import type { BudgetStatus } from '@jobstream/contracts';
 import type { JobstreamKeys } from './keys.js';
 import { readKillSwitch } from './kill-switch.js';
 import type { RedisClient } from './redis.js';
+import { registerScript } from './lua-scripts.js';
 
 type BudgetKeys = Pick<JobstreamKeys, 'budget' | 'budgetCharged'>;
 
@@ -42,13 +43,15 @@ export interface ChargeResult {
   spent: number;
 }
 
+const defineChargeJob = registerScript('jobstreamChargeJob', { numberOfKeys: 2, lua: CHARGE_SCRIPT });
+
 /** Adds a job's cost to its period's spend, at most once per job id. */
 export async function chargeJob(
   redis: RedisClient,
   keys: BudgetKeys,
   charge: { period: string; jobId: string; cost: number },
 ): Promise<ChargeResult> {
-  if (!('jobstreamChargeJob' in redis)) redis.defineCommand('jobstreamChargeJob', { numberOfKeys: 2, lua: CHARGE_SCRIPT });
+  defineChargeJob(redis);
   const [charged, spent] = await (redis as ChargeClient).jobstreamChargeJob(
     keys.budget(charge.period),
     keys.budgetCharged(charge.period),

@@ -6,6 +6,7 @@ export * from './job-owner.js';
 export * from './keys.js';
 export * from './kill-switch.js';
 export * from './logger.js';
+export * from './lua-scripts.js';
 export * from './parent-watch.js';
 export * from './redis.js';
 export * from './sentry.js';

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { JobstreamKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { LUA_SYSTEM_APPEND, SYSTEM_STREAM_MAX_LEN } from './system-events.js';
+import { registerScript } from './lua-scripts.js';
 
 /** Audit entries kept (approximate trimming): years of manual changes, and one automatic one a month. */
 export const KILL_SWITCH_AUDIT_MAX_LEN = 10_000;
@@ -53,12 +54,14 @@ export async function readKillSwitch(redis: RedisClient, keys: Pick<JobstreamKey
   return decodeState(await redis.hgetall(keys.killSwitch));
 }
 
+const defineSetKillSwitch = registerScript('jobstreamSetKillSwitch', { numberOfKeys: 4, lua: SET_SCRIPT });
+
 /**
  * Turns the switch on or off, recording who, when and why in the audit trail and publishing a
  * `kill_switch_changed` notification. Returns false when `onlyIfOff` found it already on.
  */
 export async function setKillSwitch(redis: RedisClient, keys: KillSwitchKeys, change: KillSwitchChange): Promise<boolean> {
-  if (!('jobstreamSetKillSwitch' in redis)) redis.defineCommand('jobstreamSetKillSwitch', { numberOfKeys: 4, lua: SET_SCRIPT });
+  defineSetKillSwitch(redis);
   const changedAt = new Date().toISOString();
   const notification = JSON.stringify({
     timestamp: changedAt,

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisTarget } from './config.js';
+import { defineRegisteredScripts } from './lua-scripts.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -18,6 +19,12 @@ export interface CreateRedisOptions {
   logger: Logger;
   /** Shown in `CLIENT LIST`; default `jobstream:<role>`. */
   connectionName?: string;
+  /**
+   * Send the commands issued during one turn of the event loop as one pipeline (one socket write
+   * instead of one per command). Default: on for `command` connections, which serve many requests
+   * at once; off for `blocking` ones (BullMQ's own connections and blocking reads).
+   */
+  autoPipelining?: boolean;
 }
 
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -32,6 +39,7 @@ export function createRedis(target: RedisTarget, options: CreateRedisOptions): R
     // Reconnect forever, backing off to 2 s: a service must outlive a Redis restart.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     ...(options.role === 'command' ? { commandTimeout: 5_000 } : {}),
+    enableAutoPipelining: options.autoPipelining ?? options.role === 'command',
   };
   const client: RedisClient = target.clusterNodes?.length
     ? new Cluster(
@@ -42,10 +50,13 @@ export function createRedis(target: RedisTarget, options: CreateRedisOptions): R
         {
           redisOptions: base,
           enableOfflineQueue: base.enableOfflineQueue ?? true,
+          enableAutoPipelining: base.enableAutoPipelining ?? false,
           clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
         },
       )
     : new Redis(target.url, base);
+
+  defineRegisteredScripts(client);
 
   const log = options.logger.child({ redis: name });
   let lastLogged = 0;

@@ -1,4 +1,5 @@
 import type { RedisClient } from './redis.js';
+import { registerScript } from './lua-scripts.js';
 
 /*
  * The count behind MAX_STORED_BYTES_PER_USER: what one user's jobs keep in Redis. It is an
@@ -83,10 +84,12 @@ type ChargeClient = RedisClient & {
   jobstreamChargeStoredBytes(key: string, bytes: string, bucketMs: string, keepMs: string): Promise<number>;
 };
 
+const defineChargeStoredBytes = registerScript('jobstreamChargeStoredBytes', { numberOfKeys: 1, lua: CHARGE_SCRIPT });
+
 /** Charges `bytes` to the count kept at `key` (`keys.storedBytes(userId)`); nothing for 0 or less. */
 export async function chargeStoredBytes(redis: RedisClient, key: string, bytes: number, retentionSeconds: number): Promise<void> {
   if (bytes <= 0) return;
-  if (!('jobstreamChargeStoredBytes' in redis)) redis.defineCommand('jobstreamChargeStoredBytes', { numberOfKeys: 1, lua: CHARGE_SCRIPT });
+  defineChargeStoredBytes(redis);
   await (redis as ChargeClient).jobstreamChargeStoredBytes(
     key,
     String(Math.ceil(bytes)),

@@ -2,6 +2,7 @@ import { systemEventSchemas, type SystemEventData, type SystemEventName } from '
 import type { JobstreamKeys } from './keys.js';
 import { FEED_CHANNEL_FIELDS, SYSTEM_CHANNEL } from './notifications/channels.js';
 import type { RedisClient } from './redis.js';
+import { registerScript } from './lua-scripts.js';
 
 /** Field names of a system stream entry: the event name and its JSON data (as in job histories). */
 export const SYSTEM_FIELDS = { event: 'e', data: 'd' } as const;
@@ -40,6 +41,8 @@ return append_system_event(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 
 type ScriptClient = RedisClient & { jobstreamPublishSystemEvent(...args: (string | number)[]): Promise<string> };
 
+const definePublishSystemEvent = registerScript('jobstreamPublishSystemEvent', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+
 /**
  * Publishes a system notification to `keys.system`, with its feed pointer, atomically. The data
  * is checked against its contract first, so a publisher cannot put a shape on the stream that
@@ -52,7 +55,7 @@ export async function publishSystemEvent<N extends SystemEventName>(
   data: SystemEventData<N>,
 ): Promise<string> {
   const parsed = systemEventSchemas[event].parse(data);
-  if (!('jobstreamPublishSystemEvent' in redis)) redis.defineCommand('jobstreamPublishSystemEvent', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+  definePublishSystemEvent(redis);
   return (redis as ScriptClient).jobstreamPublishSystemEvent(keys.system, keys.feed, SYSTEM_STREAM_MAX_LEN, event, JSON.stringify(parsed));
 }
 

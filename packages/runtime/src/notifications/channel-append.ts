@@ -1,6 +1,7 @@
 import type { JobstreamKeys } from '../keys.js';
 import type { RedisClient } from '../redis.js';
 import { CHANNEL_FIELDS, channelKey, FEED_CHANNEL_FIELDS, type ChannelRef } from './channels.js';
+import { registerScript } from '../lua-scripts.js';
 
 /** The bounds every channel write applies. */
 export interface ChannelLimits {
@@ -33,6 +34,8 @@ return append_to_channel(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], A
 
 type ScriptClient = RedisClient & { jobstreamChannelAppend(...args: (string | number)[]): Promise<string> };
 
+const defineChannelAppend = registerScript('jobstreamChannelAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+
 /** Appends one message to a channel (and its pointer to the feed) atomically; returns the entry id. */
 export async function appendToChannel(
   redis: RedisClient,
@@ -42,7 +45,7 @@ export async function appendToChannel(
   data: string,
   limits: ChannelLimits,
 ): Promise<string> {
-  if (!('jobstreamChannelAppend' in redis)) redis.defineCommand('jobstreamChannelAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  defineChannelAppend(redis);
   return (redis as ScriptClient).jobstreamChannelAppend(
     channelKey(keys, ref),
     keys.feed,

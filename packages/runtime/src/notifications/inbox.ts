@@ -7,6 +7,7 @@ import { userChannelRef } from './channels.js';
 import { LUA_INBOX } from './inbox-lua.js';
 import type { NotificationLimits } from './limits.js';
 import { notificationIdBound } from './notification-id.js';
+import { registerScript } from '../lua-scripts.js';
 
 /**
  * One page, newest first, of the whole inbox or of its unread part, with the unread count, read
@@ -87,12 +88,14 @@ type ScriptClient = RedisClient & {
   jobstreamInboxReadAll(...args: (string | number)[]): Promise<number>;
 };
 
+const defineInboxList = registerScript('jobstreamInboxList', { numberOfKeys: 3, lua: LIST_SCRIPT });
+const defineInboxMarkRead = registerScript('jobstreamInboxMarkRead', { numberOfKeys: 5, lua: MARK_READ_SCRIPT });
+const defineInboxReadAll = registerScript('jobstreamInboxReadAll', { numberOfKeys: 5, lua: READ_ALL_SCRIPT });
+
 function scripts(redis: RedisClient): ScriptClient {
-  if (!('jobstreamInboxList' in redis)) {
-    redis.defineCommand('jobstreamInboxList', { numberOfKeys: 3, lua: LIST_SCRIPT });
-    redis.defineCommand('jobstreamInboxMarkRead', { numberOfKeys: 5, lua: MARK_READ_SCRIPT });
-    redis.defineCommand('jobstreamInboxReadAll', { numberOfKeys: 5, lua: READ_ALL_SCRIPT });
-  }
+  defineInboxList(redis);
+  defineInboxMarkRead(redis);
+  defineInboxReadAll(redis);
   return redis as ScriptClient;
 }
 

@@ -6,6 +6,7 @@ import { topicChannelRef, userChannelRef } from './channels.js';
 import { LUA_INBOX } from './inbox-lua.js';
 import type { NotificationLimits } from './limits.js';
 import { newNotificationId, notificationIdBound } from './notification-id.js';
+import { registerScript } from '../lua-scripts.js';
 
 /**
  * Stores a notification in the inbox (expired and surplus items go first) and appends the
@@ -33,6 +34,8 @@ return count
 type ScriptClient = RedisClient & { jobstreamPublishToUser(...args: (string | number)[]): Promise<number> };
 
 type NotificationKeys = Pick<JobstreamKeys, 'inbox' | 'userChannel' | 'topicChannel' | 'system' | 'feed'>;
+
+const definePublishToUser = registerScript('jobstreamPublishToUser', { numberOfKeys: 5, lua: PUBLISH_TO_USER_SCRIPT });
 
 /**
  * Publishes a notification: to a user (inbox, then their channel with the new unread count) or to
@@ -65,7 +68,7 @@ export async function publishNotification(
     await appendToChannel(redis, keys, topicChannelRef(input.topic), 'notification', json, limits);
     return notification;
   }
-  if (!('jobstreamPublishToUser' in redis)) redis.defineCommand('jobstreamPublishToUser', { numberOfKeys: 5, lua: PUBLISH_TO_USER_SCRIPT });
+  definePublishToUser(redis);
   const inbox = keys.inbox(input.userId);
   await (redis as ScriptClient).jobstreamPublishToUser(
     inbox.all,

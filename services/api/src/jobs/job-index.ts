@@ -1,3 +1,4 @@
+import { registerScript } from '@jobstream/runtime';
 import type { JobstreamKeys, RedisClient } from '@jobstream/runtime';
 
 /** Most jobs one user's index keeps by default; older ones fall off first. */
@@ -62,13 +63,12 @@ type ScriptClient = RedisClient & {
   jobstreamJobIndexRecord(key: string, jobId: string, createdAtMs: string, trimBeforeMs: string, maxItems: string, ttlS: string): Promise<number>;
 };
 
+const defineJobIndexForgetGone = registerScript('jobstreamJobIndexForgetGone', { lua: FORGET_GONE_SCRIPT });
+const defineJobIndexRecord = registerScript('jobstreamJobIndexRecord', { numberOfKeys: 1, lua: RECORD_SCRIPT });
+
 function scripts(redis: RedisClient): ScriptClient {
-  if (!('jobstreamJobIndexForgetGone' in redis)) {
-    redis.defineCommand('jobstreamJobIndexForgetGone', { lua: FORGET_GONE_SCRIPT });
-  }
-  if (!('jobstreamJobIndexRecord' in redis)) {
-    redis.defineCommand('jobstreamJobIndexRecord', { numberOfKeys: 1, lua: RECORD_SCRIPT });
-  }
+  defineJobIndexForgetGone(redis);
+  defineJobIndexRecord(redis);
   return redis as ScriptClient;
 }
 

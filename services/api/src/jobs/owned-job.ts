@@ -1,5 +1,5 @@
 import { jobStateSchema, type JobState } from '@jobstream/contracts';
-import { decodeHistoryEntry, jobOwnerPrefix, type HistoryRead, type RedisClient } from '@jobstream/runtime';
+import { decodeHistoryEntry, jobOwnerPrefix, type HistoryRead, type RedisClient, registerScript } from '@jobstream/runtime';
 
 /** The fields of a BullMQ job hash a snapshot needs (never `data`: the payload stays in Redis). */
 export interface OwnedJobFields {
@@ -97,6 +97,8 @@ type RawEntry = [id: string, fields: string[]];
 type Row = [...(string | null)[]];
 type ScriptClient = RedisClient & { jobstreamReadOwnedJob(...args: string[]): Promise<Row | null> };
 
+const defineReadOwnedJob = registerScript('jobstreamReadOwnedJob', { numberOfKeys: 10, lua: READ_OWNED_JOB });
+
 /**
  * Reads a job's snapshot fields and state in one round trip, checking in Redis that it is a job at
  * all and, when `owner` is given, that it belongs to them; with `history`, a page of the job's history
@@ -110,7 +112,7 @@ export async function readOwnedJob(
   owner: string | undefined,
   history?: HistoryPageRequest,
 ): Promise<OwnedJob | undefined> {
-  if (!('jobstreamReadOwnedJob' in redis)) redis.defineCommand('jobstreamReadOwnedJob', { numberOfKeys: 10, lua: READ_OWNED_JOB });
+  defineReadOwnedJob(redis);
   const { states } = keys;
   const row = await (redis as ScriptClient).jobstreamReadOwnedJob(
     keys.job,

@@ -3,6 +3,7 @@ import {
   STORED_JOB_BYTES,
   storedBytesBucketMs,
   storedBytesKeepMs,
+  registerScript,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
@@ -112,6 +113,10 @@ export interface QuotaClaim {
   payloadBytes: number;
 }
 
+const defineAdmitJob = registerScript('jobstreamAdmitJob', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
+const defineUndoAdmitJob = registerScript('jobstreamUndoAdmitJob', { numberOfKeys: 2, lua: UNDO_SCRIPT });
+const defineSweepUnfinished = registerScript('jobstreamSweepUnfinished', { lua: SWEEP_SCRIPT });
+
 /** Per-user quotas on jobs not finished yet and on bytes kept in Redis, shared by every replica. */
 export class JobQuotas {
   private readonly client: QuotaClient;
@@ -120,11 +125,9 @@ export class JobQuotas {
 
   constructor(private readonly options: JobQuotasOptions) {
     const redis = options.redis;
-    if (!('jobstreamAdmitJob' in redis)) {
-      redis.defineCommand('jobstreamAdmitJob', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
-      redis.defineCommand('jobstreamUndoAdmitJob', { numberOfKeys: 2, lua: UNDO_SCRIPT });
-    }
-    if (!('jobstreamSweepUnfinished' in redis)) redis.defineCommand('jobstreamSweepUnfinished', { lua: SWEEP_SCRIPT });
+    defineAdmitJob(redis);
+    defineUndoAdmitJob(redis);
+    defineSweepUnfinished(redis);
     this.client = redis as QuotaClient;
     this.log = options.logger.child({ component: 'job-quotas' });
   }

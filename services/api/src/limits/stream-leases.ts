@@ -1,3 +1,4 @@
+import { registerScript } from '@jobstream/runtime';
 import type { Logger, RedisClient } from '@jobstream/runtime';
 import { randomBytes } from 'node:crypto';
 
@@ -68,6 +69,9 @@ export type LeaseOutcome =
   | { granted: true; /** Gives the slot back; later calls do nothing. */ release: () => Promise<void> }
   | { granted: false; /** Leases the user holds. */ held: number; /** Until the user's oldest lease would lapse unrenewed. */ retryAfterMs: number };
 
+const defineAcquireStreamLease = registerScript('jobstreamAcquireStreamLease', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
+const defineRenewStreamLeases = registerScript('jobstreamRenewStreamLeases', { numberOfKeys: 1, lua: RENEW_SCRIPT });
+
 /**
  * Per-user counts of open streams shared by the replicas through Redis, one lease per stream. This
  * process renews all of its leases on a single timer (however many streams it holds).
@@ -87,10 +91,8 @@ export class StreamLeases {
   constructor(private readonly options: StreamLeasesOptions) {
     if (options.maxPerUser < 1) throw new Error(`StreamLeases: maxPerUser must be at least 1 (got ${options.maxPerUser})`);
     const redis = options.redis;
-    if (!('jobstreamAcquireStreamLease' in redis)) {
-      redis.defineCommand('jobstreamAcquireStreamLease', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
-      redis.defineCommand('jobstreamRenewStreamLeases', { numberOfKeys: 1, lua: RENEW_SCRIPT });
-    }
+    defineAcquireStreamLease(redis);
+    defineRenewStreamLeases(redis);
     this.client = redis as LeaseClient;
     this.log = options.logger.child({ component: 'stream-leases' });
   }

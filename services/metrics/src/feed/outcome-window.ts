@@ -1,4 +1,4 @@
-import { LUA_STREAM_ID_AFTER, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
+import { LUA_STREAM_ID_AFTER, type JobstreamKeys, type RedisClient, registerScript } from '@jobstream/runtime';
 
 /**
  * Finished jobs are counted in 10-second buckets (one small hash each) rather than one sorted-set
@@ -41,6 +41,8 @@ function bucketOf(at: number): number {
   return Math.floor(at / BUCKET_MS) * BUCKET_MS;
 }
 
+const defineApplyOutcomes = registerScript('jobstreamApplyOutcomes', { numberOfKeys: 1, lua: APPLY_SCRIPT });
+
 /** Counts `entries` and sets the cursor to `lastFeedId`; returns the cursor before the call. */
 export async function applyOutcomes(
   redis: RedisClient,
@@ -49,7 +51,7 @@ export async function applyOutcomes(
   lastFeedId: string,
   entries: OutcomeEntry[],
 ): Promise<string> {
-  if (!('jobstreamApplyOutcomes' in redis)) redis.defineCommand('jobstreamApplyOutcomes', { numberOfKeys: 1, lua: APPLY_SCRIPT });
+  defineApplyOutcomes(redis);
   const args = [keys.metricsCursor, String(windowMs + 2 * BUCKET_MS), lastFeedId];
   for (const e of entries) args.push(e.feedId, keys.outcomes(bucketOf(e.at)), e.outcome);
   return (redis as ApplyClient).jobstreamApplyOutcomes(...args);

@@ -1,3 +1,4 @@
+import { registerScript } from '@jobstream/runtime';
 import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
 
 /*
@@ -66,6 +67,10 @@ export type SlotOutcome =
   | { granted: true; /** Gives the slot back; resolves to the id of the owner's held job to wake, if any. */ release: () => Promise<string | undefined> }
   | { granted: false; /** How long the job has been held back, without a break. */ heldForMs: number };
 
+const defineAcquireJobSlot = registerScript('jobstreamAcquireJobSlot', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
+const defineRenewJobSlots = registerScript('jobstreamRenewJobSlots', { numberOfKeys: 1, lua: RENEW_SCRIPT });
+const defineReleaseJobSlot = registerScript('jobstreamReleaseJobSlot', { numberOfKeys: 2, lua: RELEASE_SCRIPT });
+
 /** The per-user slots of running jobs, shared by every worker process through Redis. */
 export class ActiveSlots {
   /** owner → job ids of the slots this process holds for them. */
@@ -78,11 +83,9 @@ export class ActiveSlots {
   constructor(private readonly options: ActiveSlotsOptions) {
     if (options.maxPerUser < 1) throw new Error(`ActiveSlots: maxPerUser must be at least 1 (got ${options.maxPerUser})`);
     const redis = options.redis;
-    if (!('jobstreamAcquireJobSlot' in redis)) {
-      redis.defineCommand('jobstreamAcquireJobSlot', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
-      redis.defineCommand('jobstreamRenewJobSlots', { numberOfKeys: 1, lua: RENEW_SCRIPT });
-      redis.defineCommand('jobstreamReleaseJobSlot', { numberOfKeys: 2, lua: RELEASE_SCRIPT });
-    }
+    defineAcquireJobSlot(redis);
+    defineRenewJobSlots(redis);
+    defineReleaseJobSlot(redis);
     this.client = redis as SlotClient;
     this.log = options.logger.child({ component: 'active-slots' });
   }

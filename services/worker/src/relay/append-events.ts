@@ -7,6 +7,7 @@ import {
   LUA_STREAM_ID_AFTER,
   encodeHistoryData,
   userChannelRef,
+  registerScript,
   type JobstreamKeys,
   type RedisClient,
 } from '@jobstream/runtime';
@@ -133,9 +134,11 @@ type ScriptClient = RedisClient & {
   jobstreamAppend(...args: (string | number)[]): Promise<number | (number | string)[]>;
 };
 
+const defineAppend = registerScript('jobstreamAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
+
 /** Registers the script on the client (once) and returns a function that runs it; undefined when the lock is not held. */
 export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: AppendLimits) {
-  if (!('jobstreamAppend' in redis)) redis.defineCommand('jobstreamAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
+  defineAppend(redis);
   const client = redis as ScriptClient;
   return async (lockToken: string, cursor: string, newCursor: string, events: AppendEvent[]): Promise<AppendResult | undefined> => {
     const args: (string | number)[] = [

@@ -1,3 +1,4 @@
+import { registerScript } from '@jobstream/runtime';
 import type { RedisClient } from '@jobstream/runtime';
 
 const RENEW_SCRIPT = `
@@ -12,6 +13,9 @@ type LeaseClient = RedisClient & {
   jobstreamReleaseLease(key: string, token: string): Promise<number>;
 };
 
+const defineRenewLease = registerScript('jobstreamRenewLease', { numberOfKeys: 1, lua: RENEW_SCRIPT });
+const defineReleaseLease = registerScript('jobstreamReleaseLease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+
 /** A lease in Redis that at most one holder has at a time; it lapses unless renewed. */
 export class RelayLease {
   private readonly client: LeaseClient;
@@ -22,10 +26,8 @@ export class RelayLease {
     readonly token: string,
     private readonly ttlMs: number,
   ) {
-    if (!('jobstreamRenewLease' in redis)) {
-      redis.defineCommand('jobstreamRenewLease', { numberOfKeys: 1, lua: RENEW_SCRIPT });
-      redis.defineCommand('jobstreamReleaseLease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
-    }
+    defineRenewLease(redis);
+    defineReleaseLease(redis);
     this.client = redis as LeaseClient;
   }
 

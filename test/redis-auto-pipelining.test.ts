@@ -1,0 +1,48 @@
+import { createLogger, createRedis, registerScript, waitForReady, type RedisClient } from '@jobstream/runtime';
+import { testRedisUrl } from '../test-support/services';
+
+const log = createLogger({ name: 'test', level: 'silent' });
+let redis: RedisClient;
+
+beforeEach(async () => {
+  redis = createRedis({ url: testRedisUrl() }, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining' });
+  await waitForReady(redis);
+});
+
+afterEach(() => redis.disconnect());
+
+type Scripted = RedisClient & Record<string, (...args: string[]) => Promise<unknown>>;
+
+describe('command connections pipeline automatically', () => {
+  it('sends the commands of one turn together and answers each with its own reply', async () => {
+    const key = `test-pipelining-${process.pid}`;
+    const replies = await Promise.all([redis.set(key, 'a'), redis.get(key), redis.append(key, 'b'), redis.get(key), redis.del(key)]);
+    expect(replies).toEqual(['OK', 'a', 2, 'ab', 1]);
+  });
+
+  it('runs a script registered before the client was made inside the pipelines', async () => {
+    const define = registerScript('jobstreamTestEcho', { numberOfKeys: 0, lua: 'return ARGV[1]' });
+    const client = createRedis({ url: testRedisUrl() }, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining:2' });
+    try {
+      await waitForReady(client);
+      define(client);
+      const echoes = await Promise.all(['x', 'y'].map((value) => (client as Scripted).jobstreamTestEcho!(value)));
+      expect(echoes).toEqual(['x', 'y']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('runs a script first defined while a pipeline of the same turn is pending', async () => {
+    const define = registerScript(`jobstreamTestLate${process.pid}`, { numberOfKeys: 0, lua: 'return ARGV[1]' });
+    const pending = redis.ping();
+    define(redis);
+    const late = (redis as Scripted)[`jobstreamTestLate${process.pid}`]!('late');
+    await expect(Promise.all([pending, late])).resolves.toEqual(['PONG', 'late']);
+  });
+
+  it('refuses two different scripts under one name', () => {
+    registerScript('jobstreamTestTwice', { lua: 'return 1' });
+    expect(() => registerScript('jobstreamTestTwice', { lua: 'return 2' })).toThrow('two different Lua scripts are named jobstreamTestTwice');
+  });
+});
