@@ -97,7 +97,7 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     expect(workloadProblems(objects)).toEqual([]);
   });
 
-  it('probes the api and the metrics service on /healthz (liveness) and /readyz (readiness), the worker on its /metrics port', () => {
+  it('probes the api, the metrics service and the worker on /healthz (liveness) and /readyz (readiness)', () => {
     for (const [name, container] of [['jobstream-api', 'api'], ['jobstream-metrics', 'metrics']] as const) {
       const spec = containersOf(named(objects, 'Deployment', name)).find((c) => c.name === container);
       expect(at(spec, 'livenessProbe', 'httpGet', 'path')).toBe('/healthz');
@@ -105,8 +105,10 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       expect(spec.ports.map((p: any) => p.name)).toContain(at(spec, 'readinessProbe', 'httpGet', 'port'));
     }
     const worker = containersOf(named(objects, 'Deployment', 'jobstream-worker'))[0];
-    // The worker has no /healthz or /readyz: its only endpoint is GET /metrics on WORKER_METRICS_PORT.
-    expect(at(worker, 'livenessProbe', 'httpGet')).toEqual({ path: '/metrics', port: 'metrics' });
+    // The worker serves its health routes on the metrics port (WORKER_METRICS_PORT).
+    expect(at(worker, 'startupProbe', 'httpGet')).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(at(worker, 'livenessProbe', 'httpGet')).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(at(worker, 'readinessProbe', 'httpGet')).toEqual({ path: '/readyz', port: 'metrics' });
     expect(worker.ports).toEqual([{ name: 'metrics', containerPort: Number(configData(objects).WORKER_METRICS_PORT) }]);
   });
 

@@ -96,7 +96,7 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
         captureJobFailure(job, err);
       });
       heartbeat.start();
-      if (config.metrics.port > 0) server = await serveWorkerMetrics(metrics.registry, { ...config.metrics, logger: log });
+      if (config.metrics.port > 0) server = await serveWorkerMetrics(metrics.registry, { ...config.metrics, logger: log, health: { redis: deps.redis, worker } });
     },
 
     async close() {
