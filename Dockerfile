@@ -5,7 +5,7 @@
 #   docker build --target metrics -t jobstream-metrics .
 # The runtime images share every layer but the last, so building all of them costs one.
 
-FROM node:20-bookworm-slim AS base
+FROM node:24-bookworm-slim AS base
 WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1 \
     npm_config_update_notifier=false \

@@ -5,7 +5,7 @@ import type { WorkerService } from '@jobstream/worker';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { authHeaders, DEFAULT_TEST_USER, TEST_JWT_SECRET, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { openSseText, rawRequest, rawSseMessages, requestOnce, type RawSseMessage } from '../test-support/raw-http';
@@ -190,21 +190,23 @@ describe('hostile request bodies', () => {
     ['a truncated gzip body', 'gzip', gzipSync(submission).subarray(0, 20)],
     ['a deflate body that is not deflate', 'deflate', Buffer.from('not deflate')],
     ['a br body that is not brotli', 'br', Buffer.from('not brotli')],
+    ['a zstd body that is not zstd', 'zstd', Buffer.from('not zstd')],
   ])('answers %s with 400 INVALID_JSON', async (_name, encoding, body) => {
     const res = await rawRequest(api.url, 'POST', '/api/jobs', { headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding }, body });
     expectRefused(res, '400 INVALID_JSON');
     await expectUnharmed();
   });
 
-  it('accepts well-formed gzip, deflate and br bodies', async () => {
-    for (const [encoding, body] of [['gzip', gzipSync(submission)], ['deflate', deflateSync(submission)], ['br', brotliCompressSync(submission)]] as const) {
+  it('accepts well-formed gzip, deflate, br and zstd bodies', async () => {
+    const encoded: [string, Buffer][] = [['gzip', gzipSync(submission)], ['deflate', deflateSync(submission)], ['br', brotliCompressSync(submission)], ['zstd', zstdCompressSync(submission)]];
+    for (const [encoding, body] of encoded) {
       const res = await rawRequest(api.url, 'POST', '/api/jobs', { headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding }, body });
       expect(`${encoding} ${res.status}`).toBe(`${encoding} 202`);
     }
   });
 
   it.each([
-    ['an unknown Content-Encoding', { 'Content-Type': 'application/json', 'Content-Encoding': 'zstd' }],
+    ['an unknown Content-Encoding', { 'Content-Type': 'application/json', 'Content-Encoding': 'x-snappy' }],
     ['a non-UTF charset', { 'Content-Type': 'application/json; charset=latin1' }],
     ['a form body', { 'Content-Type': 'application/x-www-form-urlencoded' }],
     ['no Content-Type', {}],

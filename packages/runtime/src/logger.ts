@@ -11,15 +11,32 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+/** pino-pretty is a development dependency: a production install (`npm ci --omit=dev`) has none. */
+const PRETTY_TARGET = 'pino-pretty';
+
 /** The one way services make a logger; pass it (or a child) down, never import a global. */
 export function createLogger(options: LoggerOptions): Logger {
-  return pino({
+  const pretty = options.pretty === true && isInstalled(PRETTY_TARGET);
+  const logger = pino({
     base: { service: options.name },
     level: options.level ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'apiKey'], censor: '[redacted]' },
-    ...(options.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+    ...(pretty
+      ? { transport: { target: PRETTY_TARGET, options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : {}),
   });
+  if (options.pretty && !pretty) {
+    logger.warn(`pretty logs were asked for but ${PRETTY_TARGET} is not installed (a development dependency): writing JSON lines`);
+  }
+  return logger;
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import * as Sentry from '@sentry/node';
+import { reportError, sentryEnabled } from '@jobstream/runtime';
 import type { ErrorRequestHandler } from 'express';
 import { toApiError } from '../http/error-handler.js';
 
@@ -7,11 +7,10 @@ import { toApiError } from '../http/error-handler.js';
  * Expected errors (validation, 404, 429, Redis away) are answers, not bugs, and are not reported.
  */
 export const sentryErrorReporter: ErrorRequestHandler = (err, req, _res, next) => {
-  if (Sentry.isInitialized() && !toApiError(err)) {
-    Sentry.withScope((scope) => {
-      scope.setTag('route', `${req.baseUrl}${(req.route as { path?: string } | undefined)?.path ?? ''}`);
-      scope.setContext('request', { method: req.method, path: req.path });
-      Sentry.captureException(err);
+  if (sentryEnabled() && !toApiError(err)) {
+    reportError(err, {
+      tags: { route: `${req.baseUrl}${(req.route as { path?: string } | undefined)?.path ?? ''}` },
+      contexts: { request: { method: req.method, path: req.path } },
     });
   }
   next(err);

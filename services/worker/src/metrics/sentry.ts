@@ -1,4 +1,4 @@
-import * as Sentry from '@sentry/node';
+import { reportError, sentryEnabled } from '@jobstream/runtime';
 import type { Job } from 'bullmq';
 
 /**
@@ -6,13 +6,12 @@ import type { Job } from 'bullmq';
  * retried is a warning; the last one (or an unrecoverable error) is an error.
  */
 export function captureJobFailure(job: Job | undefined, err: Error): void {
-  if (!Sentry.isInitialized()) return;
+  if (!sentryEnabled()) return;
   const attempt = job?.attemptsMade ?? 0;
   const final = !job || err.name === 'UnrecoverableError' || attempt >= (job.opts.attempts ?? 1);
-  Sentry.withScope((scope) => {
-    scope.setLevel(final ? 'error' : 'warning');
-    scope.setTags({ jobId: job?.id ?? 'unknown', jobType: job?.name ?? 'unknown', attempt: String(attempt), final: String(final) });
-    scope.setContext('job', { jobId: job?.id, type: job?.name, attempt, maxAttempts: job?.opts.attempts, queue: job?.queueName });
-    Sentry.captureException(err);
+  reportError(err, {
+    level: final ? 'error' : 'warning',
+    tags: { jobId: job?.id ?? 'unknown', jobType: job?.name ?? 'unknown', attempt: String(attempt), final: String(final) },
+    contexts: { job: { jobId: job?.id, type: job?.name, attempt, maxAttempts: job?.opts.attempts, queue: job?.queueName } },
   });
 }
