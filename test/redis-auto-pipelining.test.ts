@@ -1,11 +1,14 @@
 import { createLogger, createRedis, registerScript, waitForReady, type RedisClient } from '@jobstream/runtime';
-import { testRedisUrl } from '../test-support/services';
+import { testClusterNodes, testRedisUrl } from '../test-support/services';
 
 const log = createLogger({ name: 'test', level: 'silent' });
+/** The suite's Redis: a single node, or the cluster on the cluster run. */
+const target = { url: testRedisUrl(), clusterNodes: testClusterNodes() };
+const onCluster = target.clusterNodes !== undefined;
 let redis: RedisClient;
 
 beforeEach(async () => {
-  redis = createRedis({ url: testRedisUrl() }, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining' });
+  redis = createRedis(target, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining' });
   await waitForReady(redis);
 });
 
@@ -13,7 +16,11 @@ afterEach(() => redis.disconnect());
 
 type Scripted = RedisClient & Record<string, (...args: string[]) => Promise<unknown>>;
 
-describe('command connections pipeline automatically', () => {
+describe('command connections', () => {
+  it('pipeline automatically on a single Redis and never on a cluster', () => {
+    expect((redis.options as { enableAutoPipelining?: boolean }).enableAutoPipelining ?? false).toBe(!onCluster);
+  });
+
   it('sends the commands of one turn together and answers each with its own reply', async () => {
     const key = `test-pipelining-${process.pid}`;
     const replies = await Promise.all([redis.set(key, 'a'), redis.get(key), redis.append(key, 'b'), redis.get(key), redis.del(key)]);
@@ -22,7 +29,7 @@ describe('command connections pipeline automatically', () => {
 
   it('runs a script registered before the client was made inside the pipelines', async () => {
     const define = registerScript('jobstreamTestEcho', { numberOfKeys: 0, lua: 'return ARGV[1]' });
-    const client = createRedis({ url: testRedisUrl() }, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining:2' });
+    const client = createRedis(target, { role: 'command', logger: log, connectionName: 'jobstream:test:pipelining:2' });
     try {
       await waitForReady(client);
       define(client);

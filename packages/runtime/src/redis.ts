@@ -21,8 +21,10 @@ export interface CreateRedisOptions {
   connectionName?: string;
   /**
    * Send the commands issued during one turn of the event loop as one pipeline (one socket write
-   * instead of one per command). Default: on for `command` connections, which serve many requests
-   * at once; off for `blocking` ones (BullMQ's own connections and blocking reads).
+   * instead of one per command). Default: on for `command` connections to a single Redis, which
+   * serve many requests at once; off for `blocking` ones (BullMQ's own connections and blocking
+   * reads). Never on a cluster: while a master fails over, ioredis fails a whole pipeline with
+   * errors that do not say Redis is away, where single commands are redirected or retried.
    */
   autoPipelining?: boolean;
 }
@@ -39,7 +41,7 @@ export function createRedis(target: RedisTarget, options: CreateRedisOptions): R
     // Reconnect forever, backing off to 2 s: a service must outlive a Redis restart.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     ...(options.role === 'command' ? { commandTimeout: 5_000 } : {}),
-    enableAutoPipelining: options.autoPipelining ?? options.role === 'command',
+    enableAutoPipelining: !target.clusterNodes?.length && (options.autoPipelining ?? options.role === 'command'),
   };
   const client: RedisClient = target.clusterNodes?.length
     ? new Cluster(
@@ -50,7 +52,6 @@ export function createRedis(target: RedisTarget, options: CreateRedisOptions): R
         {
           redisOptions: base,
           enableOfflineQueue: base.enableOfflineQueue ?? true,
-          enableAutoPipelining: base.enableAutoPipelining ?? false,
           clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
         },
       )
