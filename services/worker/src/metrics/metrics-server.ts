@@ -42,9 +42,10 @@ async function readiness(res: ServerResponse, health: WorkerHealth): Promise<voi
 }
 
 /**
- * Serves `GET /metrics`, `/healthz` and `/readyz` (when `health` is given) for the worker, which has no HTTP server of its own. A port that is
- * taken does not stop the worker: running jobs matters more than being scraped, so it logs an
- * error (Prometheus shows the target down) and runs without the endpoint.
+ * Serves `GET /metrics`, `/healthz` and `/readyz` (when `health` is given) for the worker, which
+ * has no HTTP server of its own. A port that is taken does not stop the worker: running jobs
+ * matters more than being scraped, so it logs an error (Prometheus shows the target down) and runs
+ * without the endpoint.
  * Resolves with the server and its port, or undefined when it could not listen.
  */
 export async function serveWorkerMetrics(
