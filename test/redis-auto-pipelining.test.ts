@@ -1,4 +1,5 @@
 import { createLogger, createRedis, registerScript, waitForReady, type RedisClient } from '@jobstream/runtime';
+import { Cluster } from 'ioredis';
 import { testClusterNodes, testRedisUrl } from '../test-support/services';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -46,6 +47,16 @@ describe('command connections', () => {
     define(redis);
     const late = (redis as Scripted)[`jobstreamTestLate${process.pid}`]!('late');
     await expect(Promise.all([pending, late])).resolves.toEqual(['PONG', 'late']);
+  });
+
+  it('runs a script again after Redis forgot it (SCRIPT FLUSH), sending its source once', async () => {
+    const define = registerScript('jobstreamTestForgotten', { numberOfKeys: 1, lua: 'return KEYS[1] .. ARGV[1]' });
+    define(redis);
+    const run = (redis as Scripted).jobstreamTestForgotten!;
+    await expect(run('{k}', '1')).resolves.toBe('{k}1');
+    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    await Promise.all(nodes.map((node) => node.script('FLUSH')));
+    await expect(Promise.all([run('{k}', '2'), run('{k}', '3')])).resolves.toEqual(['{k}2', '{k}3']);
   });
 
   it('refuses two different scripts under one name', () => {

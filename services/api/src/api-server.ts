@@ -44,19 +44,23 @@ export interface ApiServer {
 }
 
 /**
- * Starts an api process: one command connection (fails fast, so handlers can answer 503) and one
- * blocking connection for the feed, however many clients are connected.
+ * Starts an api process: one command connection (fails fast, so handlers can answer 503), one for
+ * the BullMQ queue and one blocking connection for the feed, however many clients are connected.
  */
 export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
   const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   initSentry({ service: 'api', ...config.sentry, logger: log });
   const keys = jobstreamKeys(config.queue);
   const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
+  // BullMQ defines its scripts (about 60) as ioredis commands on the connection it gets, and ioredis
+  // copies them into every pipeline that connection makes: on the command connection, which
+  // pipelines every turn of the event loop, that cost more than the commands themselves.
+  const queueConnection = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api:queue', autoPipelining: false });
   const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });
-  await Promise.all([waitForReady(command, 30_000), waitForReady(blocking, 30_000)]);
+  await Promise.all([waitForReady(command, 30_000), waitForReady(queueConnection, 30_000), waitForReady(blocking, 30_000)]);
 
   const queue = new Queue(config.queue.name, {
-    connection: command,
+    connection: queueConnection,
     prefix: config.queue.prefix,
     streams: { events: { maxLen: config.queue.eventsStreamMaxLen } },
   });
@@ -176,7 +180,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       await feed.stop();
       killSwitch.stop();
       await queue.close().catch(() => undefined);
-      await Promise.allSettled([command.quit(), blocking.quit(), flushSentry()]);
+      await Promise.allSettled([command.quit(), queueConnection.quit(), blocking.quit(), flushSentry()]);
     })();
     return closing;
   };
