@@ -160,7 +160,8 @@ describe('dashboard: signing in', () => {
   });
 
   it('returns to the sign-in form with the reason when a call is refused with 401 mid-session', async () => {
-    const token = await tokenFor('ivan', [], { expiresIn: '3s' });
+    // Long enough to be handed over and go live on a busy machine (a code needs 1 s of it left).
+    const token = await tokenFor('ivan', [], { expiresIn: '8s' });
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${stack.url}/#code=${await signInCode(stack, 'ivan', [], token)}`);
@@ -168,7 +169,7 @@ describe('dashboard: signing in', () => {
     await waitUntil(
       'the token to expire',
       async () => (await fetch(`${stack.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status === 401,
-      15_000,
+      20_000,
       250,
     );
 
