@@ -26,12 +26,25 @@ export function decodeHistoryEntry(jobId: string, [id, fields]: RawEntry): Lifec
   return parseLifecycleEvent(id, name, data);
 }
 
-/** Decodes one feed entry into the job id and the history id it points at. */
-export function decodeFeedEntry([id, fields]: RawEntry): { feedId: string; jobId: string; historyId: string } | undefined {
+/** A feed entry for a job event. */
+export interface FeedEntry {
+  feedId: string;
+  jobId: string;
+  historyId: string;
+  /** The history entry itself, when the feed carries it (see FEED_FIELDS); decode it with decodeHistoryEntry. */
+  stored?: RawEntry;
+}
+
+/** Decodes one feed entry into the job id, the history id it points at and, when carried along, the history entry. */
+export function decodeFeedEntry([id, fields]: RawEntry): FeedEntry | undefined {
   const f = readFields(fields);
   const jobId = f[FEED_FIELDS.jobId];
   const historyId = f[FEED_FIELDS.historyId];
-  return jobId && historyId ? { feedId: id, jobId, historyId } : undefined;
+  if (!jobId || !historyId) return undefined;
+  const event = f[HISTORY_FIELDS.event];
+  const data = f[HISTORY_FIELDS.data];
+  if (event === undefined || data === undefined) return { feedId: id, jobId, historyId };
+  return { feedId: id, jobId, historyId, stored: [historyId, [HISTORY_FIELDS.event, event, HISTORY_FIELDS.data, data]] };
 }
 
 export interface HistoryRead {

@@ -12,8 +12,19 @@ export type StreamEntry = [id: string, fields: string[]];
 /** Field names of a history entry: the event name and its JSON data. */
 export const HISTORY_FIELDS = { event: 'e', data: 'd' } as const;
 
-/** Field names of a feed entry for a job event: the job id and the id of the event in the job's history. */
+/**
+ * Field names of a feed entry for a job event: the job id and the id of the event in the job's
+ * history. When the event's stored data is at most FEED_INLINE_MAX_BYTES, the entry also carries
+ * the history entry's own fields (HISTORY_FIELDS), so its readers need not read the history.
+ */
 export const FEED_FIELDS = { jobId: 'j', historyId: 'i' } as const;
+
+/**
+ * The largest stored event data (JSON bytes) a feed entry carries along: waiting, active and
+ * progress events and small outcomes. A larger event is read from its job's history. The feed is
+ * capped (FEED_MAX_LEN entries), so this bounds what the copies cost: at most this much per entry.
+ */
+export const FEED_INLINE_MAX_BYTES = 512;
 
 /** Field names of a user or topic channel entry: the message name, its JSON data, and for job events the job type. */
 export const CHANNEL_FIELDS = { event: 'e', data: 'd', jobType: 'jt' } as const;

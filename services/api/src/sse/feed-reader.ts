@@ -6,6 +6,7 @@ import {
   decodeHistoryEntry,
   StreamFollower,
   type ChannelRef,
+  type FeedEntry,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
@@ -68,35 +69,30 @@ export class FeedReader {
 
   private async dispatch(entries: StreamEntry[]): Promise<void> {
     const { keys, hub } = this.options;
-    // For each watched job, the span of history ids this batch announces; the same for channels.
-    const spans = new Map<string, Span>();
+    // For each watched job, the span of history ids this batch announces, with the events when
+    // every entry carried its own (small events do); the span of entry ids for each channel.
+    const jobs = new Map<string, JobSpan>();
     const channelSpans = new Map<ChannelRef, Span>();
     const anyChannel = hub.watchesAnyChannel;
     for (const raw of entries) {
       const entry = decodeFeedEntry(raw);
-      if (entry && hub.watches(entry.jobId)) extend(spans, entry.jobId, entry.historyId);
+      if (entry && hub.watches(entry.jobId)) this.extendJob(jobs, entry);
       if (!anyChannel) continue;
       const pointer = decodeFeedPointer(raw);
       if (pointer && hub.watchesChannel(pointer.channel)) extend(channelSpans, pointer.channel, pointer.channelId);
     }
-    if (spans.size === 0 && channelSpans.size === 0) return;
+    const reads = [...jobs].filter(([, span]) => span.events === undefined);
+    for (const [jobId, span] of jobs) if (span.events) hub.dispatch(jobId, span.events);
+    if (reads.length === 0 && channelSpans.size === 0) return;
     const pipeline = this.options.command.pipeline();
-    for (const [jobId, span] of spans) pipeline.xrange(keys.history(jobId), span.from, span.to);
+    for (const [jobId, span] of reads) pipeline.xrange(keys.history(jobId), span.from, span.to);
     for (const [channel, span] of channelSpans) pipeline.xrange(channelKey(keys, channel), span.from, span.to);
     const results = (await pipeline.exec()) ?? [];
     let i = 0;
-    for (const jobId of spans.keys()) {
+    for (const [jobId] of reads) {
       const [err, rows] = results[i++] ?? [null, []];
       if (err) throw err;
-      const events: LifecycleEvent[] = [];
-      for (const row of rows as StreamEntry[]) {
-        try {
-          events.push(decodeHistoryEntry(jobId, row));
-        } catch (decodeErr) {
-          this.log.error({ err: decodeErr, jobId, id: row[0] }, 'skipping an undecodable history entry');
-        }
-      }
-      hub.dispatch(jobId, events);
+      hub.dispatch(jobId, (rows as StreamEntry[]).flatMap((row) => this.decode(jobId, row)));
     }
     for (const channel of channelSpans.keys()) {
       const [err, rows] = results[i++] ?? [null, []];
@@ -104,6 +100,33 @@ export class FeedReader {
       hub.dispatchChannel(channel, decodeChannelEntries(channel, rows as StreamEntry[], this.log));
     }
   }
+
+  /** Adds a feed entry to its job's span; an entry without its event makes the whole span a read. */
+  private extendJob(jobs: Map<string, JobSpan>, entry: FeedEntry): void {
+    let span = jobs.get(entry.jobId);
+    if (!span) {
+      span = { from: entry.historyId, to: entry.historyId, events: [] };
+      jobs.set(entry.jobId, span);
+    }
+    span.to = entry.historyId;
+    if (!span.events) return;
+    if (entry.stored) span.events.push(...this.decode(entry.jobId, entry.stored));
+    else span.events = undefined;
+  }
+
+  private decode(jobId: string, row: StreamEntry): LifecycleEvent[] {
+    try {
+      return [decodeHistoryEntry(jobId, row)];
+    } catch (err) {
+      this.log.error({ err, jobId, id: row[0] }, 'skipping an undecodable history entry');
+      return [];
+    }
+  }
+}
+
+interface JobSpan extends Span {
+  /** The events of the span, when the feed carried every one of them. */
+  events: LifecycleEvent[] | undefined;
 }
 
 interface Span {

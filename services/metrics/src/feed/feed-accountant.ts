@@ -7,6 +7,7 @@ import {
   readFields,
   StreamFollower,
   streamIdMs as msOf,
+  type FeedEntry,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
@@ -111,25 +112,31 @@ export class FeedAccountant {
     }
   }
 
-  /** The history entries the feed points at; entries whose history expired are skipped. */
+  /** The history entries the feed points at (carried along or read); entries whose history expired are skipped. */
   private async readEvents(entries: RawEntry[]): Promise<FeedEvent[]> {
     const decoded = entries.map(decodeFeedEntry).filter((e): e is NonNullable<typeof e> => e !== undefined);
-    if (decoded.length === 0) return [];
-    const pipeline = this.options.command.pipeline();
-    for (const e of decoded) pipeline.xrange(this.options.keys.history(e.jobId), e.historyId, e.historyId);
-    const results = (await pipeline.exec()) ?? [];
+    const reads = decoded.filter((e) => !e.stored);
+    const rows = new Map<FeedEntry, RawEntry | undefined>();
+    if (reads.length > 0) {
+      const pipeline = this.options.command.pipeline();
+      for (const e of reads) pipeline.xrange(this.options.keys.history(e.jobId), e.historyId, e.historyId);
+      const results = (await pipeline.exec()) ?? [];
+      reads.forEach((entry, i) => {
+        const [err, found] = results[i] ?? [null, []];
+        if (err) throw err;
+        rows.set(entry, (found as RawEntry[])[0]);
+      });
+    }
     const events: FeedEvent[] = [];
-    decoded.forEach((entry, i) => {
-      const [err, rows] = results[i] ?? [null, []];
-      if (err) throw err;
-      const row = (rows as RawEntry[])[0];
-      if (!row) return;
+    for (const entry of decoded) {
+      const row = entry.stored ?? rows.get(entry);
+      if (!row) continue;
       try {
         events.push({ feedId: entry.feedId, jobId: entry.jobId, event: decodeHistoryEntry(entry.jobId, row) });
       } catch (decodeErr) {
         this.log.error({ err: decodeErr, jobId: entry.jobId, id: row[0] }, 'skipping an undecodable history entry');
       }
-    });
+    }
     return events;
   }
 

@@ -2,6 +2,7 @@ import {
   CHANNEL_FIELDS,
   FEED_CHANNEL_FIELDS,
   FEED_FIELDS,
+  FEED_INLINE_MAX_BYTES,
   HISTORY_FIELDS,
   LUA_JOB_OWNER,
   LUA_STREAM_ID_AFTER,
@@ -25,6 +26,7 @@ const EVENT_ARGS = 8;
  * feed (`j`/`i`, plus `c`/`ci` for the channel entry), and the new cursor. The relay passes the
  * cursor it read after: with the lock held nobody else moves it, and should a reply be lost, the
  * batch sent again finds its ids in the histories (XADD refuses an id not above the last one).
+ * A feed entry carries the history entry's fields too when its data is small (FEED_INLINE_MAX_BYTES).
  * It refuses to write unless the caller still holds the relay lock, so a relay that lost its
  * lease (paused process, network split) cannot write behind the new one.
  * The relay passes each job's owner when it knows it; otherwise the script reads it from the job
@@ -71,10 +73,15 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
   local jobId, id, event, data, flags = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 7]
   if after(id, cursor) then
     local historyKey = historyPrefix .. jobId
-    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', ARGV[i + 4])
+    local stored = ARGV[i + 4]
+    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', stored)
     if type(added) ~= 'table' then
       if has(flags, '${APPEND_FLAGS.expireHistory}') then expireHistories[historyKey] = true end
       if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = true end
+      local feedFields = { '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id }
+      if string.len(stored) <= ${FEED_INLINE_MAX_BYTES} then
+        feedFields[5], feedFields[6], feedFields[7], feedFields[8] = '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', stored
+      end
       local job = job_of(jobId, ARGV[i + 5], ARGV[i + 6])
       if job then
         local channel = channelPrefix .. job.owner .. channelSuffix
@@ -86,11 +93,12 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
         elseif has(flags, '${APPEND_FLAGS.expireChannel}') then
           expireChannels[channel] = true
         end
-        redis.call('XADD', feedKey, 'MAXLEN', '~', feedMaxLen, '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id,
-          '${FEED_CHANNEL_FIELDS.channel}', userRefPrefix .. job.owner, '${FEED_CHANNEL_FIELDS.channelId}', channelId)
-      else
-        redis.call('XADD', feedKey, 'MAXLEN', '~', feedMaxLen, '*', '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id)
+        feedFields[#feedFields + 1] = '${FEED_CHANNEL_FIELDS.channel}'
+        feedFields[#feedFields + 1] = userRefPrefix .. job.owner
+        feedFields[#feedFields + 1] = '${FEED_CHANNEL_FIELDS.channelId}'
+        feedFields[#feedFields + 1] = channelId
       end
+      redis.call('XADD', feedKey, 'MAXLEN', '~', feedMaxLen, '*', unpack(feedFields))
       appended = appended + 1
     end
   end
