@@ -22,7 +22,9 @@ export interface WorkerService {
 export async function startWorkerService(config: WorkerConfig, logger?: Logger): Promise<WorkerService> {
   const log = logger ?? createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
   const keys = jobstreamKeys(config.queue);
-  const command = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker:command' });
+  // Pipelined automatically (on a single Redis): an attempt's end sends its quota updates together,
+  // and the ends of the attempts running at once share writes.
+  const command = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker:command', autoPipelining: true });
   const workerConnection = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker' });
   await waitForReady(command, 30_000);
 
