@@ -60,7 +60,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     prefix: config.queue.prefix,
     streams: { events: { maxLen: config.queue.eventsStreamMaxLen } },
   });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const store = new JobStore(queue, command, keys);
   const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
   const hub = new EventHub(config.sse.heartbeatMs);

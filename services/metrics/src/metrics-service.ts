@@ -34,7 +34,7 @@ export async function startMetricsService(config: MetricsConfig, logger?: Logger
 
   const metrics = createMetricsRegistry();
   const queue = new Queue(config.queue.name, { connection: command, prefix: config.queue.prefix });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const budget = new BudgetKeeper({
     redis: command,
     keys,

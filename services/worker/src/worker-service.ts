@@ -67,7 +67,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       autorun: true,
     },
   );
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('error', (err) => log.warn({ err }, 'worker error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
 
   let relay: EventRelay | undefined;

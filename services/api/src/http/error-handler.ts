@@ -63,7 +63,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // Error answers of stream routes did not go through helmet (see STREAM_SECURITY_HEADERS).
     if (!res.hasHeader('X-Content-Type-Options')) res.set(STREAM_SECURITY_HEADERS);
     if (apiError) {
-      if (apiError.status >= 500) logger.warn({ code: apiError.code, method: req.method, path: req.path }, apiError.message);
+      if (apiError.status >= 500) logger.warn({ err, code: apiError.code, method: req.method, path: req.path }, apiError.message);
       res.locals[ERROR_CODE] = apiError.code;
       res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
       return;

@@ -68,7 +68,7 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
             from,
             to,
             failures,
-          }).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not publish the circuit breaker state'));
+          }).catch((err: unknown) => log.warn({ err }, 'could not publish the circuit breaker state'));
         },
       });
       heartbeat.setBreaker(BREAKER_NAME, 'closed', 0);
