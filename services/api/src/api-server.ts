@@ -1,14 +1,9 @@
 import {
-  createLogger,
-  createRedis,
-  flushSentry,
-  initSentry,
-  jobstreamKeys,
   InboxStore,
   KillSwitchWatcher,
   notificationLimitsFrom,
   sharedSecret,
-  waitForReady,
+  startServiceHost,
   type Logger,
 } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
@@ -44,16 +39,17 @@ export interface ApiServer {
 }
 
 /**
- * Starts an api process: one command connection (fails fast, so handlers can answer 503) and one
- * blocking connection for the feed, however many clients are connected.
+ * Starts an api process on its host: one command connection (fails fast, so handlers can answer
+ * 503) and one blocking connection for the feed, however many clients are connected.
  */
 export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
-  const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
-  initSentry({ service: 'api', ...config.sentry, logger: log });
-  const keys = jobstreamKeys(config.queue);
-  const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
-  const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });
-  await Promise.all([waitForReady(command, 30_000), waitForReady(blocking, 30_000)]);
+  const host = await startServiceHost({
+    service: 'api',
+    settings: config,
+    logger,
+    connectionNames: { command: 'jobstream:api', blocking: 'jobstream:api:feed' },
+  });
+  const { logger: log, keys, command, blocking } = host;
 
   const queue = new Queue(config.queue.name, {
     connection: command,
@@ -176,7 +172,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       await feed.stop();
       killSwitch.stop();
       await queue.close().catch(() => undefined);
-      await Promise.allSettled([command.quit(), blocking.quit(), flushSentry()]);
+      await host.close();
     })();
     return closing;
   };

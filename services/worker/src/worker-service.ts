@@ -1,4 +1,4 @@
-import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { startServiceHost, type Logger } from '@jobstream/runtime';
 import { Job, Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
@@ -20,11 +20,14 @@ export interface WorkerService {
 
 /** Starts a worker process's parts: the BullMQ worker running the catalog, and the event relay. */
 export async function startWorkerService(config: WorkerConfig, logger?: Logger): Promise<WorkerService> {
-  const log = logger ?? createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
-  const keys = jobstreamKeys(config.queue);
-  const command = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker:command' });
-  const workerConnection = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker' });
-  await waitForReady(command, 30_000);
+  const host = await startServiceHost({
+    service: 'worker',
+    settings: config,
+    logger,
+    connectionNames: { command: 'jobstream:worker:command', blocking: 'jobstream:worker' },
+    commandRole: 'blocking',
+  });
+  const { logger: log, keys, command, blocking: workerConnection } = host;
 
   const abort = new AbortController();
   const operations = createWorkerOperations(config, { redis: command, keys, logger: log });
@@ -71,12 +74,10 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
 
   let relay: EventRelay | undefined;
-  let relayBlocking: ReturnType<typeof createRedis> | undefined;
   if (config.relay.enabled) {
-    relayBlocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:relay' });
     relay = new EventRelay({
       command,
-      blocking: relayBlocking,
+      blocking: host.connect('blocking', 'jobstream:relay'),
       keys,
       limits: {
         feedMaxLen: config.queue.feedMaxLen,
@@ -114,7 +115,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       quotas?.stop();
       await relay?.stop();
       await operations.close();
-      await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);
+      await host.close();
     })();
     return closing;
   };
