@@ -17,6 +17,7 @@ import type { ApiConfig } from './config.js';
 import { JobIndex } from './jobs/job-index.js';
 import { JobStore } from './jobs/job-store.js';
 import { createApiLimits } from './limits/api-limits.js';
+import { requestLog } from './http/request-context.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
 import { resyncNotificationStream, type NotificationStreamDeps } from './notifications/notification-stream.js';
 
@@ -69,8 +70,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     retryMs: config.sse.retryMs,
     maxBufferBytes: config.sse.maxBufferBytes,
     resultInlineMaxBytes: config.sse.resultInlineMaxBytes,
-    onClose: (reason) => {
-      if (reason === 'slow_client') log.warn('closed a stream whose client stopped reading');
+    onClose: (reason, res) => {
+      if (reason === 'slow_client') requestLog(res, log).warn('closed a stream whose client stopped reading');
     },
   };
   const notificationLimits = notificationLimitsFrom(config.notifications, config.queue);
