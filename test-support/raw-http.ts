@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { withDefaultAuth } from './auth';
 
@@ -72,6 +72,8 @@ function parseResponse(raw: string): RawResponse {
 /** An open SSE response whose text is kept exactly as the server wrote it (transfer framing removed). */
 export interface SseText {
   status: number;
+  /** The response headers, names in lower case. */
+  headers: IncomingHttpHeaders;
   /** Everything received so far. */
   text: string;
   /** Resolves when the server ends the stream (or `close()` was called). */
@@ -99,6 +101,7 @@ export async function openSseText(url: string, headers: Record<string, string> =
       let finished = false;
       const stream: SseText = {
         status: res.statusCode ?? 0,
+        headers: res.headers,
         text: '',
         ended,
         waitFor(predicate, timeoutMs = 20_000) {

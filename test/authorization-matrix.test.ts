@@ -50,6 +50,9 @@ const matrix: RouteCase[] = [
   // Everyone signed in gets their own jobs (an admin too): which ones is test/jobs-list.test.ts's business.
   { route: 'GET /api/jobs',                           request: () => ({ path: '/api/jobs' }),                                                    expected: signedIn('200') },
   { route: 'GET /api/jobs/:id',                       request: (f) => ({ path: `/api/jobs/${f.jobId}` }),                                      expected: ownJobs },
+  // A request id is a label for logs, never a credential: the owner's request id does not open the job to anyone else.
+  { route: 'GET /api/jobs/:id',                       variant: 'an X-Request-Id', request: (f) => ({ path: `/api/jobs/${f.jobId}`, headers: { 'X-Request-Id': `owner-${f.jobId}` } }), expected: ownJobs },
+  { route: 'GET /api/jobs/:id/events',                variant: 'a hostile X-Request-Id', request: (f) => ({ path: `/api/jobs/${f.jobId}/events`, headers: { 'X-Request-Id': 'x'.repeat(10_240) } }), expected: ownJobs },
   { route: 'GET /api/job-status/:id',                 request: (f) => ({ path: `/api/job-status/${f.jobId}` }),                                expected: ownJobs },
   { route: 'GET /api/jobs/:id/events',                request: (f) => ({ path: `/api/jobs/${f.jobId}/events` }),                               expected: ownJobs },
   { route: 'GET /api/job-events',                     request: (f) => ({ path: `/api/job-events?jobId=${f.jobId}` }),                          expected: ownJobs },

@@ -279,6 +279,17 @@ describe('the client SDK against the real api', () => {
       expect(isApiError(new Error('x'))).toBe(false);
     });
 
+    it('carries the request id the api answered an error with, the key to its log lines', async () => {
+      const client = createClient({ baseUrl: api.url, token: userToken });
+      const first = await client.getJob('nope-123').catch((e: unknown) => e);
+      const second = await client.getJob('nope-123').catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(NotFoundError);
+      const ids = [(first as NotFoundError).requestId, (second as NotFoundError).requestId];
+      expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(ids[1]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(ids[0]).not.toBe(ids[1]);
+    });
+
     it('sends the token, and maps a missing or bad one to UnauthorizedError and a missing role to ForbiddenError', async () => {
       const anonymous = createClient({ baseUrl: api.url });
       const unauthorized = await anonymous.budget().catch((e: unknown) => e);

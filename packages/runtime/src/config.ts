@@ -83,6 +83,8 @@ export const commonEnvShape = {
   EVENTS_STREAM_MAX_LEN: intVar(10_000, 100),
   FEED_MAX_LEN: intVar(100_000, 1_000),
   JOB_HISTORY_MAX_LEN: intVar(1_000, 10),
+  SENTRY_DSN: optionalVar(z.url()),
+  SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
 };
 
 /** Cross-field rule: on a Redis Cluster every key of the queue must hash to one slot. */
@@ -115,6 +117,28 @@ export interface QueueSettings {
   eventsStreamMaxLen: number;
   feedMaxLen: number;
   historyMaxLen: number;
+}
+
+/** What every service's host needs (see service-host.ts), taken from the common variables. */
+export interface ServiceSettings {
+  /** LOG_LEVEL; default `info`. */
+  logLevel: CommonEnv['LOG_LEVEL'];
+  /** LOG_PRETTY: colored lines for a person at a terminal; default false (JSON lines). */
+  logPretty: boolean;
+  redis: RedisTarget;
+  queue: QueueSettings;
+  /** Error reporting; off unless `SENTRY_DSN` is set. */
+  sentry: { dsn?: string | undefined; environment?: string | undefined };
+}
+
+export function serviceSettingsFrom(env: CommonEnv): ServiceSettings {
+  return {
+    logLevel: env.LOG_LEVEL,
+    logPretty: env.LOG_PRETTY,
+    redis: redisTargetFrom(env),
+    queue: queueSettingsFrom(env),
+    sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT },
+  };
 }
 
 export function redisTargetFrom(env: CommonEnv): RedisTarget {

@@ -150,7 +150,7 @@ export class KillSwitchWatcher {
       this.failing = false;
     } catch (err) {
       // Keep the last known state: with Redis away, enqueueing fails with 503 anyway.
-      if (!this.failing) this.options.logger.warn({ err: (err as Error).message }, 'could not refresh the kill-switch');
+      if (!this.failing) this.options.logger.warn({ err }, 'could not refresh the kill-switch');
       this.failing = true;
     }
   }

@@ -69,7 +69,7 @@ export function createRedis(target: RedisTarget, options: CreateRedisOptions): R
       suppressed += 1;
       return;
     }
-    log.warn({ err: err.message, suppressed }, 'redis connection error');
+    log.warn({ err, suppressed }, 'redis connection error');
     lastLogged = now;
     suppressed = 0;
   });

@@ -1,13 +1,9 @@
 import {
-  createLogger,
-  createRedis,
-  flushSentry,
-  initSentry,
-  jobstreamKeys,
   InboxStore,
   KillSwitchWatcher,
   notificationLimitsFrom,
   sharedSecret,
+  startServiceHost,
   waitForReady,
   type Logger,
 } from '@jobstream/runtime';
@@ -22,6 +18,7 @@ import type { ApiConfig } from './config.js';
 import { JobIndex } from './jobs/job-index.js';
 import { JobStore } from './jobs/job-store.js';
 import { createApiLimits } from './limits/api-limits.js';
+import { requestLog } from './http/request-context.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
 import { resyncNotificationStream, type NotificationStreamDeps } from './notifications/notification-stream.js';
 
@@ -44,27 +41,29 @@ export interface ApiServer {
 }
 
 /**
- * Starts an api process: one command connection (fails fast, so handlers can answer 503), one for
- * the BullMQ queue and one blocking connection for the feed, however many clients are connected.
+ * Starts an api process on its host: one command connection (fails fast, so handlers can answer
+ * 503) and one blocking connection for the feed, however many clients are connected.
  */
 export async function startApiServer(config: ApiConfig, logger?: Logger): Promise<ApiServer> {
-  const log = logger ?? createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
-  initSentry({ service: 'api', ...config.sentry, logger: log });
-  const keys = jobstreamKeys(config.queue);
-  const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api' });
+  const host = await startServiceHost({
+    service: 'api',
+    settings: config,
+    logger,
+    connectionNames: { command: 'jobstream:api', blocking: 'jobstream:api:feed' },
+  });
+  const { logger: log, keys, command, blocking } = host;
   // BullMQ defines its scripts (about 60) as ioredis commands on the connection it gets, and ioredis
   // copies them into every pipeline that connection makes: on the command connection, which
   // pipelines every turn of the event loop, that cost more than the commands themselves.
-  const queueConnection = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:api:queue', autoPipelining: false });
-  const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:api:feed' });
-  await Promise.all([waitForReady(command, 30_000), waitForReady(queueConnection, 30_000), waitForReady(blocking, 30_000)]);
+  const queueConnection = host.connect('command', 'jobstream:api:queue', { autoPipelining: false });
+  await waitForReady(queueConnection, 30_000);
 
   const queue = new Queue(config.queue.name, {
     connection: queueConnection,
     prefix: config.queue.prefix,
     streams: { events: { maxLen: config.queue.eventsStreamMaxLen } },
   });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const store = new JobStore(queue, command, keys);
   const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
   const hub = new EventHub(config.sse.heartbeatMs);
@@ -77,8 +76,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     retryMs: config.sse.retryMs,
     maxBufferBytes: config.sse.maxBufferBytes,
     resultInlineMaxBytes: config.sse.resultInlineMaxBytes,
-    onClose: (reason) => {
-      if (reason === 'slow_client') log.warn('closed a stream whose client stopped reading');
+    onClose: (reason, res) => {
+      if (reason === 'slow_client') requestLog(res, log).warn('closed a stream whose client stopped reading');
     },
   };
   const notificationLimits = notificationLimitsFrom(config.notifications, config.queue);
@@ -180,7 +179,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       await feed.stop();
       killSwitch.stop();
       await queue.close().catch(() => undefined);
-      await Promise.allSettled([command.quit(), queueConnection.quit(), blocking.quit(), flushSentry()]);
+      await host.close();
     })();
     return closing;
   };

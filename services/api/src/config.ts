@@ -6,12 +6,10 @@ import {
   notificationEnvShape,
   notificationSettingsFrom,
   parseEnv,
-  queueSettingsFrom,
-  redisTargetFrom,
+  serviceSettingsFrom,
+  type ServiceSettings,
   requireHashTagOnCluster,
   type NotificationSettings,
-  type QueueSettings,
-  type RedisTarget,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -34,8 +32,6 @@ const apiEnvSchema = z
     KILL_SWITCH_REFRESH_MS: intVar(250, 50, 500),
     API_METRICS_ENABLED: boolVar(true),
     JOB_ID_SECRET: optionalVar(z.string().min(32, 'must be at least 32 characters (use a random secret)')),
-    SENTRY_DSN: optionalVar(z.url()),
-    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
     ...authEnvShape,
     ...limitsEnvShape,
     ...dashboardEnvShape,
@@ -43,11 +39,8 @@ const apiEnvSchema = z
   .superRefine(requireHashTagOnCluster)
   .superRefine(checkAuthEnv);
 
-export interface ApiConfig {
-  logLevel: z.output<typeof apiEnvSchema>['LOG_LEVEL'];
-  logPretty: boolean;
-  redis: RedisTarget;
-  queue: QueueSettings;
+/** The host's settings (logging, Redis, queue, Sentry) and the api service's own. */
+export interface ApiConfig extends ServiceSettings {
   /** Inbox size, retention and channel caps (NOTIFICATION_RETENTION_SECONDS, INBOX_MAX_ITEMS, NOTIFICATION_STREAM_MAX_LEN). */
   notifications: NotificationSettings;
   /** Default 3000; 0 picks a free port. */
@@ -83,18 +76,13 @@ export interface ApiConfig {
   jobIdSecret?: string | undefined;
   /** Serve GET /metrics on the api's port. Default true. */
   metricsEnabled: boolean;
-  /** Error reporting; off unless `SENTRY_DSN` is set. */
-  sentry: { dsn?: string | undefined; environment?: string | undefined };
 }
 
 /** Reads the api's configuration from the environment; throws one error listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const parsed = parseEnv('api', apiEnvSchema, env);
   return {
-    logLevel: parsed.LOG_LEVEL,
-    logPretty: parsed.LOG_PRETTY,
-    redis: redisTargetFrom(parsed),
-    queue: queueSettingsFrom(parsed),
+    ...serviceSettingsFrom(parsed),
     notifications: notificationSettingsFrom(parsed),
     port: parsed.PORT,
     host: parsed.HOST,
@@ -112,6 +100,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
     jobIdSecret: parsed.JOB_ID_SECRET,
     metricsEnabled: parsed.API_METRICS_ENABLED,
-    sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };
 }

@@ -1,17 +1,5 @@
-import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
+import { runService } from '@jobstream/runtime';
 import { startApiServer } from './api-server.js';
 import { loadConfig } from './config.js';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const parentPipe = parentPipeFrom('api', process.env);
-  const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
-  const api = await startApiServer(config, logger);
-  const shutdown = onShutdown([() => api.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
-  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runService({ service: 'api', loadConfig, start: startApiServer, shutdownGraceMs: 5_000 });

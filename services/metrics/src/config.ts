@@ -1,15 +1,12 @@
 import {
-  optionalVar,
   budgetPricesVar,
   commonEnvShape,
   intVar,
   parseEnv,
-  queueSettingsFrom,
-  redisTargetFrom,
+  serviceSettingsFrom,
+  type ServiceSettings,
   requireHashTagOnCluster,
   type PriceTable,
-  type QueueSettings,
-  type RedisTarget,
 } from '@jobstream/runtime';
 import type { AlertThresholds } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -39,8 +36,6 @@ const metricsEnvSchema = z
     BUDGET_WARN_RATIO: numVar(0.8, 0.01, 0.99),
     BUDGET_PRICE_PER_1K_TOKENS: numVar(0.002, 0),
     BUDGET_PRICES: budgetPricesVar(),
-    SENTRY_DSN: optionalVar(z.url()),
-    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
@@ -49,11 +44,8 @@ const metricsEnvSchema = z
     }
   });
 
-export interface MetricsConfig {
-  logLevel: z.output<typeof metricsEnvSchema>['LOG_LEVEL'];
-  logPretty: boolean;
-  redis: RedisTarget;
-  queue: QueueSettings;
+/** The host's settings (logging, Redis, queue, Sentry) and the metrics service's own. */
+export interface MetricsConfig extends ServiceSettings {
   /** `/metrics`, `/healthz`, `/readyz`. Default 9102; 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0 (shared with the api's `HOST`). */
@@ -76,7 +68,6 @@ export interface MetricsConfig {
     /** What token usage costs, per provider. Default: 0.002 USD per 1,000 tokens for every provider. */
     prices: PriceTable;
   };
-  sentry: { dsn?: string | undefined; environment?: string | undefined };
 }
 
 /** Reads the metrics service's configuration; throws one error listing every bad variable. */
@@ -84,10 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetricsConfig 
   const parsed = parseEnv('metrics', metricsEnvSchema, env);
   const flat = parsed.BUDGET_PRICE_PER_1K_TOKENS;
   return {
-    logLevel: parsed.LOG_LEVEL,
-    logPretty: parsed.LOG_PRETTY,
-    redis: redisTargetFrom(parsed),
-    queue: queueSettingsFrom(parsed),
+    ...serviceSettingsFrom(parsed),
     port: parsed.METRICS_PORT,
     host: parsed.HOST,
     admin: { port: parsed.METRICS_ADMIN_PORT, host: parsed.METRICS_ADMIN_HOST },
@@ -106,6 +94,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetricsConfig 
       warnRatio: parsed.BUDGET_WARN_RATIO,
       prices: { default: { promptPer1k: flat, completionPer1k: flat }, byProvider: parsed.BUDGET_PRICES },
     },
-    sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };
 }

@@ -1,19 +1,5 @@
-import { createLogger, flushSentry, initSentry, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
+import { runService } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startMetricsService } from './metrics-service.js';
 
-
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const parentPipe = parentPipeFrom('metrics', process.env);
-  const logger = createLogger({ name: 'metrics', level: config.logLevel, pretty: config.logPretty });
-  initSentry({ service: 'metrics', ...config.sentry, logger });
-  const service = await startMetricsService(config, logger);
-  const shutdown = onShutdown([() => service.close(), () => flushSentry()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
-  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runService({ service: 'metrics', loadConfig, start: startMetricsService, shutdownGraceMs: 5_000 });

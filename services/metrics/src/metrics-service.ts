@@ -1,4 +1,4 @@
-import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { startServiceHost, type Logger } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -26,15 +26,17 @@ export interface MetricsService {
  * It reads Redis and writes only alert and budget state (and the kill-switch, when the budget runs out).
  */
 export async function startMetricsService(config: MetricsConfig, logger?: Logger): Promise<MetricsService> {
-  const log = logger ?? createLogger({ name: 'metrics', level: config.logLevel, pretty: config.logPretty });
-  const keys = jobstreamKeys(config.queue);
-  const command = createRedis(config.redis, { role: 'command', logger: log, connectionName: 'jobstream:metrics' });
-  const blocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:metrics:feed' });
-  await Promise.all([waitForReady(command, 30_000), waitForReady(blocking, 30_000)]);
+  const host = await startServiceHost({
+    service: 'metrics',
+    settings: config,
+    logger,
+    connectionNames: { command: 'jobstream:metrics', blocking: 'jobstream:metrics:feed' },
+  });
+  const { logger: log, keys, command, blocking } = host;
 
   const metrics = createMetricsRegistry();
   const queue = new Queue(config.queue.name, { connection: command, prefix: config.queue.prefix });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const budget = new BudgetKeeper({
     redis: command,
     keys,
@@ -81,7 +83,7 @@ export async function startMetricsService(config: MetricsConfig, logger?: Logger
       await queue.close().catch(() => undefined);
       server.closeAllConnections();
       adminServer.closeAllConnections();
-      await Promise.allSettled([command.quit(), blocking.quit()]);
+      await host.close();
     })();
     return closing;
   };

@@ -1,17 +1,14 @@
 import {
-  optionalVar,
   boolVar,
   commonEnvShape,
   intVar,
   notificationEnvShape,
   notificationSettingsFrom,
   parseEnv,
-  queueSettingsFrom,
-  redisTargetFrom,
+  serviceSettingsFrom,
+  type ServiceSettings,
   requireHashTagOnCluster,
   type NotificationSettings,
-  type QueueSettings,
-  type RedisTarget,
   userQuotaEnvShape,
   userQuotaSettingsFrom,
 } from '@jobstream/runtime';
@@ -46,8 +43,6 @@ const workerEnvSchema = z
     CIRCUIT_BREAKER_VOLUME: intVar(5, 1),
     CIRCUIT_BREAKER_RESET_MS: intVar(30_000, 100),
     CIRCUIT_BREAKER_WINDOW_MS: intVar(10_000, 1_000),
-    SENTRY_DSN: optionalVar(z.url()),
-    SENTRY_ENVIRONMENT: optionalVar(z.string().min(1)),
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
@@ -58,11 +53,8 @@ const workerEnvSchema = z
     }
   });
 
-export interface WorkerConfig {
-  logLevel: z.output<typeof workerEnvSchema>['LOG_LEVEL'];
-  logPretty: boolean;
-  redis: RedisTarget;
-  queue: QueueSettings;
+/** The host's settings (logging, Redis, queue, Sentry) and the worker service's own. */
+export interface WorkerConfig extends ServiceSettings {
   /** The relay writes each job event to its owner's channel, capped and expiring by these. */
   notifications: NotificationSettings;
   /** Jobs one process runs at once. Default 5. */
@@ -110,18 +102,13 @@ export interface WorkerConfig {
     /** The rolling window. Default 10 s. */
     rollingWindowMs: number;
   };
-  /** Error reporting; off unless `SENTRY_DSN` is set. */
-  sentry: { dsn?: string | undefined; environment?: string | undefined };
 }
 
 /** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = parseEnv('worker', workerEnvSchema, env);
   return {
-    logLevel: parsed.LOG_LEVEL,
-    logPretty: parsed.LOG_PRETTY,
-    redis: redisTargetFrom(parsed),
-    queue: queueSettingsFrom(parsed),
+    ...serviceSettingsFrom(parsed),
     notifications: notificationSettingsFrom(parsed),
     concurrency: parsed.WORKER_CONCURRENCY,
     quotas: { maxActiveJobs: parsed.MAX_ACTIVE_JOBS_PER_USER, ...userQuotaSettingsFrom(parsed) },
@@ -156,6 +143,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       resetTimeoutMs: parsed.CIRCUIT_BREAKER_RESET_MS,
       rollingWindowMs: parsed.CIRCUIT_BREAKER_WINDOW_MS,
     },
-    sentry: { dsn: parsed.SENTRY_DSN, environment: parsed.SENTRY_ENVIRONMENT },
   };
 }

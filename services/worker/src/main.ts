@@ -1,17 +1,5 @@
-import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
+import { runService } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startWorkerService } from './worker-service.js';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const parentPipe = parentPipeFrom('worker', process.env);
-  const logger = createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
-  const service = await startWorkerService(config, logger);
-  const shutdown = onShutdown([() => service.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 10_000 });
-  watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runService({ service: 'worker', loadConfig, start: startWorkerService, shutdownGraceMs: 10_000 });

@@ -79,7 +79,7 @@ export function createProcessor(deps: ProcessorDeps) {
       const retry = willRetry(job, err);
       // Cut off by shutdown: the job stays active and comes back as stalled, so it is not finished.
       if (!retry && !deps.signal.aborted) end.outcome = 'failed';
-      log.warn({ err: message, willRetry: retry }, 'attempt failed');
+      log.warn({ err, willRetry: retry }, 'attempt failed');
       if (retry) {
         await publishAttemptFailed(deps.redis, deps.eventsKey, deps.eventsMaxLen, {
           jobId,

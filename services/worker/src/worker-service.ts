@@ -1,4 +1,4 @@
-import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
+import { startServiceHost, type Logger } from '@jobstream/runtime';
 import { Job, Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
@@ -20,13 +20,17 @@ export interface WorkerService {
 
 /** Starts a worker process's parts: the BullMQ worker running the catalog, and the event relay. */
 export async function startWorkerService(config: WorkerConfig, logger?: Logger): Promise<WorkerService> {
-  const log = logger ?? createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
-  const keys = jobstreamKeys(config.queue);
-  // Pipelined automatically (on a single Redis): an attempt's end sends its quota updates together,
-  // and the ends of the attempts running at once share writes.
-  const command = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker:command', autoPipelining: true });
-  const workerConnection = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:worker' });
-  await waitForReady(command, 30_000);
+  const host = await startServiceHost({
+    service: 'worker',
+    settings: config,
+    logger,
+    connectionNames: { command: 'jobstream:worker:command', blocking: 'jobstream:worker' },
+    commandRole: 'blocking',
+    // Pipelined automatically (on a single Redis): an attempt's end sends its quota updates
+    // together, and the ends of the attempts running at once share writes.
+    commandAutoPipelining: true,
+  });
+  const { logger: log, keys, command, blocking: workerConnection } = host;
 
   const abort = new AbortController();
   const operations = createWorkerOperations(config, { redis: command, keys, logger: log });
@@ -69,16 +73,14 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       autorun: true,
     },
   );
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('error', (err) => log.warn({ err }, 'worker error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
 
   let relay: EventRelay | undefined;
-  let relayBlocking: ReturnType<typeof createRedis> | undefined;
   if (config.relay.enabled) {
-    relayBlocking = createRedis(config.redis, { role: 'blocking', logger: log, connectionName: 'jobstream:relay' });
     relay = new EventRelay({
       command,
-      blocking: relayBlocking,
+      blocking: host.connect('blocking', 'jobstream:relay'),
       keys,
       limits: {
         feedMaxLen: config.queue.feedMaxLen,
@@ -116,7 +118,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       quotas?.stop();
       await relay?.stop();
       await operations.close();
-      await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);
+      await host.close();
     })();
     return closing;
   };

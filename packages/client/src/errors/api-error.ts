@@ -13,6 +13,8 @@ export interface ApiErrorInit {
   retryAfterMs?: number | undefined;
   /** The error body as received (parsed JSON, or the text when it was not JSON). */
   body?: unknown;
+  /** From the `X-Request-Id` header. */
+  requestId?: string | undefined;
 }
 
 /** The API answered with an error status. `code` is the stable code of the API's error body. */
@@ -24,6 +26,12 @@ export class JobstreamApiError extends JobstreamError {
   /** How long the server asked the client to wait (`Retry-After`), in ms; undefined when it did not say. */
   readonly retryAfterMs: number | undefined;
   readonly body: unknown;
+  /**
+   * The api's id for the request (`X-Request-Id`): the key to its log lines, worth quoting in a
+   * report. Undefined when the answer did not come from the api (a proxy's page) or a browser of
+   * another origin was not allowed to read it.
+   */
+  readonly requestId: string | undefined;
 
   constructor(init: ApiErrorInit) {
     super(init.code, init.message);
@@ -33,5 +41,6 @@ export class JobstreamApiError extends JobstreamError {
     this.details = init.details;
     this.retryAfterMs = init.retryAfterMs;
     this.body = init.body;
+    this.requestId = init.requestId;
   }
 }

@@ -37,6 +37,7 @@ export function errorFromResponse(res: ErrorResponse, body: unknown): JobstreamA
     details,
     retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
     body,
+    requestId: res.headers.get('x-request-id') ?? undefined,
   };
   switch (res.status) {
     case 400:

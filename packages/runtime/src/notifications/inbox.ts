@@ -138,7 +138,7 @@ export class InboxStore {
       const parsed = notificationSchema.safeParse(safeJson(String(reply[i + 1])));
       if (!parsed.success) {
         // Written by this code after validation; a broken item is a bug, not the reader's problem.
-        this.logger.error({ userId, id, err: parsed.error.message }, 'skipping an undecodable inbox item');
+        this.logger.error({ userId, id, err: parsed.error }, 'skipping an undecodable inbox item');
         continue;
       }
       items.push({ ...parsed.data, read: Number(reply[i + 2]) === 0 });

@@ -33,4 +33,9 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
+/** The authenticated caller's user id, or undefined before authentication or without it. */
+export function callerIdOf(res: Response): string | undefined {
+  return (res.locals as Locals).principal?.userId;
+}
+
 export const hasRole = (principal: Principal, role: Role): boolean => principal.roles.has(role);

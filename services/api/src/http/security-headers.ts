@@ -16,10 +16,10 @@ export interface SecurityHeaders {
   cors: RequestHandler;
 }
 
-/** What a client sends: its token, JSON, a stream cursor, an idempotency key. */
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'];
-/** What a client of another origin may read: where a job is, when to retry, whether it was a replay, its rate limit. */
-const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Idempotent-Replayed', ...RATE_LIMIT_HEADER_NAMES];
+/** What a client sends: its token, JSON, a stream cursor, an idempotency key, its request id. */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key', 'X-Request-Id'];
+/** What a client of another origin may read: where a job is, when to retry, whether it was a replay, its rate limit, the request id. */
+const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Idempotent-Replayed', 'X-Request-Id', ...RATE_LIMIT_HEADER_NAMES];
 
 /**
  * What SSE streams and error answers on stream routes carry instead of helmet's full set. A

@@ -1,5 +1,6 @@
 import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
 import type { Request, Response } from 'express';
+import { requestLog } from '../http/request-context.js';
 import { securityHeaders, type SecurityHeaders } from '../http/security-headers.js';
 import { ApiError } from '../http/api-error.js';
 import { EnqueueRateLimit, enqueueAdmission } from './enqueue-rate-limit.js';
@@ -60,7 +61,7 @@ export function createApiLimits(config: LimitsConfig, deps: ApiLimitsDeps): ApiL
       } catch (err) {
         if (err instanceof ApiError) {
           await enqueue.refund(res, claim.owner).catch((refundErr: unknown) => {
-            deps.logger.warn({ err: refundErr }, 'could not give back the rate-limit point of a submission over its quota');
+            requestLog(res, deps.logger).warn({ err: refundErr }, 'could not give back the rate-limit point of a submission over its quota');
           });
         }
         throw err;

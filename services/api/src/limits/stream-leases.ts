@@ -144,7 +144,7 @@ export class StreamLeases {
     await Promise.allSettled(
       users.map(([userId, members]) =>
         this.client.zrem(this.options.keyOf(userId), ...members).catch((err: Error) => {
-          this.log.debug({ err: err.message }, 'could not give stream leases back at shutdown; they lapse by themselves');
+          this.log.debug({ err }, 'could not give stream leases back at shutdown; they lapse by themselves');
         }),
       ),
     );
@@ -158,7 +158,7 @@ export class StreamLeases {
     try {
       await this.client.zrem(this.options.keyOf(userId), member);
     } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not give a stream lease back; it lapses within the lease TTL');
+      this.log.debug({ err }, 'could not give a stream lease back; it lapses within the lease TTL');
     }
   }
 
@@ -168,7 +168,7 @@ export class StreamLeases {
     try {
       const users = [...this.held.keys()];
       let failed = 0;
-      let lastError: string | undefined;
+      let lastError: unknown;
       for (let i = 0; i < users.length; i += RENEW_BATCH) {
         // Members are read as each batch is sent, not when the round began: a lease released while an
         // earlier batch was in flight must not be renewed (that would bring it back for a whole TTL).
@@ -184,7 +184,7 @@ export class StreamLeases {
         for (const result of results) {
           if (result.status === 'rejected') {
             failed += 1;
-            lastError = (result.reason as Error).message;
+            lastError = result.reason;
           }
         }
       }

@@ -12,7 +12,9 @@ import {
   type RedisClient,
 } from '@jobstream/runtime';
 import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { hasRole, type Principal } from '../auth/principal.js';
+import { requestLog, withRequestId } from '../http/request-context.js';
 import type { EventHub } from '../sse/event-hub.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from '../sse/replaying-sink.js';
 import { SSE_HEADERS } from '../sse/sse-format.js';
@@ -30,7 +32,8 @@ export interface NotificationStreamDeps {
   logger: Logger;
   retryMs: number;
   maxBufferBytes: number;
-  onClose?: (reason: CloseReason) => void;
+  /** Called when a stream closes, with its response (for its request's log lines). */
+  onClose?: (reason: CloseReason, res: ServerResponse) => void;
 }
 
 /** The channels a caller's stream follows: their own, the system channel for admins, and the topics asked for. */
@@ -97,7 +100,7 @@ function replayChannels(
       return { events: page.events, end: pending.size === 0 };
     },
     (err) => {
-      deps.logger.warn({ err, userId: subscriber.userId }, 'a replay page could not be read; closing the stream so that the client resumes');
+      requestLog(subscriber.res, deps.logger).warn({ err, userId: subscriber.userId }, 'a replay page could not be read; closing the stream so that the client resumes');
       subscriber.close('replay_failed', deps.retryMs);
     },
     first,
@@ -128,7 +131,7 @@ export async function openNotificationStream(
     deps.hub.replays,
     (sub, reason) => {
       deps.hub.removeNotificationStream(sub);
-      deps.onClose?.(reason);
+      deps.onClose?.(reason, sub.res);
     },
   );
   subscriber.beginReplay();
@@ -144,7 +147,7 @@ export async function openNotificationStream(
   }
   const [{ events, resets }, unreadCount] = await Promise.all([readChannelPage(deps, subscriber, pending), deps.inbox.unreadCount(viewer.userId)]);
 
-  res.writeHead(200, SSE_HEADERS);
+  res.writeHead(200, withRequestId(res, SSE_HEADERS));
   res.socket?.setNoDelay(true);
   subscriber.open = true;
   subscriber.sendWithCursor({

@@ -13,6 +13,7 @@ import { Router, type Request } from 'express';
 import { principalOf } from '../auth/principal.js';
 import { requireRole } from '../auth/require-role.js';
 import { ApiError } from '../http/api-error.js';
+import { requestLog } from '../http/request-context.js';
 
 export interface AdminRoutesDeps {
   redis: RedisClient;
@@ -38,7 +39,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     const by = principalOf(res).userId;
     const reason = body.data.reason ?? null;
     await setKillSwitch(deps.redis, deps.keys, { enabled: body.data.enabled, reason, changedBy: by, auto: false });
-    deps.logger.warn({ enabled: body.data.enabled, reason, by, ip: req.ip }, `kill-switch turned ${body.data.enabled ? 'on' : 'off'} by an admin`);
+    requestLog(res, deps.logger).warn({ enabled: body.data.enabled, reason, by, ip: req.ip }, `kill-switch turned ${body.data.enabled ? 'on' : 'off'} by an admin`);
     res.set('Cache-Control', 'no-store').json(await readKillSwitch(deps.redis, deps.keys));
   });
 

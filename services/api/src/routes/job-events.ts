@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
 import { toApiError } from '../http/error-handler.js';
+import { withRequestId } from '../http/request-context.js';
 import { parseJobId, parseLastEventId } from '../http/request-params.js';
 import type { StreamSlots } from '../limits/stream-slots.js';
 import { openJobStream, type JobStreamDeps } from '../sse/job-stream.js';
@@ -21,7 +22,7 @@ async function streamOrRetryLater(deps: JobStreamDeps, slots: StreamSlots | unde
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
-    res.writeHead(200, SSE_HEADERS);
+    res.writeHead(200, withRequestId(res, SSE_HEADERS));
     res.end(`retry: ${deps.retryMs * 2}\n: ${apiError.code}: ${apiError.message}\n\n`);
   }
 }

@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
+import { requestLog } from '../http/request-context.js';
 import { idempotencyKeyFrom, parseJobId } from '../http/request-params.js';
 import { enqueueJob, parseSubmission } from '../jobs/enqueue.js';
 import type { JobIndex } from '../jobs/job-index.js';
@@ -53,7 +54,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     // reachable by id and on the streams; it is only missing from GET /api/jobs (a replay of the
     // same idempotency key writes the entry again).
     await deps.index.record(owner, response.jobId, createdAtMs).catch((err: unknown) => {
-      deps.logger.warn({ err, jobId: response.jobId }, 'could not add the job to its owner\'s job list');
+      requestLog(res, deps.logger).warn({ err, jobId: response.jobId }, 'could not add the job to its owner\'s job list');
     });
     res.status(202).set('Location', response.links.self);
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -81,7 +82,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   router.get('/jobs', async (req, res) => {
     const query = jobListQuerySchema.safeParse(req.query);
     if (!query.success) throw ApiError.validation(zodIssuesToDetails(query.error, [], '(query)'));
-    const page = await listOwnJobs(deps, principalOf(res), query.data);
+    const page = await listOwnJobs({ ...deps, logger: requestLog(res, deps.logger) }, principalOf(res), query.data);
     res.set('Cache-Control', 'no-store').json(page);
   });
 

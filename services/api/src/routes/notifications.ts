@@ -16,6 +16,7 @@ import { requireRole } from '../auth/require-role.js';
 import { mayFollowTopic } from '../auth/topic-grants.js';
 import { ApiError } from '../http/api-error.js';
 import { toApiError } from '../http/error-handler.js';
+import { withRequestId } from '../http/request-context.js';
 import type { StreamSlots } from '../limits/stream-slots.js';
 import { decodeInboxCursor, encodeInboxCursor } from '../notifications/inbox-cursor.js';
 import { openNotificationStream, type NotificationStreamDeps } from '../notifications/notification-stream.js';
@@ -89,7 +90,7 @@ async function streamOrRetryLater(deps: NotificationRoutesDeps, req: Request, re
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
-    res.writeHead(200, SSE_HEADERS);
+    res.writeHead(200, withRequestId(res, SSE_HEADERS));
     res.end(`retry: ${deps.streams.retryMs * 2}\n: ${apiError.code}: ${apiError.message}\n\n`);
   }
 }

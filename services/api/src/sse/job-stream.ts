@@ -1,8 +1,10 @@
 import { isTerminalEvent, type JobSnapshot, type LifecycleEvent } from '@jobstream/contracts';
 import { readHistory, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
+import { requestLog, withRequestId } from '../http/request-context.js';
 import type { JobStore, JobStreamStart } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
 import { planReplay } from './history-replay.js';
@@ -21,7 +23,8 @@ export interface JobStreamDeps {
   maxBufferBytes: number;
   /** Results of more JSON bytes than this are left out of the snapshots in `connected` and `reset` (0: none). */
   resultInlineMaxBytes: number;
-  onClose?: (reason: CloseReason) => void;
+  /** Called when a stream closes, with its response (for its request's log lines). */
+  onClose?: (reason: CloseReason, res: ServerResponse) => void;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface JobStreamDeps {
 export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
   const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, (sub, reason) => {
     deps.hub.remove(sub);
-    deps.onClose?.(reason);
+    deps.onClose?.(reason, sub.res);
   });
   subscriber.beginReplay();
   deps.hub.add(subscriber);
@@ -51,11 +54,11 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
   const { snapshot } = start;
   const plan = planReplay(start.history, afterId, isTerminalEvent);
   if (plan.kind === 'finished') {
-    res.status(204).end();
+    res.status(204).set(withRequestId(res, {})).end();
     return;
   }
 
-  res.writeHead(200, SSE_HEADERS);
+  res.writeHead(200, withRequestId(res, SSE_HEADERS));
   res.socket?.setNoDelay(true);
   subscriber.open = true;
   const timestamp = new Date().toISOString();
@@ -128,6 +131,6 @@ function sendReset(deps: JobStreamDeps, subscriber: Subscriber, snapshot: JobSna
  * so the stream ends with a retry hint and the client resumes from the last event it got.
  */
 function closeAfterFailure(deps: JobStreamDeps, subscriber: Subscriber, err: unknown): void {
-  deps.logger.warn({ err, jobId: subscriber.jobId }, 'a replay page could not be read; closing the stream so that the client resumes');
+  requestLog(subscriber.res, deps.logger).warn({ err, jobId: subscriber.jobId }, 'a replay page could not be read; closing the stream so that the client resumes');
   subscriber.close('replay_failed', deps.retryMs);
 }

@@ -40,7 +40,8 @@ export abstract class StreamSink {
   private wake: (() => void) | undefined;
 
   protected constructor(
-    protected readonly res: ServerResponse,
+    /** The stream's response; its request's id and log lines live on it (see request-context.ts). */
+    readonly res: ServerResponse,
     private readonly maxBufferBytes: number,
   ) {}
 

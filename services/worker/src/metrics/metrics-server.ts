@@ -82,7 +82,7 @@ export async function serveWorkerMetrics(
   try {
     await once(server, 'listening'); // rejects on 'error' (EADDRINUSE)
   } catch (err) {
-    options.logger.error({ err: (err as Error).message, port: options.port }, 'worker metrics endpoint not started; set WORKER_METRICS_PORT to a free port (0 turns it off)');
+    options.logger.error({ err, port: options.port }, 'worker metrics endpoint not started; set WORKER_METRICS_PORT to a free port (0 turns it off)');
     server.close();
     return undefined;
   }

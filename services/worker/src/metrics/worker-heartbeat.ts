@@ -109,7 +109,7 @@ export class WorkerHeartbeat {
       if (this.failing) this.options.logger.info('heartbeat written again');
       this.failing = false;
     } catch (err) {
-      if (!this.failing) this.options.logger.warn({ err: (err as Error).message }, 'could not write the worker heartbeat');
+      if (!this.failing) this.options.logger.warn({ err }, 'could not write the worker heartbeat');
       this.failing = true;
     }
   }

@@ -1,4 +1,4 @@
-import { flushSentry, initSentry, publishSystemEvent, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { publishSystemEvent, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import type { Job, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -33,13 +33,12 @@ export interface WorkerOperations {
   jobHeldBack(jobId: string): void;
   /** Follows the worker's attempts, starts the heartbeat and the metrics endpoint. */
   attach(worker: Worker, relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined): Promise<void>;
-  /** After the worker closed: removes the heartbeat, stops the endpoint and flushes Sentry. */
+  /** After the worker closed: removes the heartbeat and stops the endpoint. */
   close(): Promise<void>;
 }
 
 export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperationsDeps): WorkerOperations {
   const log = deps.logger;
-  initSentry({ service: 'worker', ...config.sentry, logger: log });
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const heartbeat = new WorkerHeartbeat({ redis: deps.redis, keys: deps.keys, workerId, host: hostname(), intervalMs: config.heartbeatMs, logger: log });
   let relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined = () => undefined;
@@ -68,7 +67,7 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
             from,
             to,
             failures,
-          }).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not publish the circuit breaker state'));
+          }).catch((err: unknown) => log.warn({ err }, 'could not publish the circuit breaker state'));
         },
       });
       heartbeat.setBreaker(BREAKER_NAME, 'closed', 0);
@@ -106,7 +105,6 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
         server.server.close();
         server.server.closeAllConnections();
       }
-      await flushSentry();
     },
   };
 }
