@@ -23,7 +23,21 @@ export function decodeHistoryEntry(jobId: string, [id, fields]: RawEntry): Lifec
   const name = f[HISTORY_FIELDS.event] ?? '';
   const stored: unknown = JSON.parse(f[HISTORY_FIELDS.data] ?? 'null');
   const data = stored !== null && typeof stored === 'object' && !Array.isArray(stored) ? { jobId, timestamp: streamIdTime(id), ...stored } : stored;
-  return parseLifecycleEvent(id, name, data);
+  const event = parseLifecycleEvent(id, name, data);
+  const traceparent = f[HISTORY_FIELDS.trace];
+  if (traceparent) relaySpans.set(event, traceparent);
+  return event;
+}
+
+/** The relay span of decoded outcomes whose history entry named one; kept beside the event, which stays the contract's shape. */
+const relaySpans = new WeakMap<LifecycleEvent, string>();
+
+/**
+ * The relay span (a W3C `traceparent`) stored with a traced job's outcome, for an event that
+ * `decodeHistoryEntry` returned; undefined for every other event.
+ */
+export function relayTraceparentOf(event: LifecycleEvent): string | undefined {
+  return relaySpans.get(event);
 }
 
 /** Decodes one feed entry into the job id and the history id it points at. */

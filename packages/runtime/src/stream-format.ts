@@ -9,8 +9,8 @@
 /** A stream entry as ioredis returns it: the id and the fields as a flat name/value list. */
 export type StreamEntry = [id: string, fields: string[]];
 
-/** Field names of a history entry: the event name and its JSON data. */
-export const HISTORY_FIELDS = { event: 'e', data: 'd' } as const;
+/** Field names of a history entry: the event name, its JSON data, and for a traced job's outcome the relay's span (a W3C traceparent). */
+export const HISTORY_FIELDS = { event: 'e', data: 'd', trace: 't' } as const;
 
 /** Field names of a feed entry for a job event: the job id and the id of the event in the job's history. */
 export const FEED_FIELDS = { jobId: 'j', historyId: 'i' } as const;

@@ -1,4 +1,4 @@
-import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
+import { createLogger, onShutdown, parentPipeFrom, startTracing, watchParentPipe } from '@jobstream/runtime';
 import { startApiServer } from './api-server.js';
 import { loadConfig } from './config.js';
 
@@ -6,8 +6,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const parentPipe = parentPipeFrom('api', process.env);
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
+  const tracing = await startTracing('api', logger);
   const api = await startApiServer(config, logger);
-  const shutdown = onShutdown([() => api.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
+  const shutdown = onShutdown([() => api.close(), () => tracing.shutdown()], { logger, timeoutMs: config.shutdownTimeoutMs + 5_000 });
   watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
 }
 

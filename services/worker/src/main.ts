@@ -1,4 +1,4 @@
-import { createLogger, onShutdown, parentPipeFrom, watchParentPipe } from '@jobstream/runtime';
+import { createLogger, onShutdown, parentPipeFrom, startTracing, watchParentPipe } from '@jobstream/runtime';
 import { loadConfig } from './config.js';
 import { startWorkerService } from './worker-service.js';
 
@@ -6,8 +6,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const parentPipe = parentPipeFrom('worker', process.env);
   const logger = createLogger({ name: 'worker', level: config.logLevel, pretty: config.logPretty });
+  const tracing = await startTracing('worker', logger);
   const service = await startWorkerService(config, logger);
-  const shutdown = onShutdown([() => service.close()], { logger, timeoutMs: config.shutdownTimeoutMs + 10_000 });
+  const shutdown = onShutdown([() => service.close(), () => tracing.shutdown()], { logger, timeoutMs: config.shutdownTimeoutMs + 10_000 });
   watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
 }
 

@@ -6,7 +6,7 @@ import type { ApiMetrics } from './api-metrics.js';
  * The route pattern a request matched (`/api/jobs/:id`), never its raw path: job ids in labels
  * would make one time series per job. Requests that matched no route share one label.
  */
-function routeLabel(req: Request, res: Response): string {
+export function routeLabel(req: Request, res: Response): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof pattern !== 'string') return 'unmatched';
   const mountPath: unknown = res.locals[MOUNT_PATH];

@@ -1,5 +1,5 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
-import { compareStreamIds } from '@jobstream/runtime';
+import { activeTraceparent, compareStreamIds, inSpan, relayTraceparentOf } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { formatLifecycleEvent } from './sse-format.js';
 import { ReplayingSink, type ReplayCounter } from './replaying-sink.js';
@@ -14,6 +14,8 @@ export type { CloseReason } from './stream-sink.js';
 export class Subscriber extends ReplayingSink<LifecycleEvent> {
   /** The id of the last event the client has: where a replay reads on from (undefined: from the start). */
   lastSentId: string | undefined;
+  /** The span of the request that opened the stream (made inside it), when tracing is on. */
+  private readonly openedBy = activeTraceparent();
 
   constructor(
     readonly jobId: string,
@@ -37,7 +39,22 @@ export class Subscriber extends ReplayingSink<LifecycleEvent> {
     if (this.closed) return;
     if (this.lastSentId !== undefined && compareStreamIds(event.id, this.lastSentId) <= 0) return;
     this.lastSentId = event.id;
-    this.write(formatLifecycleEvent(event));
+    const relayed = relayTraceparentOf(event);
+    if (relayed) this.traceDelivery(event, relayed);
+    else this.write(formatLifecycleEvent(event));
     if (isTerminalEvent(event)) this.close('terminal');
+  }
+
+  /**
+   * A traced job's outcome: its write to this stream is a span in the job's trace (a child of the
+   * relay's span), linked to the span of the request that opened the stream.
+   */
+  private traceDelivery(event: LifecycleEvent, relayed: string): void {
+    const chunk = formatLifecycleEvent(event);
+    const attributes = { 'jobstream.job.id': this.jobId, 'jobstream.event.name': event.event, 'jobstream.event.id': event.id, 'jobstream.stream.bytes': Buffer.byteLength(chunk) };
+    inSpan('jobstream.stream.deliver', { kind: 'producer', parent: relayed, links: [this.openedBy], attributes }, (span) => {
+      this.write(chunk);
+      span?.setAttributes({ 'jobstream.stream.closed': this.closed, 'jobstream.stream.queued_bytes': this.queuedBytes });
+    });
   }
 }

@@ -17,7 +17,7 @@ import type { RelayedEvent } from './map-bull-event.js';
 /** Per-event flags: set the history's expiry, set the owner's channel's expiry, the job's last event. */
 export const APPEND_FLAGS = { expireHistory: 'h', expireChannel: 'c', final: 'f' } as const;
 
-const EVENT_ARGS = 8;
+const EVENT_ARGS = 9;
 
 /**
  * Appends a batch atomically: each event to its job's history (with the BullMQ entry id, so a
@@ -32,6 +32,7 @@ const EVENT_ARGS = 8;
  * A job without an owner, or whose hash is gone (removed after it finished), gets no channel entry.
  * Expiries are set only where the relay asks (see ExpiryClock) and on a channel this script
  * creates (XADD NOMKSTREAM tells), so no key it makes is left without one.
+ * A traced job's outcome carries the relay's span (`t`) in its history entry, nowhere else.
  * A finished job's history is copied through a scratch key: XADD gives a stream's newest node
  * room for 4 KB, which a history of a few entries never fills; COPY stores it at its size.
  * Every key comes from KEYS or from the prefixes and suffix `jobstreamKeys` gives (ARGV), all
@@ -71,7 +72,12 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
   local jobId, id, event, data, flags = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 7]
   if after(id, cursor) then
     local historyKey = historyPrefix .. jobId
-    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', ARGV[i + 4])
+    local historyFields = { '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', ARGV[i + 4] }
+    if ARGV[i + 8] ~= '' then
+      historyFields[5] = '${HISTORY_FIELDS.trace}'
+      historyFields[6] = ARGV[i + 8]
+    end
+    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, unpack(historyFields))
     if type(added) ~= 'table' then
       if has(flags, '${APPEND_FLAGS.expireHistory}') then expireHistories[historyKey] = true end
       if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = true end
@@ -122,6 +128,8 @@ export interface AppendEvent {
   event: RelayedEvent;
   owner: JobOwner | undefined;
   flags: string;
+  /** The relay's span for a traced job's outcome, stored with the history entry for the api's delivery spans. */
+  traceparent?: string | undefined;
 }
 
 export interface AppendResult {
@@ -160,8 +168,8 @@ export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: 
       limits.channelRetentionMs,
       cursor,
     ];
-    for (const { event: e, owner, flags } of events) {
-      args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags);
+    for (const { event: e, owner, flags, traceparent } of events) {
+      args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags, traceparent ?? '');
     }
     const reply = await client.jobstreamAppend(...args);
     if (!Array.isArray(reply)) return undefined;
