@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createLogger, startTracing } from '@jobstream/runtime';
+import { createLogger, HISTORY_FIELDS, startTracing } from '@jobstream/runtime';
 import { http } from '../test-support/http';
 import { cleanupPrefix, repoRoot, spawnService, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
 import { connectSse } from '../test-support/sse-client';
 import { waitUntil } from '../test-support/wait';
+import { keysFor, testRedis } from './operations-helpers';
 
 /** One span as an OTLP/HTTP JSON export carries it, with the service that sent it. */
 interface ExportedSpan {
@@ -90,7 +91,9 @@ describe('tracing across the api and the worker', () => {
     worker = await spawnService('worker', env);
     expect(api.output()).toContain('tracing enabled');
 
-    const res = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 1_500 } });
+    // A client's traceparent is not followed: the POST starts a trace of its own.
+    const clientTraceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 1_500 } }, { traceparent: clientTraceparent });
     expect(res.status).toBe(202);
     const jobId: string = res.body.jobId;
     // Two streams open while the job runs: each gets the outcome, and each write is a span.
@@ -108,6 +111,7 @@ describe('tracing across the api and the worker', () => {
     expect(postSpan).toMatchObject({ kind: SPAN_KIND.server, attributes: { 'http.request.method': 'POST', 'http.route': '/api/jobs', 'http.response.status_code': 202 } });
     expect(postSpan.parentSpanId ?? '').toBe('');
     const traceId = postSpan.traceId;
+    expect(traceId).not.toBe(clientTraceparent.split('-')[1]);
 
     const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
     const one = (name: string): ExportedSpan => {
@@ -152,6 +156,28 @@ describe('tracing across the api and the worker', () => {
       .map((line) => JSON.parse(line) as { traceId?: string; msg: string });
     expect(jobLines.map((l) => l.msg)).toContain('attempt completed');
     expect(jobLines.every((l) => l.traceId === traceId)).toBe(true);
+  });
+
+  it('records nothing in the worker for a job whose trace the api did not sample, and stores no relay span with its outcome', async () => {
+    // The worker would record every trace of its own: only the decision carried with the job keeps it quiet.
+    api = await spawnService('api', { ...env, OTEL_TRACES_SAMPLER_ARG: '0' });
+    worker = await spawnService('worker', { ...env, OTEL_TRACES_SAMPLER_ARG: '1' });
+    const res = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 0 } });
+    const jobId: string = res.body.jobId;
+    const stream = await connectSse(`${api.url}/api/jobs/${jobId}/events`);
+    await stream.waitFor((events) => events.some((e) => e.event === 'completed'), 20_000);
+    // Shutdown sends whatever is still queued, so after it nothing more can arrive.
+    await worker.stop();
+    await api.stop();
+    expect(receiver.spans).toEqual([]);
+    const redis = testRedis();
+    try {
+      const history = (await redis.xrange(keysFor(env).history(jobId), '-', '+')) as [string, string[]][];
+      expect(history.length).toBeGreaterThan(0);
+      expect(history.every(([, fields]) => !fields.includes(HISTORY_FIELDS.trace))).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('marks the processing span of a failed attempt as an error and still relays the final failure into the trace', async () => {

@@ -76,6 +76,7 @@ function wrap(span: Span): TraceSpan {
     get traceparent() {
       return traceparentOf(trace.setSpan(ROOT_CONTEXT, span)) ?? '';
     },
+    sampled: span.isRecording(),
     setAttributes: (attributes) => span.setAttributes(attributes),
     addEvent: (name, attributes) => span.addEvent(name, attributes),
     fail: (err) => {

@@ -53,6 +53,8 @@ export interface TraceSpan {
   readonly spanId: string;
   /** This span as a W3C `traceparent`, to be carried to another process. */
   readonly traceparent: string;
+  /** Whether the span is recorded and sent (false: the trace was not sampled). */
+  readonly sampled: boolean;
   setAttributes(attributes: SpanAttributes): void;
   addEvent(name: string, attributes?: SpanAttributes): void;
   /** Marks the span as failed and records the error on it. */

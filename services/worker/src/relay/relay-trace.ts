@@ -26,7 +26,8 @@ export function traceOutcomes(batch: AppendEvent[], traces: Map<string, string>)
       attributes: { 'jobstream.job.id': item.event.jobId, 'jobstream.event.name': item.event.event, 'jobstream.event.id': item.event.id },
     });
     if (!span) continue;
-    item.traceparent = span.traceparent;
+    // An unsampled trace has nothing for the api to add to: its history entry stays as it was.
+    if (span.sampled) item.traceparent = span.traceparent;
     spans.push(span);
   }
   return {
