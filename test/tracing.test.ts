@@ -90,6 +90,8 @@ describe('tracing across the api and the worker', () => {
     api = await spawnService('api', env);
     worker = await spawnService('worker', env);
     expect(api.output()).toContain('tracing enabled');
+    // The owner's notification stream gets the outcome too.
+    const notifications = await connectSse(`${api.url}/api/notifications/stream`);
 
     // A client's traceparent is not followed: the POST starts a trace of its own.
     const clientTraceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -99,12 +101,15 @@ describe('tracing across the api and the worker', () => {
     // Two streams open while the job runs: each gets the outcome, and each write is a span.
     const streams = await Promise.all([1, 2].map(() => connectSse(`${api!.url}/api/jobs/${jobId}/events`)));
     await Promise.all(streams.map((s) => s.waitFor((events) => events.some((e) => e.event === 'completed'), 20_000)));
+    await notifications.waitFor((events) => events.some((e) => e.event === 'job.completed' && e.data.jobId === jobId), 20_000);
 
     const named = (name: string, service: string) => receiver.spans.filter((s) => s.name === name && s.service === service);
-    const deliveries = await waitUntil('both deliveries to be exported', () => {
+    const allDeliveries = await waitUntil('the three deliveries to be exported', () => {
       const found = named('jobstream.stream.deliver', 'jobstream-api');
-      return found.length === 2 && found;
+      return found.length === 3 && found;
     });
+    const deliveries = allDeliveries.filter((d) => d.attributes['jobstream.stream.kind'] === 'job');
+    const [notificationDelivery] = allDeliveries.filter((d) => d.attributes['jobstream.stream.kind'] === 'notifications');
     const post = named('POST /api/jobs', 'jobstream-api');
     expect(post).toHaveLength(1);
     const [postSpan] = post as [ExportedSpan];
@@ -144,6 +149,16 @@ describe('tracing across the api and the worker', () => {
       expect(streamRequests.map((s) => s.spanId)).toContain(delivery.links[0]?.spanId);
     }
     expect(new Set(deliveries.map((d) => d.links[0]?.spanId)).size).toBe(2);
+    expect(notificationDelivery).toMatchObject({
+      traceId,
+      parentSpanId: relay.spanId,
+      attributes: { 'jobstream.job.id': jobId, 'jobstream.event.name': 'job.completed' },
+    });
+    // The notification stream stays open; its request span is sent once the client leaves.
+    notifications.close();
+    const notificationRequest = await waitUntil('the notification stream request span', () => named('GET /api/notifications/stream', 'jobstream-api')[0]);
+    expect(notificationRequest.attributes['jobstream.client_closed']).toBe(true);
+    expect(notificationDelivery?.links.map((l) => l.spanId)).toEqual([notificationRequest.spanId]);
     // No query string leaves the process (stream URLs may carry ?access_token=).
     expect(receiver.spans.every((s) => !String(s.attributes['url.path'] ?? '').includes('?'))).toBe(true);
     expect(receiver.requests.every((r) => r.startsWith('POST /v1/traces application/json'))).toBe(true);

@@ -15,8 +15,11 @@ export const HISTORY_FIELDS = { event: 'e', data: 'd', trace: 't' } as const;
 /** Field names of a feed entry for a job event: the job id and the id of the event in the job's history. */
 export const FEED_FIELDS = { jobId: 'j', historyId: 'i' } as const;
 
-/** Field names of a user or topic channel entry: the message name, its JSON data, and for job events the job type. */
-export const CHANNEL_FIELDS = { event: 'e', data: 'd', jobType: 'jt' } as const;
+/**
+ * Field names of a user or topic channel entry: the message name, its JSON data, for job events
+ * the job type, and for a traced job's outcome the relay's span (a W3C traceparent).
+ */
+export const CHANNEL_FIELDS = { event: 'e', data: 'd', jobType: 'jt', trace: 't' } as const;
 
 /** Fields a feed entry carries when it points at a channel entry (next to `j`/`i` for job events). */
 export const FEED_CHANNEL_FIELDS = { channel: 'c', channelId: 'ci' } as const;

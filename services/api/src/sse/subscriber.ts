@@ -1,8 +1,9 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
-import { activeTraceparent, compareStreamIds, inSpan, relayTraceparentOf } from '@jobstream/runtime';
+import { activeTraceparent, compareStreamIds, relayTraceparentOf } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { formatLifecycleEvent } from './sse-format.js';
 import { ReplayingSink, type ReplayCounter } from './replaying-sink.js';
+import { traceDelivery } from './trace-delivery.js';
 import type { CloseReason } from './stream-sink.js';
 
 export type { CloseReason } from './stream-sink.js';
@@ -39,22 +40,19 @@ export class Subscriber extends ReplayingSink<LifecycleEvent> {
     if (this.closed) return;
     if (this.lastSentId !== undefined && compareStreamIds(event.id, this.lastSentId) <= 0) return;
     this.lastSentId = event.id;
+    const chunk = formatLifecycleEvent(event);
     const relayed = relayTraceparentOf(event);
-    if (relayed) this.traceDelivery(event, relayed);
-    else this.write(formatLifecycleEvent(event));
+    if (relayed) {
+      const attributes = { 'jobstream.stream.kind': 'job', 'jobstream.job.id': this.jobId, 'jobstream.event.name': event.event, 'jobstream.event.id': event.id };
+      traceDelivery(relayed, this.openedBy, attributes, () => {
+        this.write(chunk);
+        return this;
+      });
+    } else {
+      this.write(chunk);
+    }
     if (isTerminalEvent(event)) this.close('terminal');
   }
 
-  /**
-   * A traced job's outcome: its write to this stream is a span in the job's trace (a child of the
-   * relay's span), linked to the span of the request that opened the stream.
-   */
-  private traceDelivery(event: LifecycleEvent, relayed: string): void {
-    const chunk = formatLifecycleEvent(event);
-    const attributes = { 'jobstream.job.id': this.jobId, 'jobstream.event.name': event.event, 'jobstream.event.id': event.id, 'jobstream.stream.bytes': Buffer.byteLength(chunk) };
-    inSpan('jobstream.stream.deliver', { kind: 'producer', parent: relayed, links: [this.openedBy], attributes }, (span) => {
-      this.write(chunk);
-      span?.setAttributes({ 'jobstream.stream.closed': this.closed, 'jobstream.stream.queued_bytes': this.queuedBytes });
-    });
-  }
+
 }

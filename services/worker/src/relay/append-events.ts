@@ -32,7 +32,7 @@ const EVENT_ARGS = 9;
  * A job without an owner, or whose hash is gone (removed after it finished), gets no channel entry.
  * Expiries are set only where the relay asks (see ExpiryClock) and on a channel this script
  * creates (XADD NOMKSTREAM tells), so no key it makes is left without one.
- * A traced job's outcome carries the relay's span (`t`) in its history entry, nowhere else.
+ * A traced job's outcome carries the relay's span (`t`) in its history and channel entries.
  * A finished job's history is copied through a scratch key: XADD gives a stream's newest node
  * room for 4 KB, which a history of a few entries never fills; COPY stores it at its size.
  * Every key comes from KEYS or from the prefixes and suffix `jobstreamKeys` gives (ARGV), all
@@ -85,6 +85,10 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
       if job then
         local channel = channelPrefix .. job.owner .. channelSuffix
         local channelFields = { '${CHANNEL_FIELDS.event}', 'job.' .. event, '${CHANNEL_FIELDS.data}', data, '${CHANNEL_FIELDS.jobType}', job.jobType }
+        if ARGV[i + 8] ~= '' then
+          channelFields[7] = '${CHANNEL_FIELDS.trace}'
+          channelFields[8] = ARGV[i + 8]
+        end
         local channelId = redis.call('XADD', channel, 'NOMKSTREAM', 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
         if not channelId then
           channelId = redis.call('XADD', channel, 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
@@ -128,7 +132,7 @@ export interface AppendEvent {
   event: RelayedEvent;
   owner: JobOwner | undefined;
   flags: string;
-  /** The relay's span for a traced job's outcome, stored with the history entry for the api's delivery spans. */
+  /** The relay's span for a traced job's outcome, stored with its history and channel entries for the api's delivery spans. */
   traceparent?: string | undefined;
 }
 
