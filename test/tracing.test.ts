@@ -195,6 +195,31 @@ describe('tracing across the api and the worker', () => {
     }
   });
 
+  it('shows a job held back by its owner\'s cap on running jobs as a processing span that did not fail, then the run that completed it', async () => {
+    const capped = { ...env, MAX_ACTIVE_JOBS_PER_USER: '1', WORKER_CONCURRENCY: '2' };
+    api = await spawnService('api', capped);
+    worker = await spawnService('worker', capped);
+    const first = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 1_000 } });
+    const second = await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 0 } });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const jobIds: string[] = [first.body.jobId, second.body.jobId];
+    // Whichever of the two the worker took second was held back until the other finished.
+    const relays = await waitUntil('both outcomes to be relayed', () => {
+      const found = receiver.spans.filter((s) => s.name === 'jobstream.job.relay' && jobIds.includes(String(s.attributes['jobstream.job.id'])));
+      return found.length === 2 && found;
+    });
+    const status = (s: ExportedSpan) => (s as unknown as { status?: { code?: number } }).status?.code ?? 0;
+    const held: ExportedSpan[] = [];
+    for (const relay of relays) {
+      const runs = receiver.spans.filter((s) => s.name === 'jobstream.job.process' && s.traceId === relay.traceId);
+      held.push(...runs.filter((s) => s.attributes['jobstream.job.held_back'] === true));
+      expect(runs.filter((s) => s.attributes['jobstream.job.held_back'] !== true).map(status)).toEqual([0]);
+    }
+    expect(held.length).toBeGreaterThan(0);
+    // Unset (0), not error (2): being held back is the cap working, not a failure.
+    expect(held.map(status)).toEqual(held.map(() => 0));
+  });
+
   it('marks the processing span of a failed attempt as an error and still relays the final failure into the trace', async () => {
     api = await spawnService('api', env);
     worker = await spawnService('worker', env);
