@@ -149,6 +149,26 @@ describe('nginx.conf (deploy/nginx)', () => {
   });
 });
 
+describe('the tracing profile', () => {
+  it('adds Jaeger, and nothing else, under the tracing profile, listening for OTLP/HTTP on 4318 beyond its own container', () => {
+    const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('tracing')).map(([n]) => n);
+    expect(profiled).toEqual(['jaeger']);
+    const jaeger = compose.services.jaeger;
+    expect(jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(jaeger?.environment?.JAEGER_LISTEN_HOST).toBe('0.0.0.0');
+    expect((jaeger as { expose?: string[] } | undefined)?.expose).toContain('4318');
+    expect(jaeger?.ports).toEqual(['16686:16686']);
+  });
+
+  it('passes OTEL_EXPORTER_OTLP_ENDPOINT through to the api, the worker and the metrics service, unset unless the shell sets it', () => {
+    for (const name of ['api', 'worker', 'metrics']) {
+      const environment = compose.services[name]?.environment ?? {};
+      expect(Object.keys(environment)).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+      expect(environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBeNull();
+    }
+  });
+});
+
 describe('the monitoring profile', () => {
   const prometheus = compose.services.prometheus;
   const configFile = /--config\.file=\/etc\/prometheus\/(\S+)/.exec([prometheus?.command ?? []].flat().join(' '))?.[1] ?? '';

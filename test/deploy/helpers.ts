@@ -252,6 +252,7 @@ export async function spawnBuilt(name: 'api' | 'worker' | 'metrics', env: Record
 export function knownVariables(): Set<string> {
   const files = [
     'packages/runtime/src/config.ts',
+    'packages/runtime/src/tracing.ts',
     ...['api', 'worker', 'metrics'].map((s) => `services/${s}/src/config.ts`),
     // The api's env shapes kept next to the code they configure.
     'services/api/src/auth/auth-config.ts',

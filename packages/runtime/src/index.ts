@@ -20,6 +20,7 @@ export * from './stream-follower.js';
 export * from './stream-format.js';
 export * from './stream-id.js';
 export * from './system-events.js';
+export * from './tracing.js';
 export * from './notifications/channel-append.js';
 export * from './notifications/channel-read.js';
 export * from './notifications/channels.js';

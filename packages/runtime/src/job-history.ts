@@ -23,7 +23,21 @@ export function decodeHistoryEntry(jobId: string, [id, fields]: RawEntry): Lifec
   const name = f[HISTORY_FIELDS.event] ?? '';
   const stored: unknown = JSON.parse(f[HISTORY_FIELDS.data] ?? 'null');
   const data = stored !== null && typeof stored === 'object' && !Array.isArray(stored) ? { jobId, timestamp: streamIdTime(id), ...stored } : stored;
-  return parseLifecycleEvent(id, name, data);
+  const event = parseLifecycleEvent(id, name, data);
+  const traceparent = f[HISTORY_FIELDS.trace];
+  if (traceparent) relaySpans.set(event, traceparent);
+  return event;
+}
+
+/** The relay span of decoded outcomes whose history entry named one; kept beside the event, which stays the contract's shape. */
+const relaySpans = new WeakMap<LifecycleEvent, string>();
+
+/**
+ * The relay span (a W3C `traceparent`) stored with a traced job's outcome, for an event that
+ * `decodeHistoryEntry` returned; undefined for every other event.
+ */
+export function relayTraceparentOf(event: LifecycleEvent): string | undefined {
+  return relaySpans.get(event);
 }
 
 /** A feed entry for a job event. */
@@ -44,7 +58,9 @@ export function decodeFeedEntry([id, fields]: RawEntry): FeedEntry | undefined {
   const event = f[HISTORY_FIELDS.event];
   const data = f[HISTORY_FIELDS.data];
   if (event === undefined || data === undefined) return { feedId: id, jobId, historyId };
-  return { feedId: id, jobId, historyId, stored: [historyId, [HISTORY_FIELDS.event, event, HISTORY_FIELDS.data, data]] };
+  const trace = f[HISTORY_FIELDS.trace];
+  const storedFields = [HISTORY_FIELDS.event, event, HISTORY_FIELDS.data, data, ...(trace ? [HISTORY_FIELDS.trace, trace] : [])];
+  return { feedId: id, jobId, historyId, stored: [historyId, storedFields] };
 }
 
 export interface HistoryRead {

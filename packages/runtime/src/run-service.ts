@@ -4,6 +4,7 @@ import { createLogger } from './logger.js';
 import { parentPipeFrom, watchParentPipe } from './parent-watch.js';
 import type { ServiceName } from './service-host.js';
 import { onShutdown } from './shutdown.js';
+import { startTracing } from './tracing.js';
 
 export interface RunServiceOptions<C extends ServiceSettings & { shutdownTimeoutMs: number }> {
   service: ServiceName;
@@ -16,8 +17,9 @@ export interface RunServiceOptions<C extends ServiceSettings & { shutdownTimeout
 }
 
 /**
- * A service's `main`: reads the configuration, starts the service, and stops it on SIGTERM,
- * SIGINT or when the process that started it is gone. A bad configuration or a failed start is
+ * A service's `main`: reads the configuration, starts tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is
+ * set: once per process, before the service's first connection), starts the service, and stops
+ * both on SIGTERM, SIGINT or when the process that started it is gone. A bad configuration or a failed start is
  * written to stderr and exits with code 1.
  */
 export function runService<C extends ServiceSettings & { shutdownTimeoutMs: number }>(options: RunServiceOptions<C>): void {
@@ -25,8 +27,9 @@ export function runService<C extends ServiceSettings & { shutdownTimeoutMs: numb
     const config = options.loadConfig(process.env);
     const parentPipe = parentPipeFrom(options.service, process.env);
     const logger = createLogger({ name: options.service, level: config.logLevel, pretty: config.logPretty });
+    const tracing = await startTracing(options.service, logger);
     const running = await options.start(config, logger);
-    const shutdown = onShutdown([() => running.close()], { logger, timeoutMs: config.shutdownTimeoutMs + options.shutdownGraceMs });
+    const shutdown = onShutdown([() => running.close(), () => tracing.shutdown()], { logger, timeoutMs: config.shutdownTimeoutMs + options.shutdownGraceMs });
     watchParentPipe({ fd: parentPipe, logger, onGone: shutdown });
   };
   main().catch((err: unknown) => {

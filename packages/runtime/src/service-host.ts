@@ -44,14 +44,13 @@ export interface ServiceHost {
 
 /**
  * Sets up what the api, the worker and the metrics service share, in this order: the logger,
- * error reporting, tracing, then Redis. Resolves once both connections are ready; a Redis that
+ * error reporting, then Redis (tracing is per process: runService starts it). Resolves once both connections are ready; a Redis that
  * does not answer within 30 s fails the start, with every connection closed.
  */
 export async function startServiceHost(options: ServiceHostOptions): Promise<ServiceHost> {
   const { service, settings } = options;
   const logger = options.logger ?? createLogger({ name: service, level: settings.logLevel, pretty: settings.logPretty });
   initSentry({ service, ...settings.sentry, logger });
-  // Tracing starts here: after the logger it reports through, before the first connection it instruments.
 
   const connections: RedisClient[] = [];
   const connect = (role: RedisRole, connectionName: string, connectOptions: Pick<CreateRedisOptions, 'autoPipelining'> = {}): RedisClient => {

@@ -9,8 +9,8 @@
 /** A stream entry as ioredis returns it: the id and the fields as a flat name/value list. */
 export type StreamEntry = [id: string, fields: string[]];
 
-/** Field names of a history entry: the event name and its JSON data. */
-export const HISTORY_FIELDS = { event: 'e', data: 'd' } as const;
+/** Field names of a history entry: the event name, its JSON data, and for a traced job's outcome the relay's span (a W3C traceparent). */
+export const HISTORY_FIELDS = { event: 'e', data: 'd', trace: 't' } as const;
 
 /**
  * Field names of a feed entry for a job event: the job id and the id of the event in the job's
@@ -26,8 +26,11 @@ export const FEED_FIELDS = { jobId: 'j', historyId: 'i' } as const;
  */
 export const FEED_INLINE_MAX_BYTES = 512;
 
-/** Field names of a user or topic channel entry: the message name, its JSON data, and for job events the job type. */
-export const CHANNEL_FIELDS = { event: 'e', data: 'd', jobType: 'jt' } as const;
+/**
+ * Field names of a user or topic channel entry: the message name, its JSON data, for job events
+ * the job type, and for a traced job's outcome the relay's span (a W3C traceparent).
+ */
+export const CHANNEL_FIELDS = { event: 'e', data: 'd', jobType: 'jt', trace: 't' } as const;
 
 /** Fields a feed entry carries when it points at a channel entry (next to `j`/`i` for job events). */
 export const FEED_CHANNEL_FIELDS = { channel: 'c', channelId: 'ci' } as const;

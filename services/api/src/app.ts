@@ -8,6 +8,7 @@ import { refuseDeclaredOversizedBody } from './http/declared-body-limit.js';
 import { errorHandler, notFoundHandler, requireJson } from './http/error-handler.js';
 import { limitJsonDepth } from './http/json-depth.js';
 import type { SecurityHeaders } from './http/security-headers.js';
+import { traceRequests } from './http/trace-requests.js';
 import type { StreamSlots } from './limits/stream-slots.js';
 import { rememberMountPath } from './metrics/http-metrics.js';
 import type { OperationsHttp } from './metrics/operations-http.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(traceRequests);
   app.use(deps.security.headers);
   app.use(accessLog(deps.logger));
   if (deps.operations) app.use(deps.operations.requestMetrics);

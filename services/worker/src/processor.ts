@@ -1,9 +1,10 @@
 import { isJobTypeName, jobTypes, zodIssuesToDetails } from '@jobstream/contracts';
-import type { Logger, RedisClient } from '@jobstream/runtime';
+import { inSpan, recordSpan, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { JobCatalog } from './jobs/index.js';
 import type { AttemptEnd, JobQuotas } from './limits/job-quotas.js';
 import { publishAttemptFailed } from './relay/attempt-failed.js';
+import { enqueueTraceparent, jobSpanAttributes } from './job-trace.js';
 
 export interface ProcessorDeps {
   catalog: JobCatalog;
@@ -38,15 +39,16 @@ function ownerOf(job: Job): string | undefined {
  * failure as an event.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  return async (job: Job, token?: string): Promise<unknown> => {
+  const runAttempt = async (job: Job, token: string | undefined, span: TraceSpan | undefined): Promise<unknown> => {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
-    const log = deps.logger.child({ jobId, type: job.name, attempt });
+    const log = deps.logger.child({ jobId, type: job.name, attempt, ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) });
     const admission = deps.quotas ? await deps.quotas.admit(ownerOf(job), jobId) : undefined;
     if (admission && !admission.run) {
       // moveToDelayed skips the attempt count, and DelayedError tells BullMQ the job was moved:
       // neither `failed` nor `completed`. The stream shows `delayed`, then `waiting` and `active` again.
       log.debug({ delayMs: admission.delayMs }, 'held back: the owner runs as many jobs as allowed');
+      span?.setAttributes({ 'jobstream.job.held_back': true });
       await job.moveToDelayed(Date.now() + admission.delayMs, token);
       deps.onHeldBack?.(jobId);
       throw new DelayedError();
@@ -91,5 +93,17 @@ export function createProcessor(deps: ProcessorDeps) {
     } finally {
       await admission?.attempt.end(end);
     }
+  };
+
+  return (job: Job, token?: string): Promise<unknown> => {
+    const parent = enqueueTraceparent(job);
+    const attributes = jobSpanAttributes(job);
+    // The first attempt's wait: from the enqueue until this worker took the job.
+    if (job.attemptsMade === 0 && job.processedOn !== undefined) {
+      recordSpan('jobstream.job.wait', { parent, attributes, startTimeMs: job.timestamp, endTimeMs: job.processedOn });
+    }
+    return inSpan('jobstream.job.process', { kind: 'consumer', parent, attributes, isFailure: (err) => !(err instanceof DelayedError) }, (span) =>
+      runAttempt(job, token, span),
+    );
   };
 }

@@ -33,7 +33,7 @@ export function decodeFeedPointer([id, fields]: StreamEntry): { feedId: string; 
 }
 
 /** A raw channel entry's fields by name. */
-export function channelEntryFields(fields: string[]): { event?: string; data?: string; jobType?: string } {
+export function channelEntryFields(fields: string[]): { event?: string; data?: string; jobType?: string; trace?: string } {
   const f = readFields(fields);
-  return { event: f[CHANNEL_FIELDS.event], data: f[CHANNEL_FIELDS.data], jobType: f[CHANNEL_FIELDS.jobType] };
+  return { event: f[CHANNEL_FIELDS.event], data: f[CHANNEL_FIELDS.data], jobType: f[CHANNEL_FIELDS.jobType], trace: f[CHANNEL_FIELDS.trace] };
 }

@@ -6,7 +6,7 @@ import {
   type JobState,
   type JobSubmission,
 } from '@jobstream/contracts';
-import { jobDataWithOwner } from '@jobstream/runtime';
+import { inSpan, jobDataWithOwner } from '@jobstream/runtime';
 import { Job, type Queue } from 'bullmq';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
@@ -92,13 +92,18 @@ export async function enqueueJob(
   const data: StoredJobData = jobDataWithOwner(options.owner, { requestHash: hash, payload: submission.payload });
   const undoReserve = await options.reserve?.(jobId);
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
-  const job = await queue.add(submission.type, data, {
-    jobId,
-    attempts: definition.retry.attempts,
-    backoff: { type: 'exponential', delay: definition.retry.backoffMs },
-    removeOnComplete: { age: options.retentionSeconds },
-    removeOnFail: { age: options.retentionSeconds },
-  }).catch(async (err: unknown) => {
+  const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue.name, 'jobstream.job.id': jobId, 'jobstream.job.type': submission.type };
+  const job = await inSpan('jobstream.job.enqueue', { kind: 'producer', attributes }, (span) =>
+    queue.add(submission.type, data, {
+      jobId,
+      attempts: definition.retry.attempts,
+      backoff: { type: 'exponential', delay: definition.retry.backoffMs },
+      removeOnComplete: { age: options.retentionSeconds },
+      removeOnFail: { age: options.retentionSeconds },
+      // The job carries this span to the worker as BullMQ's own telemetry field (`tm` in its options).
+      ...(span ? { telemetry: { metadata: span.traceparent } } : {}),
+    }),
+  ).catch(async (err: unknown) => {
     // Not counted then; if only the answer was lost and the job exists, it runs uncounted: one too few, never a place held forever.
     await undoReserve?.().catch(() => undefined);
     throw err;

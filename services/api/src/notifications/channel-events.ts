@@ -26,6 +26,8 @@ export interface ChannelEvent {
   jobType?: string;
   /** A notification's own type (`chat.message`), which `types=` also matches. */
   notificationType?: string;
+  /** For a traced job's outcome, the relay's span (a W3C traceparent) its deliveries are children of. */
+  relayTrace?: string;
 }
 
 const bodies = new WeakMap<ChannelEvent, string>();
@@ -80,7 +82,14 @@ function decodeSystemEntry(id: string, name: string, data: unknown): ChannelEven
   return { channel: SYSTEM_CHANNEL, id, event, data: notificationStreamSchemas[event].parse({ ...parsed, ...status, severity }), severity };
 }
 
-function decodeUserOrTopicEntry(channel: ChannelRef, id: string, name: string, data: unknown, jobType: string | undefined): ChannelEvent {
+function decodeUserOrTopicEntry(
+  channel: ChannelRef,
+  id: string,
+  name: string,
+  data: unknown,
+  jobType: string | undefined,
+  relayTrace: string | undefined,
+): ChannelEvent {
   if (name === 'notification') {
     const notification = notificationStreamSchemas.notification.parse(data);
     return { channel, id, event: 'notification', data: notification, severity: notification.severity, notificationType: notification.type };
@@ -94,7 +103,7 @@ function decodeUserOrTopicEntry(channel: ChannelRef, id: string, name: string, d
   // A failure that will be retried asks for less attention than the final one.
   const severity: Severity = lifecycle.event === 'failed' && lifecycle.data.willRetry ? 'medium' : defaultSeverity(event);
   const type = jobType ?? '';
-  return { channel, id, event, data: { ...lifecycle.data, jobType: type, severity }, severity, jobType: type };
+  return { channel, id, event, data: { ...lifecycle.data, jobType: type, severity }, severity, jobType: type, ...(relayTrace ? { relayTrace } : {}) };
 }
 
 /**
@@ -108,7 +117,7 @@ export function decodeChannelEntries(channel: ChannelRef, rows: StreamEntry[], l
     try {
       const data: unknown = JSON.parse(entry.data ?? 'null');
       const name = entry.event ?? '';
-      events.push(channel === SYSTEM_CHANNEL ? decodeSystemEntry(id, name, data) : decodeUserOrTopicEntry(channel, id, name, data, entry.jobType));
+      events.push(channel === SYSTEM_CHANNEL ? decodeSystemEntry(id, name, data) : decodeUserOrTopicEntry(channel, id, name, data, entry.jobType, entry.trace));
     } catch (err) {
       logger.error({ err, channel, id }, 'skipping an undecodable channel entry');
     }

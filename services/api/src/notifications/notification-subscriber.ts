@@ -1,7 +1,8 @@
-import { compareStreamIds, type ChannelRef } from '@jobstream/runtime';
+import { activeTraceparent, compareStreamIds, type ChannelRef } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { ReplayingSink, type ReplayCounter } from '../sse/replaying-sink.js';
 import type { CloseReason } from '../sse/stream-sink.js';
+import { traceDelivery } from '../sse/trace-delivery.js';
 import { eventBody, type ChannelEvent } from './channel-events.js';
 import { cursorKeyOf, formatStreamCursor, type StreamCursor } from './stream-cursor.js';
 import type { StreamFilter } from './stream-filter.js';
@@ -16,6 +17,8 @@ export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
   private readonly positions = new Map<ChannelRef, string>();
   /** The cursor text the client holds (the last `id:` written). */
   private sentCursor: string | undefined;
+  /** The span of the request that opened the stream (made inside it), when tracing is on. */
+  private readonly openedBy = activeTraceparent();
 
   constructor(
     readonly userId: string,
@@ -86,6 +89,16 @@ export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
     this.positions.set(event.channel, event.id);
     if (!this.filter(event)) return;
     this.sentCursor = this.cursor();
-    this.write(`id: ${this.sentCursor}\n${eventBody(event)}`);
+    const chunk = `id: ${this.sentCursor}\n${eventBody(event)}`;
+    if (event.relayTrace) {
+      const jobId = typeof event.data.jobId === 'string' ? event.data.jobId : '';
+      const attributes = { 'jobstream.stream.kind': 'notifications', 'jobstream.job.id': jobId, 'jobstream.event.name': event.event, 'jobstream.event.id': event.id };
+      traceDelivery(event.relayTrace, this.openedBy, attributes, () => {
+        this.write(chunk);
+        return this;
+      });
+    } else {
+      this.write(chunk);
+    }
   }
 }

@@ -1,8 +1,9 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
-import { compareStreamIds } from '@jobstream/runtime';
+import { activeTraceparent, compareStreamIds, relayTraceparentOf } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { formatLifecycleEvent } from './sse-format.js';
 import { ReplayingSink, type ReplayCounter } from './replaying-sink.js';
+import { traceDelivery } from './trace-delivery.js';
 import type { CloseReason } from './stream-sink.js';
 
 export type { CloseReason } from './stream-sink.js';
@@ -14,6 +15,8 @@ export type { CloseReason } from './stream-sink.js';
 export class Subscriber extends ReplayingSink<LifecycleEvent> {
   /** The id of the last event the client has: where a replay reads on from (undefined: from the start). */
   lastSentId: string | undefined;
+  /** The span of the request that opened the stream (made inside it), when tracing is on. */
+  private readonly openedBy = activeTraceparent();
 
   constructor(
     readonly jobId: string,
@@ -37,7 +40,19 @@ export class Subscriber extends ReplayingSink<LifecycleEvent> {
     if (this.closed) return;
     if (this.lastSentId !== undefined && compareStreamIds(event.id, this.lastSentId) <= 0) return;
     this.lastSentId = event.id;
-    this.write(formatLifecycleEvent(event));
+    const chunk = formatLifecycleEvent(event);
+    const relayed = relayTraceparentOf(event);
+    if (relayed) {
+      const attributes = { 'jobstream.stream.kind': 'job', 'jobstream.job.id': this.jobId, 'jobstream.event.name': event.event, 'jobstream.event.id': event.id };
+      traceDelivery(relayed, this.openedBy, attributes, () => {
+        this.write(chunk);
+        return this;
+      });
+    } else {
+      this.write(chunk);
+    }
     if (isTerminalEvent(event)) this.close('terminal');
   }
+
+
 }

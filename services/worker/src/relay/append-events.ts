@@ -18,7 +18,7 @@ import type { RelayedEvent } from './map-bull-event.js';
 /** Per-event flags: set the history's expiry, set the owner's channel's expiry, the job's last event. */
 export const APPEND_FLAGS = { expireHistory: 'h', expireChannel: 'c', final: 'f' } as const;
 
-const EVENT_ARGS = 8;
+const EVENT_ARGS = 9;
 
 /**
  * Appends a batch atomically: each event to its job's history (with the BullMQ entry id, so a
@@ -34,6 +34,7 @@ const EVENT_ARGS = 8;
  * A job without an owner, or whose hash is gone (removed after it finished), gets no channel entry.
  * Expiries are set only where the relay asks (see ExpiryClock) and on a channel this script
  * creates (XADD NOMKSTREAM tells), so no key it makes is left without one.
+ * A traced job's outcome carries the relay's span (`t`) in its history and channel entries.
  * A finished job's history is copied through a scratch key: XADD gives a stream's newest node
  * room for 4 KB, which a history of a few entries never fills; COPY stores it at its size.
  * Every key comes from KEYS or from the prefixes and suffix `jobstreamKeys` gives (ARGV), all
@@ -73,19 +74,28 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
   local jobId, id, event, data, flags = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 7]
   if after(id, cursor) then
     local historyKey = historyPrefix .. jobId
-    local stored = ARGV[i + 4]
-    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', stored)
+    local stored, trace = ARGV[i + 4], ARGV[i + 8]
+    local historyFields = { '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', stored }
+    if trace ~= '' then
+      historyFields[5] = '${HISTORY_FIELDS.trace}'
+      historyFields[6] = trace
+    end
+    local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, unpack(historyFields))
     if type(added) ~= 'table' then
       if has(flags, '${APPEND_FLAGS.expireHistory}') then expireHistories[historyKey] = true end
       if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = true end
       local feedFields = { '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id }
       if string.len(stored) <= ${FEED_INLINE_MAX_BYTES} then
-        feedFields[5], feedFields[6], feedFields[7], feedFields[8] = '${HISTORY_FIELDS.event}', event, '${HISTORY_FIELDS.data}', stored
+        for f = 1, #historyFields do feedFields[4 + f] = historyFields[f] end
       end
       local job = job_of(jobId, ARGV[i + 5], ARGV[i + 6])
       if job then
         local channel = channelPrefix .. job.owner .. channelSuffix
         local channelFields = { '${CHANNEL_FIELDS.event}', 'job.' .. event, '${CHANNEL_FIELDS.data}', data, '${CHANNEL_FIELDS.jobType}', job.jobType }
+        if ARGV[i + 8] ~= '' then
+          channelFields[7] = '${CHANNEL_FIELDS.trace}'
+          channelFields[8] = ARGV[i + 8]
+        end
         local channelId = redis.call('XADD', channel, 'NOMKSTREAM', 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
         if not channelId then
           channelId = redis.call('XADD', channel, 'MAXLEN', '~', channelMaxLen, '*', unpack(channelFields))
@@ -130,6 +140,8 @@ export interface AppendEvent {
   event: RelayedEvent;
   owner: JobOwner | undefined;
   flags: string;
+  /** The relay's span for a traced job's outcome, stored with its history and channel entries for the api's delivery spans. */
+  traceparent?: string | undefined;
 }
 
 export interface AppendResult {
@@ -168,8 +180,8 @@ export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: 
       limits.channelRetentionMs,
       cursor,
     ];
-    for (const { event: e, owner, flags } of events) {
-      args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags);
+    for (const { event: e, owner, flags, traceparent } of events) {
+      args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags, traceparent ?? '');
     }
     const reply = await client.jobstreamAppend(...args);
     if (!Array.isArray(reply)) return undefined;

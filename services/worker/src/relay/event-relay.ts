@@ -1,4 +1,4 @@
-import { compareStreamIds, readFields, streamBoundsOf, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { compareStreamIds, readFields, streamBoundsOf, tracingEnabled, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
@@ -13,6 +13,8 @@ import {
   type RelayedEvent,
 } from './map-bull-event.js';
 import { RelayLease } from './relay-lease.js';
+import { traceOutcomes } from './relay-trace.js';
+import { traceparentFromOptsField } from '../job-trace.js';
 
 /** Jobs (and users) in flight the relay remembers owners and expiries of; beyond it, it reads and sets them again. */
 const REMEMBERED = 50_000;
@@ -154,10 +156,15 @@ export class EventRelay {
     const last = entries[entries.length - 1];
     if (!last || !this.leader) return cursor;
 
-    const events = await this.mapEntries(entries);
+    const { events, traces } = await this.mapEntries(entries);
     const now = Date.now();
     const batch = this.withOwnersAndFlags(events, now);
-    const result = await this.append(this.lease.token, cursor, last[0], batch);
+    const spans = traceOutcomes(batch, traces);
+    const result = await this.append(this.lease.token, cursor, last[0], batch).catch((err: unknown) => {
+      spans.end(err);
+      throw err;
+    });
+    spans.end(result ? undefined : new Error('relay lease lost before writing'));
     if (!result) {
       this.leader = false;
       this.log.warn('relay lease lost before writing; leaving the batch to the new relay');
@@ -203,20 +210,26 @@ export class EventRelay {
     }
   }
 
-  private async mapEntries(entries: BullEventEntry[]): Promise<RelayedEvent[]> {
+  /** The events to relay, and the enqueue spans (traceparents) of traced jobs whose hash was read. */
+  private async mapEntries(entries: BullEventEntry[]): Promise<{ events: RelayedEvent[]; traces: Map<string, string> }> {
     const parsed = entries.map(([id, fields]) => ({ id, fields: readFields(fields) }));
     const needFields = [
       ...new Set(parsed.filter((e) => needsJobFields(e.fields.event) && e.fields.jobId).map((e) => e.fields.jobId as string)),
     ];
     const jobFields = new Map<string, FinishedJobFields>();
+    const traces = new Map<string, string>();
     if (needFields.length > 0) {
+      // With tracing on, the job's options too: they hold its enqueue span (`tm`).
+      const fields = tracingEnabled() ? ['processedOn', 'finishedOn', 'atm', 'opts'] : ['processedOn', 'finishedOn', 'atm'];
       const pipeline = this.options.command.pipeline();
-      for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), 'processedOn', 'finishedOn', 'atm');
+      for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), ...fields);
       const results = (await pipeline.exec()) ?? [];
       needFields.forEach((jobId, i) => {
         const [err, values] = results[i] ?? [null, null];
         if (err || !Array.isArray(values)) return;
-        const [processedOn, finishedOn, atm] = values as (string | null)[];
+        const [processedOn, finishedOn, atm, opts] = values as (string | null)[];
+        const traceparent = traceparentFromOptsField(opts);
+        if (traceparent) traces.set(jobId, traceparent);
         jobFields.set(jobId, {
           ...(processedOn ? { processedOn: Number(processedOn) } : {}),
           ...(finishedOn ? { finishedOn: Number(finishedOn) } : {}),
@@ -230,7 +243,7 @@ export class EventRelay {
       const event = mapBullEvent(id, fields, jobId ? jobFields.get(jobId) : undefined, this.options.resultInlineMaxBytes);
       if (event) events.push(event);
     }
-    return events;
+    return { events, traces };
   }
 
   /**
