@@ -7,7 +7,6 @@ import { flushSentry, initSentry } from './sentry.js';
 
 export type ServiceName = 'api' | 'worker' | 'metrics';
 
-
 export interface ServiceHostOptions {
   /** The `service` field of every log line and the `service` tag of every error report. */
   service: ServiceName;

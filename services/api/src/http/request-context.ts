@@ -39,7 +39,8 @@ export function requestIdOf(res: ServerResponse): string | undefined {
 
 /**
  * The logger for lines about this request: `logger` with its `requestId`. The child is made on the
- * first line and kept, so a request that logs nothing (nearly all of them) pays nothing for it.
+ * first line and kept, so a request that logs nothing (nearly all of them) pays nothing for it;
+ * every caller passes the api's logger, so the one kept is the same whoever asked first.
  */
 export function requestLog(res: ServerResponse, logger: Logger): Logger {
   const locals = localsOf(res);
