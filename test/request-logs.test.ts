@@ -202,6 +202,7 @@ describe('request ids and the access log', () => {
     const access = await accessLineOf('broken-1');
     expect(access).toMatchObject({ level: 50, status: 500, route: '/api/queue/stats' });
     const failure = log.lines.find((line) => line.msg === 'unhandled error' && line.requestId === 'broken-1');
+    expect(failure).toMatchObject({ level: 50, method: 'GET', path: '/api/queue/stats' });
     const err = failure?.err as { type?: string; message?: string; stack?: string } | undefined;
     expect(err?.message).toMatch(/WRONGTYPE/);
     expect(err?.stack).toMatch(/\n\s+at /);
