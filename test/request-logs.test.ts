@@ -172,6 +172,20 @@ describe('request ids and the access log', () => {
     }
   });
 
+  it('logs a /readyz that answers 503 at debug too, so a draining or Redis-less replica does not flood the error log', async () => {
+    await start('debug');
+    const job = await http('POST', `${url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 60_000 } });
+    // An open stream keeps the server listening while shutdown drains it (over one retry interval).
+    const stream = await openSseText(`${url}/api/jobs/${job.body.jobId}/events`);
+    await stream.waitFor((text) => text.includes('event: connected'));
+    const closing = api.close();
+    const res = await http('GET', `${url}/readyz`, undefined, { 'X-Request-Id': 'probe-draining' });
+    expect(res).toMatchObject({ status: 503, body: { code: 'SHUTTING_DOWN' } });
+    await closing;
+    expect(await accessLineOf('probe-draining')).toMatchObject({ level: 20, status: 503, route: '/readyz' });
+    stream.close();
+  });
+
   it('logs a request that fails with a 500 at error, with the error\'s stack and the request id', async () => {
     await start();
     // A wait list that is no list: counting the queue fails inside Redis (WRONGTYPE).
@@ -188,6 +202,7 @@ describe('request ids and the access log', () => {
     const access = await accessLineOf('broken-1');
     expect(access).toMatchObject({ level: 50, status: 500, route: '/api/queue/stats' });
     const failure = log.lines.find((line) => line.msg === 'unhandled error' && line.requestId === 'broken-1');
+    expect(failure).toMatchObject({ level: 50, method: 'GET', path: '/api/queue/stats' });
     const err = failure?.err as { type?: string; message?: string; stack?: string } | undefined;
     expect(err?.message).toMatch(/WRONGTYPE/);
     expect(err?.stack).toMatch(/\n\s+at /);

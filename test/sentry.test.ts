@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { http } from '../test-support/http';
-import { cleanupPrefix, spawnService, startApi, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
+import { cleanupPrefix, spawnService, startApi, testEnv, testRedisClient, testRedisUrl, type ServiceProcess } from '../test-support/services';
 import { waitFor } from './operations-helpers';
 
 interface SentryEvent {
@@ -79,6 +79,26 @@ describe('Sentry', () => {
       ['warning', '1'],
       ['warning', '2'],
     ]);
+  });
+
+  it('reports a request of the api that ends in a 500 with its route and request id', async () => {
+    const apiProcess = await spawnService('api', env);
+    try {
+      // A wait list that is no list: counting the queue fails inside Redis (WRONGTYPE), a 500.
+      const redis = testRedisClient();
+      try {
+        await redis.set(`${env.QUEUE_PREFIX}:jobs:wait`, 'broken');
+      } finally {
+        redis.disconnect();
+      }
+      const res = await http('GET', `${apiProcess.url}/api/queue/stats`, undefined, { 'X-Request-Id': 'stats-500' });
+      expect(res.status).toBe(500);
+      const event = await waitFor('the 500 to reach Sentry', async () => sentry.events.find((e) => e.tags?.requestId === 'stats-500'));
+      expect(event).toMatchObject({ level: 'error', tags: { route: '/api/queue/stats', service: 'api' }, contexts: { request: { method: 'GET', path: '/api/queue/stats' } } });
+      expect(event.exception?.values?.[0]?.value).toContain('WRONGTYPE');
+    } finally {
+      await apiProcess.stop();
+    }
   });
 
   it('sends nothing and logs nothing about Sentry when SENTRY_DSN is not set', async () => {

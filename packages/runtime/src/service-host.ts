@@ -7,9 +7,6 @@ import { flushSentry, initSentry } from './sentry.js';
 
 export type ServiceName = 'api' | 'worker' | 'metrics';
 
-/** How long a service waits at start for Redis before it gives up. */
-const REDIS_READY_TIMEOUT_MS = 30_000;
-
 export interface ServiceHostOptions {
   /** The `service` field of every log line and the `service` tag of every error report. */
   service: ServiceName;
@@ -25,6 +22,8 @@ export interface ServiceHostOptions {
   commandRole?: RedisRole;
   /** Whether the command connection pipelines automatically (see CreateRedisOptions); default by its role. */
   commandAutoPipelining?: boolean;
+  /** How long the start waits for Redis before it fails. Default 30 s. */
+  readyTimeoutMs?: number;
 }
 
 /** What every service starts from: its logger, keys, two Redis connections and error reporting. */
@@ -44,8 +43,9 @@ export interface ServiceHost {
 
 /**
  * Sets up what the api, the worker and the metrics service share, in this order: the logger,
- * error reporting, then Redis (tracing is per process: runService starts it). Resolves once both connections are ready; a Redis that
- * does not answer within 30 s fails the start, with every connection closed.
+ * error reporting, then Redis (tracing is per process: runService starts it). Resolves once both
+ * connections are ready; a Redis that does not answer in time fails the start, with every
+ * connection closed.
  */
 export async function startServiceHost(options: ServiceHostOptions): Promise<ServiceHost> {
   const { service, settings } = options;
@@ -61,7 +61,8 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Ser
   const command = connect(options.commandRole ?? 'command', options.connectionNames.command, { autoPipelining: options.commandAutoPipelining });
   const blocking = connect('blocking', options.connectionNames.blocking);
   try {
-    await Promise.all([waitForReady(command, REDIS_READY_TIMEOUT_MS), waitForReady(blocking, REDIS_READY_TIMEOUT_MS)]);
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    await Promise.all([waitForReady(command, timeoutMs), waitForReady(blocking, timeoutMs)]);
   } catch (err) {
     for (const client of connections) client.disconnect();
     throw err;

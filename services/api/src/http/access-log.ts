@@ -3,29 +3,20 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Level } from 'pino';
 import { callerIdOf } from '../auth/principal.js';
 import { routeLabel } from '../metrics/http-metrics.js';
-import { REQUEST_ID_HEADER, requestIdFrom, setRequestId } from './request-context.js';
+import { REQUEST_ID_HEADER, requestIdFrom, requestPathOf, setRequestId } from './request-context.js';
 import { isStreamRequest } from './stream-routes.js';
-
-/** Longest path written in full on an access line. */
-const MAX_LOGGED_PATH = 200;
-
-/** The path of a URL without its query (which may hold an access token), cut short when it is long. */
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  const path = query < 0 ? url : url.slice(0, query);
-  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
-}
 
 /** Probes and scrapes: every few seconds from every replica's load balancer and Prometheus. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * One line per request: 5xx at `error` (a bug or an outage), everything else at `info` (a 4xx is
- * the client's mistake, and a hostile client could flood `warn`), probes at `debug`.
+ * the client's mistake, and a hostile client could flood `warn`). Probes at `debug` whatever their
+ * status: `/readyz` answers 503 every few seconds for as long as Redis is away.
  */
-function levelOf(req: Request, res: Response): Level {
-  if (res.statusCode >= 500) return 'error';
-  return PROBE_PATHS.has(req.path) ? 'debug' : 'info';
+function levelOf(path: string, res: Response): Level {
+  if (PROBE_PATHS.has(path)) return 'debug';
+  return res.statusCode >= 500 ? 'error' : 'info';
 }
 
 /** Whether a request to the app's full path is for an SSE stream. */
@@ -49,15 +40,16 @@ export function accessLog(logger: Logger): RequestHandler {
     // A stream writes all its headers in one writeHead (see STREAM_SECURITY_HEADERS), the id among them.
     if (!isStream(req)) res.setHeader(REQUEST_ID_HEADER, requestId);
     res.once('close', () => {
-      const level = levelOf(req, res);
+      const path = requestPathOf(req);
+      const level = levelOf(path, res);
       // Nothing is built for a line the level drops.
       if (!logger.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = {
         requestId,
         method: req.method,
         route: routeLabel(req, res),
-        // The path too (a route names no job). Read from originalUrl: a router rewrites req.url while it runs.
-        path: pathOf(req.originalUrl),
+        // The path too: a route pattern names no job.
+        path,
         status: res.statusCode,
         ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
       };

@@ -1,7 +1,7 @@
 import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error.js';
-import { REQUEST_ID_HEADER, requestIdOf, requestLog } from './request-context.js';
+import { REQUEST_ID_HEADER, requestIdOf, requestLog, requestPathOf } from './request-context.js';
 import { STREAM_SECURITY_HEADERS } from './security-headers.js';
 
 interface BodyParserError extends Error {
@@ -56,9 +56,10 @@ export function errorCodeOf(res: Response): string | undefined {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const apiError = toApiError(err);
-    const log = requestLog(res, logger);
+    // Made only for a line: most error answers (401, 404, 429 under a flood) log nothing here.
+    const log = (): Logger => requestLog(res, logger);
     if (res.headersSent) {
-      log.warn({ err, method: req.method, path: req.path }, 'error after the response started');
+      log().warn({ err, method: req.method, path: requestPathOf(req) }, 'error after the response started');
       res.end();
       return;
     }
@@ -67,13 +68,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = requestIdOf(res);
     if (requestId !== undefined && !res.hasHeader(REQUEST_ID_HEADER)) res.set(REQUEST_ID_HEADER, requestId);
     if (apiError) {
-      if (apiError.status >= 500) log.warn({ err, code: apiError.code, method: req.method, path: req.path }, apiError.message);
+      if (apiError.status >= 500) log().warn({ err, code: apiError.code, method: req.method, path: requestPathOf(req) }, apiError.message);
       res.locals[ERROR_CODE] = apiError.code;
       res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
       return;
     }
     // The path, never the URL: the query may hold an access_token.
-    log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    log().error({ err, method: req.method, path: requestPathOf(req) }, 'unhandled error');
     res.locals[ERROR_CODE] = 'INTERNAL_ERROR';
     res.status(500).json({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
   };

@@ -1,6 +1,6 @@
 import type { Logger } from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The header a request id comes in and goes back out in. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -39,7 +39,8 @@ export function requestIdOf(res: ServerResponse): string | undefined {
 
 /**
  * The logger for lines about this request: `logger` with its `requestId`. The child is made on the
- * first line and kept, so a request that logs nothing (nearly all of them) pays nothing for it.
+ * first line and kept, so a request that logs nothing (nearly all of them) pays nothing for it;
+ * every caller passes the api's logger, so the one kept is the same whoever asked first.
  */
 export function requestLog(res: ServerResponse, logger: Logger): Logger {
   const locals = localsOf(res);
@@ -56,4 +57,19 @@ export function requestLog(res: ServerResponse, logger: Logger): Logger {
 export function withRequestId(res: ServerResponse, headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   const requestId = requestIdOf(res);
   return requestId === undefined ? headers : { ...headers, [REQUEST_ID_HEADER]: requestId };
+}
+
+/** Longest path given in full by `requestPathOf`. */
+const MAX_PATH = 200;
+
+/**
+ * The request's path as the client sent it, without the query (which may hold an access token)
+ * and cut short when long (a hostile path can be kilobytes). From `originalUrl`: a router rewrites
+ * `req.url` and `req.path` while it runs.
+ */
+export function requestPathOf(req: IncomingMessage & { originalUrl?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  return path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}...` : path;
 }

@@ -8,7 +8,8 @@ import type { JobStore } from './job-store.js';
 export interface ListJobsDeps {
   index: JobIndex;
   store: JobStore;
-  logger: Logger;
+  /** The request's logger, asked for only when there is something to log. */
+  log: () => Logger;
 }
 
 /**
@@ -28,7 +29,7 @@ export async function listOwnJobs(deps: ListJobsDeps, caller: Principal, query: 
   const gone = page.jobIds.filter((_jobId, i) => snapshots[i] === undefined);
   if (gone.length > 0) {
     // Housekeeping only: the page is right without it, and the next reader tries again.
-    await deps.index.forgetGone(owner, gone).catch((err: unknown) => deps.logger.warn({ err, userId: owner, count: gone.length }, 'could not drop removed jobs from the job index'));
+    await deps.index.forgetGone(owner, gone).catch((err: unknown) => deps.log().warn({ err, userId: owner, count: gone.length }, 'could not drop removed jobs from the job index'));
   }
   return { jobs, nextCursor: page.next === undefined ? null : encodeJobListCursor(page.next) };
 }

@@ -82,7 +82,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   router.get('/jobs', async (req, res) => {
     const query = jobListQuerySchema.safeParse(req.query);
     if (!query.success) throw ApiError.validation(zodIssuesToDetails(query.error, [], '(query)'));
-    const page = await listOwnJobs({ ...deps, logger: requestLog(res, deps.logger) }, principalOf(res), query.data);
+    const page = await listOwnJobs({ index: deps.index, store: deps.store, log: () => requestLog(res, deps.logger) }, principalOf(res), query.data);
     res.set('Cache-Control', 'no-store').json(page);
   });
 
