@@ -9,6 +9,11 @@ import {
   notificationLimitsFrom,
   sharedSecret,
   waitForReady,
+  DeliveryLog,
+  WebhookEndpointStore,
+  WebhookTargetPolicy,
+  webhookQueueName,
+  type DeliveryJobData,
   type Logger,
 } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
@@ -62,6 +67,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const store = new JobStore(queue, command, keys);
+  const webhookQueue = new Queue<DeliveryJobData>(webhookQueueName(config.queue), { connection: command, prefix: config.queue.prefix });
+  webhookQueue.on('error', (err) => log.warn({ err }, 'webhook queue error'));
   const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
   const hub = new EventHub(config.sse.heartbeatMs);
   const streams: JobStreamDeps = {
@@ -135,6 +142,17 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
+    webhooks: {
+      endpoints: new WebhookEndpointStore(command, keys),
+      deliveries: new DeliveryLog(command, keys, {
+        maxEntries: config.webhooks.logMaxEntries,
+        maxPending: config.webhooks.maxPendingPerUser,
+        retentionMs: config.webhooks.logRetentionSeconds * 1_000,
+      }),
+      policy: new WebhookTargetPolicy(config.webhooks.allowedHosts),
+      queue: webhookQueue,
+      settings: config.webhooks,
+    },
     signInCodes: { redis: command, keys },
     security: limits.security,
     streamSlots: limits.streamSlots,
@@ -176,6 +194,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       await feed.stop();
       killSwitch.stop();
       await queue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       await Promise.allSettled([command.quit(), blocking.quit(), flushSentry()]);
     })();
     return closing;

@@ -12,6 +12,9 @@ import {
   type NotificationSettings,
   type QueueSettings,
   type RedisTarget,
+  webhookEnvShape,
+  webhookSettingsFrom,
+  type WebhookSettings,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -23,6 +26,7 @@ const apiEnvSchema = z
   .object({
     ...commonEnvShape,
     ...notificationEnvShape,
+    ...webhookEnvShape,
     PORT: intVar(3000, 0, 65_535),
     HOST: z.string().min(1).default('0.0.0.0'),
     BODY_LIMIT_BYTES: intVar(100_000, 1_024, 50_000_000),
@@ -50,6 +54,8 @@ export interface ApiConfig {
   queue: QueueSettings;
   /** Inbox size, retention and channel caps (NOTIFICATION_RETENTION_SECONDS, INBOX_MAX_ITEMS, NOTIFICATION_STREAM_MAX_LEN). */
   notifications: NotificationSettings;
+  /** Webhook endpoints: the target allowlist, the per-user caps, the log (WEBHOOK_*; set them as on the worker). */
+  webhooks: WebhookSettings;
   /** Default 3000; 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0. */
@@ -96,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     redis: redisTargetFrom(parsed),
     queue: queueSettingsFrom(parsed),
     notifications: notificationSettingsFrom(parsed),
+    webhooks: webhookSettingsFrom(parsed),
     port: parsed.PORT,
     host: parsed.HOST,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
