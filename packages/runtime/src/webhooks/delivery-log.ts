@@ -165,6 +165,11 @@ export class DeliveryLog {
     return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as DeliveryRecord);
   }
 
+  /** Takes a delivery whose log entry is gone out of the user's pending set. */
+  async forgetPending(owner: string, id: string): Promise<void> {
+    await this.redis.zrem(this.keys.webhookPending(owner), id);
+  }
+
   /** How many of the user's deliveries are not finished. */
   pendingCount(owner: string): Promise<number> {
     return this.redis.zcard(this.keys.webhookPending(owner));
