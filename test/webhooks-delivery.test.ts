@@ -4,6 +4,7 @@ import type { WorkerService } from '@jobstream/worker';
 import { Webhook } from 'standardwebhooks';
 import { authHeaders } from '../test-support/auth';
 import { http } from '../test-support/http';
+import { freePort } from '../test-support/redis-server';
 import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
 import { waitUntil } from '../test-support/wait';
 import { startReceiver, type Receiver } from '../test-support/webhook-receiver';
@@ -153,5 +154,21 @@ describe('webhook delivery', () => {
     expect(entry!.lastError).toContain('not followed');
     expect(target.requests).toHaveLength(2);
     expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it("counts attempts by outcome, their time, and queued deliveries in the worker's metrics", async () => {
+    await start({ WORKER_METRICS_PORT: String(await freePort()), WORKER_METRICS_HOST: '127.0.0.1' });
+    const target = await receiver((_req, index) => ({ status: index === 0 ? 500 : 200 }));
+    await register(target.url, ['job.completed']);
+    await enqueue();
+    await waitUntil('a delivery after a failed attempt', () => target.delivered().length === 1);
+    const text = await waitUntil('the metrics to count both attempts', async () => {
+      const body: string = (await http('GET', `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).body;
+      return body.includes('jobstream_webhook_delivery_attempts_total{outcome="success"} 1') && body;
+    });
+    expect(text).toContain('jobstream_webhook_delivery_attempts_total{outcome="http_error"} 1');
+    expect(text).toContain('jobstream_webhook_delivery_duration_seconds_count{outcome="success"} 1');
+    expect(text).toContain('jobstream_webhook_deliveries_total{outcome="queued"} 1');
+    expect(text).toContain('jobstream_webhook_dispatcher_leader 1');
   });
 });

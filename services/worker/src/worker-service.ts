@@ -95,7 +95,10 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     });
     relay.start();
   }
-  const webhooks = config.webhooks.enabled ? startWebhookService(config, { command, keys, logger: log }) : undefined;
+  const webhooks = config.webhooks.enabled
+    ? startWebhookService(config, { command, keys, logger: log, observer: operations.webhookObserver, onQueued: (outcome) => operations.webhookQueued(outcome) })
+    : undefined;
+  if (webhooks) operations.followWebhookDispatcher(() => webhooks.dispatcher.isLeader());
   // No await since the worker was created: its first 'active' event cannot have been emitted yet.
   await operations.attach(worker, () => relay?.getStats());
   log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
