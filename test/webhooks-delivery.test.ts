@@ -123,6 +123,16 @@ describe('webhook delivery', () => {
     expect(entry).toMatchObject({ attempts: 2, lastStatusCode: 200, status: 'delivered' });
   });
 
+  it('delivers to a host name, connecting to the address it checked, when the operator allows it', async () => {
+    await start({ WEBHOOK_ALLOWED_HOSTS: 'localhost' });
+    const target = await receiver();
+    const endpoint = await register(`http://localhost:${target.port}/hook`, ['job.completed']);
+    await enqueue();
+    await waitUntil('the delivery', () => target.delivered().length === 1);
+    expect(target.requests[0]!.headers.host).toBe(`localhost:${target.port}`);
+    new Webhook(endpoint.secret).verify(target.requests[0]!.body, target.requests[0]!.headers as Record<string, string>);
+  });
+
   it('refuses at delivery a name that resolves to a private address when only the api allows it', async () => {
     await start({ WEBHOOK_ALLOWED_HOSTS: 'localhost,127.0.0.1' }, { WEBHOOK_ALLOWED_HOSTS: '' });
     const target = await receiver();

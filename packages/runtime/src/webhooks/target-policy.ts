@@ -84,7 +84,7 @@ export class WebhookTargetPolicy {
    * rebound answer in between).
    */
   guardedLookup(): GuardedLookup {
-    return (hostname, _options, callback) => {
+    return (hostname, options, callback) => {
       this.resolve(hostname).then(
         (addresses) => {
           const refusedAddress = addresses.find((address) => !this.allowsAddress(hostname, address));
@@ -93,7 +93,9 @@ export class WebhookTargetPolicy {
             callback(new WebhookTargetError(`${hostname} resolves to ${refusedAddress ?? 'nothing'}, an address webhooks may not reach`), '', 0);
             return;
           }
-          callback(null, first, isIP(first));
+          // Node asks for every address when it tries both families (autoSelectFamily, on by default).
+          if ((options as { all?: boolean }).all) callback(null, addresses.map((address) => ({ address, family: isIP(address) })));
+          else callback(null, first, isIP(first));
         },
         (err: NodeJS.ErrnoException) => callback(err, '', 0),
       );
