@@ -82,6 +82,10 @@ const matrix: RouteCase[] = [
   { route: 'POST /api/webhooks',                      variant: 'a private target',
     request: () => ({ path: '/api/webhooks', body: { url: 'http://10.0.0.1/hook', events: ['job.completed'] } }),                                    expected: signedIn('400 WEBHOOK_TARGET_REFUSED') },
   { route: 'GET /api/webhooks',                       request: () => ({ path: '/api/webhooks' }),                                                expected: signedIn('200') },
+  { route: 'POST /api/webhooks/job-callbacks',        request: () => ({ path: '/api/webhooks/job-callbacks', body: {} }),                        expected: signedIn('201') },
+  // A job's callbackUrl needs the caller's own job-callbacks endpoint; the owner has none in the fixture.
+  { route: 'POST /api/jobs',                          variant: 'a callbackUrl and no job-callbacks endpoint',
+    request: () => ({ path: '/api/jobs', body: { ...demoJob, callbackUrl: 'http://127.0.0.1:9/cb' } }),                                                expected: signedIn('400 VALIDATION_FAILED') },
   { route: 'GET /api/webhooks/:id/deliveries',        request: (f) => ({ path: `/api/webhooks/${f.webhookId}/deliveries` }),                    expected: ownWebhook('200') },
   { route: 'POST /api/webhooks/:id/deliveries/:deliveryId/redeliver', request: (f) => ({ path: `/api/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/redeliver`, body: {} }), expected: ownWebhook('202') },
   { route: 'POST /api/webhooks/:id/rotate-secret',    request: (f) => ({ path: `/api/webhooks/${f.webhookId}/rotate-secret`, body: {} }),       expected: ownWebhook('200') },

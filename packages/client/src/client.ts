@@ -60,6 +60,8 @@ export interface ClientOptions {
 export interface EnqueueOptions {
   /** The same key always names the same job: a retried submission enqueues nothing twice. */
   idempotencyKey?: string;
+  /** Where the job's outcome is POSTed, signed with the job-callbacks secret (see `webhooks.jobCallbacks()`). */
+  callbackUrl?: string;
   signal?: AbortSignal;
 }
 
@@ -140,7 +142,12 @@ export class JobstreamClient {
   /** Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. */
   enqueue<T extends JobTypeName>(type: T, payload: JobPayloadInput<T>, options: EnqueueOptions = {}): Promise<EnqueueResponse> {
     return this.transport.json('POST', '/api/jobs', {
-      body: { type, payload, ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}) },
+      body: {
+        type,
+        payload,
+        ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+        ...(options.callbackUrl !== undefined ? { callbackUrl: options.callbackUrl } : {}),
+      },
       check: isEnqueueResponse,
       expected: 'an enqueue answer',
       ...(options.signal ? { signal: options.signal } : {}),

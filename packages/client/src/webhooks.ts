@@ -1,6 +1,6 @@
 import type { WebhookCreateRequest, WebhookDelivery, WebhookEndpoint } from '@jobstream/contracts';
 import type { RequestOptions } from './client.js';
-import { isWebhookDelivery, isWebhookDeliveryList, isWebhookEndpointWithSecret, isWebhookList } from './http/webhook-checks.js';
+import { isWebhookDelivery, isWebhookDeliveryList, isWebhookEndpoint, isWebhookEndpointWithSecret, isWebhookList } from './http/webhook-checks.js';
 import type { Transport } from './http/transport.js';
 
 export interface WebhookDeliveriesOptions extends RequestOptions {
@@ -16,6 +16,11 @@ export interface WebhookDeliveriesOptions extends RequestOptions {
 export interface Webhooks {
   /** Registers an endpoint (`POST /api/webhooks`); the answer has its `secret`, the only time it is shown. A private target is a ValidationError (`WEBHOOK_TARGET_REFUSED`). */
   create(endpoint: WebhookCreateRequest, options?: RequestOptions): Promise<WebhookEndpoint & { secret: string }>;
+  /**
+   * The caller's job-callbacks endpoint (`POST /api/webhooks/job-callbacks`), made if it has none:
+   * then with its `secret`, which signs the outcome POSTed to each job's `callbackUrl`.
+   */
+  jobCallbacks(options?: RequestOptions): Promise<WebhookEndpoint>;
   /** The caller's endpoints, oldest first, without secrets (`GET /api/webhooks`). */
   list(options?: RequestOptions): Promise<WebhookEndpoint[]>;
   /** Deletes an endpoint and its delivery log (`DELETE /api/webhooks/:id`). */
@@ -35,6 +40,8 @@ export function createWebhooks(transport: Transport): Webhooks {
   return {
     create: (endpoint, o = {}) =>
       transport.json('POST', '/api/webhooks', { body: endpoint, check: isWebhookEndpointWithSecret, expected: 'an endpoint with its secret', ...signalOf(o) }),
+    jobCallbacks: (o = {}) =>
+      transport.json('POST', '/api/webhooks/job-callbacks', { body: {}, check: isWebhookEndpoint, expected: 'the job-callbacks endpoint', ...signalOf(o) }),
     list: async (o = {}) => (await transport.json('GET', '/api/webhooks', { check: isWebhookList, expected: 'a list of endpoints', ...signalOf(o) })).webhooks,
     delete: async (id, o = {}) => {
       await transport.json('DELETE', path(id), signalOf(o));

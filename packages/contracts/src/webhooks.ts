@@ -34,7 +34,12 @@ export type WebhookCreateRequest = z.input<typeof webhookCreateSchema>;
 /** An endpoint as the api answers it. `secret` is in the answers to create and rotate-secret only. */
 export const webhookEndpointSchema = z.object({
   id: z.string(),
-  url: z.string(),
+  /**
+   * `endpoint`: one URL for the events it names. `callbacks`: the caller's one job-callbacks
+   * endpoint, whose deliveries go to each job's own `callbackUrl` (its `url` is null).
+   */
+  kind: z.enum(['endpoint', 'callbacks']),
+  url: z.string().nullable(),
   events: z.array(webhookEventTypeSchema),
   description: z.string().nullable(),
   enabled: z.boolean(),
@@ -70,6 +75,8 @@ export const webhookDeliverySchema = z.object({
   updatedAt: z.string(),
   /** The body as it is sent (and signed). */
   payload: z.unknown(),
+  /** For a job callback: the job's `callbackUrl` it goes to. */
+  url: z.string().optional(),
 });
 export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
 

@@ -100,6 +100,8 @@ export interface JobstreamKeys {
   webhookPending(userId: string): string;
   /** One endpoint's delivery log: `order` sorts delivery ids by creation time (ms), `data` maps them to their record. */
   webhookDeliveries(endpointId: string): { order: string; data: string };
+  /** The `callbackUrl` a job was submitted with; expires with the job's retention. */
+  jobCallback(jobId: string): string;
   /** The id of the last feed entry the webhook dispatcher has turned into deliveries. */
   webhookCursor: string;
   /** Held by the one worker process that currently dispatches webhooks. */
@@ -161,6 +163,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
       order: `${base}:js:webhook:${endpointId}:deliveries`,
       data: `${base}:js:webhook:${endpointId}:deliveries:data`,
     }),
+    jobCallback: (jobId) => `${base}:js:callback:${jobId}`,
     webhookCursor: `${base}:js:webhook:cursor`,
     webhookLock: `${base}:js:webhook:lock`,
   };

@@ -35,6 +35,7 @@ import { drainStreams } from './sse/drain-streams.js';
 import { EventHub } from './sse/event-hub.js';
 import { FeedReader } from './sse/feed-reader.js';
 import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
+import { JobCallbacks } from './webhooks/job-callbacks.js';
 
 export interface ApiServer {
   server: Server;
@@ -67,6 +68,8 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const store = new JobStore(queue, command, keys);
+  const webhookEndpoints = new WebhookEndpointStore(command, keys);
+  const webhookPolicy = new WebhookTargetPolicy(config.webhooks.allowedHosts);
   const webhookQueue = new Queue<DeliveryJobData>(webhookQueueName(config.queue), { connection: command, prefix: config.queue.prefix });
   webhookQueue.on('error', (err) => log.warn({ err }, 'webhook queue error'));
   const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
@@ -138,18 +141,19 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       },
       // Then the quotas, for a new job only: a refusal gives the rate-limit point back.
       reserve: limits.reserveJob,
+      callbacks: new JobCallbacks({ redis: command, keys, endpoints: webhookEndpoints, policy: webhookPolicy, retentionSeconds: config.queue.retentionSeconds }),
     },
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
     webhooks: {
-      endpoints: new WebhookEndpointStore(command, keys),
+      endpoints: webhookEndpoints,
       deliveries: new DeliveryLog(command, keys, {
         maxEntries: config.webhooks.logMaxEntries,
         maxPending: config.webhooks.maxPendingPerUser,
         retentionMs: config.webhooks.logRetentionSeconds * 1_000,
       }),
-      policy: new WebhookTargetPolicy(config.webhooks.allowedHosts),
+      policy: webhookPolicy,
       queue: webhookQueue,
       settings: config.webhooks,
     },

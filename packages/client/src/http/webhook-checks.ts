@@ -3,7 +3,7 @@ import { bool, isRecord, num, str, type ShapeCheck } from './shape-checks.js';
 
 /** Checks of the webhook answers (see shape-checks.ts for why these are not the contract's zod schemas). */
 export const isWebhookEndpoint: ShapeCheck<WebhookEndpoint> = (v): v is WebhookEndpoint =>
-  isRecord(v) && str(v, 'id') && str(v, 'url') && Array.isArray(v.events) && bool(v, 'enabled') && str(v, 'createdAt');
+  isRecord(v) && str(v, 'id') && (str(v, 'url') || v.url === null) && Array.isArray(v.events) && bool(v, 'enabled') && str(v, 'createdAt');
 
 /** An endpoint answered with its secret (create, rotate-secret). */
 export const isWebhookEndpointWithSecret: ShapeCheck<WebhookEndpoint & { secret: string }> = (v): v is WebhookEndpoint & { secret: string } =>

@@ -19,6 +19,8 @@ export interface DeliveryRecord {
   /** Manual redeliveries so far; the n-th runs as BullMQ job `<id>-r<n>`. */
   redeliveries: number;
   body: string;
+  /** Where it goes when not to the endpoint's own URL: a job's `callbackUrl`. */
+  url?: string;
 }
 
 export interface DeliveryLogLimits {
@@ -104,6 +106,7 @@ export function publicDelivery(record: DeliveryRecord): WebhookDelivery {
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
     payload,
+    ...(record.url !== undefined ? { url: record.url } : {}),
   };
 }
 

@@ -12,6 +12,9 @@ export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1_000;
 export interface StoredWebhookEndpoint {
   id: string;
   owner: string;
+  /** Absent on an endpoint before job callbacks existed: `endpoint`. */
+  kind?: 'endpoint' | 'callbacks';
+  /** Empty for the callbacks endpoint: each delivery has its job's own URL. */
   url: string;
   events: WebhookEventType[];
   description: string | null;
@@ -34,6 +37,8 @@ export interface WebhookEndpointState extends StoredWebhookEndpoint {
  */
 const FAILURES = '.failures';
 const DISABLED = '.disabled';
+/** The field naming the user's callbacks endpoint, if it has one. */
+const CALLBACKS = '.callbacks';
 
 /** KEYS: the user's hash. ARGV: id, json, max endpoints. 1 when added, 0 at the cap. */
 const CREATE_SCRIPT = `
@@ -44,6 +49,27 @@ end
 if count >= tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
+
+/**
+ * KEYS: the user's hash. ARGV: id, json, max endpoints. Adds the callbacks endpoint unless the user
+ * has one (its id is answered) or is at the cap (''): the new id otherwise.
+ */
+const CREATE_CALLBACKS_SCRIPT = `
+local existing = redis.call('HGET', KEYS[1], '${CALLBACKS}')
+if existing then return existing end
+local count = 0
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not string.find(field, '.', 1, true) then count = count + 1 end
+end
+if count >= tonumber(ARGV[3]) then return '' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '${CALLBACKS}', ARGV[1])
+return ARGV[1]`;
+
+/** KEYS: the user's hash. ARGV: id. Removes the endpoint and its state (and the callbacks mark if it names it); 1 if it existed. */
+const DELETE_SCRIPT = `
+local removed = redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. '${FAILURES}', ARGV[1] .. '${DISABLED}')
+if removed > 0 and redis.call('HGET', KEYS[1], '${CALLBACKS}') == ARGV[1] then redis.call('HDEL', KEYS[1], '${CALLBACKS}') end
+return removed > 0 and 1 or 0`;
 
 /** KEYS: the user's hash. ARGV: id, json. Writes only an endpoint that still exists. */
 const REPLACE_SCRIPT = `
@@ -64,10 +90,14 @@ return 0`;
 type ScriptClient = RedisClient & {
   jobstreamWebhookCreate(key: string, id: string, json: string, max: number): Promise<number>;
   jobstreamWebhookReplace(key: string, id: string, json: string): Promise<number>;
+  jobstreamWebhookCreateCallbacks(key: string, id: string, json: string, max: number): Promise<string>;
+  jobstreamWebhookDelete(key: string, id: string): Promise<number>;
   jobstreamWebhookFailure(key: string, id: string, threshold: number, reason: string): Promise<number>;
 };
 
 const defineCreate = registerScript('jobstreamWebhookCreate', { numberOfKeys: 1, lua: CREATE_SCRIPT });
+const defineCreateCallbacks = registerScript('jobstreamWebhookCreateCallbacks', { numberOfKeys: 1, lua: CREATE_CALLBACKS_SCRIPT });
+const defineDelete = registerScript('jobstreamWebhookDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
 const defineReplace = registerScript('jobstreamWebhookReplace', { numberOfKeys: 1, lua: REPLACE_SCRIPT });
 const defineFailure = registerScript('jobstreamWebhookFailure', { numberOfKeys: 1, lua: FAILURE_SCRIPT });
 
@@ -75,7 +105,8 @@ const defineFailure = registerScript('jobstreamWebhookFailure', { numberOfKeys: 
 export function publicEndpoint(endpoint: WebhookEndpointState, withSecret = false): WebhookEndpoint {
   return {
     id: endpoint.id,
-    url: endpoint.url,
+    kind: endpoint.kind ?? 'endpoint',
+    url: endpoint.kind === 'callbacks' ? null : endpoint.url,
     events: endpoint.events,
     description: endpoint.description,
     enabled: endpoint.disabledReason === null,
@@ -103,8 +134,38 @@ export class WebhookEndpointStore {
     private readonly keys: Pick<JobstreamKeys, 'webhookEndpoints' | 'webhookDeliveries'>,
   ) {
     defineCreate(redis);
+    defineCreateCallbacks(redis);
+    defineDelete(redis);
     defineReplace(redis);
     defineFailure(redis);
+  }
+
+  /**
+   * The user's job-callbacks endpoint, made now if it has none (`created`; only then with a secret
+   * the caller has not seen); undefined when the user already has `max` endpoints.
+   */
+  async ensureCallbacks(owner: string, max: number, now = Date.now()): Promise<{ endpoint: WebhookEndpointState; created: boolean } | undefined> {
+    const endpoint: StoredWebhookEndpoint = {
+      id: `ep_${randomBytes(16).toString('hex')}`,
+      owner,
+      kind: 'callbacks',
+      url: '',
+      events: ['job.completed', 'job.failed'],
+      description: 'job callbacks',
+      secret: newWebhookSecret(),
+      createdAt: now,
+    };
+    const id = await (this.redis as ScriptClient).jobstreamWebhookCreateCallbacks(this.keys.webhookEndpoints(owner), endpoint.id, JSON.stringify(endpoint), max);
+    if (id === '') return undefined;
+    if (id === endpoint.id) return { endpoint: { ...endpoint, disabledReason: null }, created: true };
+    const existing = await this.get(owner, id);
+    return existing ? { endpoint: existing, created: false } : undefined;
+  }
+
+  /** The user's job-callbacks endpoint, if it has one. */
+  async callbacks(owner: string): Promise<WebhookEndpointState | undefined> {
+    const id = await this.redis.hget(this.keys.webhookEndpoints(owner), CALLBACKS);
+    return id === null ? undefined : this.get(owner, id);
   }
 
   /** Adds an endpoint with a new id and secret; undefined when the user already has `max`. */
@@ -112,6 +173,7 @@ export class WebhookEndpointStore {
     const endpoint: StoredWebhookEndpoint = {
       id: `ep_${randomBytes(16).toString('hex')}`,
       owner,
+      kind: 'endpoint',
       url: input.url,
       events: [...new Set(input.events)],
       description: input.description || null,
@@ -140,7 +202,7 @@ export class WebhookEndpointStore {
 
   /** Removes the endpoint and its delivery log; false when the user has no such endpoint. */
   async delete(owner: string, id: string): Promise<boolean> {
-    const removed = await this.redis.hdel(this.keys.webhookEndpoints(owner), id, `${id}${FAILURES}`, `${id}${DISABLED}`);
+    const removed = await (this.redis as ScriptClient).jobstreamWebhookDelete(this.keys.webhookEndpoints(owner), id);
     if (removed === 0) return false;
     const log = this.keys.webhookDeliveries(id);
     await this.redis.del(log.order, log.data);

@@ -64,6 +64,8 @@ export interface DeliveryJobData {
   /** The payload's JSON, signed and sent as it is (also in the log, which may have trimmed it). */
   body: string;
   createdAt: number;
+  /** A job's `callbackUrl`, when it goes there rather than to the endpoint's URL. */
+  url?: string;
 }
 
 /** The backoff strategy's name: the worker computes each delay (exponential with jitter, see delivery-backoff.ts). */

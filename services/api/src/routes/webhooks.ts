@@ -71,6 +71,15 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     res.status(201).set('Cache-Control', 'no-store').set('Location', `/api/webhooks/${created.id}`).json(publicEndpoint(created, true));
   });
 
+  // Before `/webhooks/:id/...` by habit; no route there takes a POST on a bare id anyway.
+  router.post('/webhooks/job-callbacks', async (req, res) => {
+    parse(emptyBodySchema, req.body);
+    const ensured = await deps.endpoints.ensureCallbacks(principalOf(res).userId, deps.settings.maxEndpointsPerUser);
+    if (!ensured) throw webhookQuotaExceeded(`At most ${deps.settings.maxEndpointsPerUser} webhook endpoints per user, the job-callbacks one included; delete one first`);
+    res.status(ensured.created ? 201 : 200).set('Cache-Control', 'no-store').set('Location', `/api/webhooks/${ensured.endpoint.id}`);
+    res.json(publicEndpoint(ensured.endpoint, ensured.created));
+  });
+
   router.get('/webhooks', async (_req, res) => {
     const body: WebhookListResponse = { webhooks: (await deps.endpoints.list(principalOf(res).userId)).map((e) => publicEndpoint(e)) };
     res.set('Cache-Control', 'no-store').json(body);
@@ -116,7 +125,15 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     // The same webhook-id as before: a receiver that already has it may drop it.
     await deps.queue.add(
       'deliver',
-      { deliveryId: record.id, owner: record.owner, endpointId: record.endpointId, eventType: record.eventType, body: record.body, createdAt: record.createdAt },
+      {
+        deliveryId: record.id,
+        owner: record.owner,
+        endpointId: record.endpointId,
+        eventType: record.eventType,
+        body: record.body,
+        createdAt: record.createdAt,
+        ...(record.url !== undefined ? { url: record.url } : {}),
+      },
       { ...deliveryJobOptions(deps.settings), jobId: `${record.id}-r${redelivery.redeliveries}` },
     );
     res.status(202).set('Cache-Control', 'no-store').json(publicDelivery(redelivery));

@@ -11,8 +11,8 @@ export function deliveryNotFound(id: string): ApiError {
 }
 
 /** 400 WEBHOOK_TARGET_REFUSED: jobstream will not call this URL (scheme, credentials, or an address it may not reach). */
-export function targetRefused(reason: string): ApiError {
-  return new ApiError(400, 'WEBHOOK_TARGET_REFUSED', `Webhook target refused: ${reason}`, [{ path: 'url', message: reason }]);
+export function targetRefused(reason: string, path = 'url'): ApiError {
+  return new ApiError(400, 'WEBHOOK_TARGET_REFUSED', `Webhook target refused: ${reason}`, [{ path, message: reason }]);
 }
 
 /** 429 WEBHOOK_QUOTA_EXCEEDED: the caller has as many endpoints, or pending deliveries, as one user may. */

@@ -85,6 +85,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
       updatedAt: data.createdAt,
       redeliveries: 0,
       body: data.body,
+      ...(data.url !== undefined ? { url: data.url } : {}),
     };
     const endpoint = await options.endpoints.get(data.owner, data.endpointId);
     if (!endpoint || endpoint.disabledReason !== null) {
@@ -92,7 +93,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
       return;
     }
     const headers = webhookHeaders(data.deliveryId, data.body, signingSecrets(endpoint));
-    const outcome = await sendWebhook(endpoint.url, headers, data.body, options);
+    const url = data.url ?? endpoint.url;
+    const outcome = await sendWebhook(url, headers, data.body, options);
     options.observer?.attempt(outcome);
     const attempted: DeliveryRecord = {
       ...record,
@@ -114,7 +116,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
     }
     await write({ ...attempted, status: 'dead' });
     options.observer?.dead();
-    await disableIfFailing(endpoint.id, endpoint.url, data.owner);
+    await disableIfFailing(endpoint.id, endpoint.kind === 'callbacks' ? 'your job callbacks' : endpoint.url, data.owner);
     // A refused target stays refused: no retry. Otherwise this was the last attempt anyway.
     throw new UnrecoverableError(outcome.error);
   };

@@ -155,14 +155,34 @@ export class WebhookDispatcher {
       if (!found) owners.set(owner, (found = this.options.endpoints.list(owner)));
       return found;
     };
+    const callbackUrls = await this.callbackUrlsOf(events);
     for (const event of events) {
       const endpoints = await endpointsOf(event.owner);
-      const targets = endpoints.filter((e) => e.disabledReason === null && e.events.includes(event.type) && e.createdAt <= event.atMs);
-      await Promise.all(targets.map((endpoint) => this.queueDelivery(event, endpoint)));
+      const enabled = endpoints.filter((e) => e.disabledReason === null);
+      const targets = enabled.filter((e) => e.kind !== 'callbacks' && e.events.includes(event.type) && e.createdAt <= event.atMs);
+      const deliveries = targets.map((endpoint) => this.queueDelivery(event, endpoint));
+      const callbackUrl = callbackUrls.get(event.feedId);
+      const callbacks = enabled.find((e) => e.kind === 'callbacks');
+      if (callbackUrl !== undefined && callbacks) deliveries.push(this.queueDelivery(event, callbacks, callbackUrl));
+      await Promise.all(deliveries);
     }
   }
 
-  private async queueDelivery(event: WebhookEvent, endpoint: WebhookEndpointState): Promise<void> {
+  /** The `callbackUrl` of each job outcome's job, if it was submitted with one, by feed id. */
+  private async callbackUrlsOf(events: WebhookEvent[]): Promise<Map<string, string>> {
+    const outcomes = events.filter((e) => (e.type === 'job.completed' || e.type === 'job.failed') && typeof e.payload.data.jobId === 'string');
+    const urls = new Map<string, string>();
+    if (outcomes.length === 0) return urls;
+    const values = await this.options.command.mget(...outcomes.map((e) => this.options.keys.jobCallback(e.payload.data.jobId as string)));
+    outcomes.forEach((event, i) => {
+      const url = values[i];
+      if (typeof url === 'string' && url !== '') urls.set(event.feedId, url);
+    });
+    return urls;
+  }
+
+  /** Logs and queues one delivery; `url` is a job's callbackUrl when it goes there. */
+  private async queueDelivery(event: WebhookEvent, endpoint: WebhookEndpointState, url?: string): Promise<void> {
     const now = Date.now();
     const body = JSON.stringify(event.payload);
     const record: DeliveryRecord = {
@@ -179,6 +199,7 @@ export class WebhookDispatcher {
       updatedAt: now,
       redeliveries: 0,
       body,
+      ...(url !== undefined ? { url } : {}),
     };
     const added = await this.options.log.add(record);
     if (added === 'over-cap') {
@@ -192,7 +213,7 @@ export class WebhookDispatcher {
     }
     await this.options.queue.add(
       'deliver',
-      { deliveryId: record.id, owner: record.owner, endpointId: endpoint.id, eventType: event.type, body, createdAt: record.createdAt },
+      { deliveryId: record.id, owner: record.owner, endpointId: endpoint.id, eventType: event.type, body, createdAt: record.createdAt, ...(url !== undefined ? { url } : {}) },
       { ...deliveryJobOptions(this.options.settings), jobId: record.id },
     );
     if (added === 'added') this.options.onQueued?.('queued');
