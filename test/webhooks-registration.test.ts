@@ -76,6 +76,8 @@ describe('webhook endpoint registration', () => {
     ['a URL longer than 2,048 characters', { url: `http://127.0.0.1/${'a'.repeat(2_100)}`, events: ['notification'] }, 'url'],
     ['an unknown field', { url: 'http://127.0.0.1/h', events: ['notification'], secret: 'mine' }, 'secret'],
     ['a url that is not a string', { url: { href: 'http://127.0.0.1/' }, events: ['notification'] }, 'url'],
+    ['a thousand event types', { url: 'http://127.0.0.1/h', events: Array(1_000).fill('notification') }, 'events'],
+    ['a description of 201 characters', { url: 'http://127.0.0.1/h', events: ['notification'], description: 'd'.repeat(201) }, 'description'],
   ])('answers a registration with %s 400 VALIDATION_FAILED naming the field', async (_what, body, path) => {
     const { url } = await start({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
     const res = await http('POST', `${url}/api/webhooks`, body);

@@ -10,6 +10,7 @@ import {
   sharedSecret,
   waitForReady,
   DeliveryLog,
+  deliveryLogLimits,
   WebhookEndpointStore,
   WebhookTargetPolicy,
   webhookQueueName,
@@ -148,11 +149,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     health: { redis: command, isAccepting: () => accepting },
     webhooks: {
       endpoints: webhookEndpoints,
-      deliveries: new DeliveryLog(command, keys, {
-        maxEntries: config.webhooks.logMaxEntries,
-        maxPending: config.webhooks.maxPendingPerUser,
-        retentionMs: config.webhooks.logRetentionSeconds * 1_000,
-      }),
+      deliveries: new DeliveryLog(command, keys, deliveryLogLimits(config.webhooks)),
       policy: webhookPolicy,
       queue: webhookQueue,
       settings: config.webhooks,

@@ -68,6 +68,11 @@ export interface DeliveryJobData {
   url?: string;
 }
 
+/** The delivery log's bounds from the settings (the api and the workers read and write the same log). */
+export function deliveryLogLimits(settings: Pick<WebhookSettings, 'logMaxEntries' | 'maxPendingPerUser' | 'logRetentionSeconds'>) {
+  return { maxEntries: settings.logMaxEntries, maxPending: settings.maxPendingPerUser, retentionMs: settings.logRetentionSeconds * 1_000 };
+}
+
 /** The backoff strategy's name: the worker computes each delay (exponential with jitter, see delivery-backoff.ts). */
 export const WEBHOOK_BACKOFF_TYPE = 'webhook';
 

@@ -1,6 +1,7 @@
 import {
   createRedis,
   DeliveryLog,
+  deliveryLogLimits,
   notificationLimitsFrom,
   WebhookEndpointStore,
   webhookQueueName,
@@ -23,11 +24,6 @@ export interface WebhookService {
   close(timeoutMs: number): Promise<void>;
 }
 
-/** The delivery log with the limits the configuration sets. */
-export function deliveryLogFrom(redis: RedisClient, keys: JobstreamKeys, webhooks: WorkerConfig['webhooks']): DeliveryLog {
-  return new DeliveryLog(redis, keys, { maxEntries: webhooks.logMaxEntries, maxPending: webhooks.maxPendingPerUser, retentionMs: webhooks.logRetentionSeconds * 1_000 });
-}
-
 export function startWebhookService(
   config: WorkerConfig,
   deps: { command: RedisClient; keys: JobstreamKeys; logger: Logger; observer?: DeliveryObserver; onQueued?: (outcome: 'queued' | 'over_cap') => void },
@@ -36,7 +32,7 @@ export function startWebhookService(
   const blocking = createRedis(config.redis, { role: 'blocking', logger, connectionName: 'jobstream:webhooks:feed' });
   const workerConnection = createRedis(config.redis, { role: 'blocking', logger, connectionName: 'jobstream:webhooks' });
   const endpoints = new WebhookEndpointStore(command, keys);
-  const log = deliveryLogFrom(command, keys, config.webhooks);
+  const log = new DeliveryLog(command, keys, deliveryLogLimits(config.webhooks));
   const queue = new Queue<DeliveryJobData>(webhookQueueName(config.queue), { connection: command, prefix: config.queue.prefix });
   queue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
   const dispatcher = new WebhookDispatcher({
