@@ -1,11 +1,12 @@
 import type { ApiServer } from '@jobstream/api';
 import { webhookDeliveryListSchema, webhookPayloadSchema } from '@jobstream/contracts';
-import type { WorkerService } from '@jobstream/worker';
+import { jobstreamKeys } from '@jobstream/runtime';
+import { loadConfig as loadWorkerConfig, type WorkerService } from '@jobstream/worker';
 import { Webhook } from 'standardwebhooks';
 import { authHeaders } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { freePort } from '../test-support/redis-server';
-import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisClient, testRedisUrl, type TestEnv } from '../test-support/services';
 import { waitUntil } from '../test-support/wait';
 import { startReceiver, type Receiver } from '../test-support/webhook-receiver';
 
@@ -106,6 +107,32 @@ describe('webhook delivery', () => {
     // Every delivery ran to its end (the log says delivered), so no attempt is left to come: still one 2xx per id.
     const ids = target.delivered().map((r) => r.headers['webhook-id']);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('sends nothing twice when the dispatcher reads the feed again from the start, as after a crash before its cursor moved', async () => {
+    await start();
+    const target = await receiver();
+    await register(target.url, ['job.completed', 'notification']);
+    await Promise.all([1, 2, 3].map(() => enqueue()));
+    await waitUntil('three deliveries', () => target.delivered().length === 3);
+    await workers[0]!.close();
+    const redis = testRedisClient();
+    try {
+      const keys = jobstreamKeys(loadWorkerConfig(env).queue);
+      await redis.del(keys.webhookCursor);
+      workers.push(await startWorker(env));
+      const lastFeedId = ((await redis.xrevrange(keys.feed, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
+      // The new dispatcher has read the whole feed again once its cursor reaches the feed's last entry.
+      await waitUntil('the cursor to reach the end of the feed', async () => (await redis.get(keys.webhookCursor)) === lastFeedId);
+    } finally {
+      redis.disconnect();
+    }
+    // One more event: once it is delivered, anything queued again before it would have been sent too.
+    await enqueue();
+    await waitUntil('the fourth delivery', () => target.delivered().length >= 4);
+    const ids = target.requests.map((r) => r.headers['webhook-id']);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
   });
 
   it('times out a receiver that does not answer in time and retries the same delivery', async () => {
