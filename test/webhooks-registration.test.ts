@@ -63,6 +63,14 @@ describe('webhook endpoint registration', () => {
     expect((await http('GET', `${url}/api/webhooks`)).body).toEqual({ webhooks: [] });
   });
 
+  it('says which address a name resolved to when it refuses it', async () => {
+    const { url } = await start();
+    const byName = await http('POST', `${url}/api/webhooks`, { url: 'http://localhost/hook', events: ['job.completed'] });
+    expect(byName.body.error).toMatch(/^Webhook target refused: localhost resolves to (127\.0\.0\.1|::1), an address webhooks may not reach$/);
+    const byAddress = await http('POST', `${url}/api/webhooks`, { url: 'http://169.254.169.254/', events: ['job.completed'] });
+    expect(byAddress.body.error).toBe('Webhook target refused: 169.254.169.254 is an address webhooks may not reach');
+  });
+
   it('lets an operator allow a private range with a CIDR in WEBHOOK_ALLOWED_HOSTS', async () => {
     const { url } = await start({ WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/8' });
     expect((await http('POST', `${url}/api/webhooks`, { url: 'http://10.1.2.3/hook', events: ['job.failed'] })).status).toBe(201);

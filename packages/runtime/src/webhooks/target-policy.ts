@@ -72,8 +72,11 @@ export class WebhookTargetPolicy {
   async check(text: string): Promise<URL> {
     const url = this.parseUrl(text);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host) ? [host] : await this.resolve(host);
-    const refusedAddress = addresses.find((address) => !this.allowsAddress(host, address));
+    if (isIP(host)) {
+      if (!this.allowsAddress(host, host)) throw new WebhookTargetError(`${host} is an address webhooks may not reach`);
+      return url;
+    }
+    const refusedAddress = (await this.resolve(host)).find((address) => !this.allowsAddress(host, address));
     if (refusedAddress !== undefined) throw new WebhookTargetError(`${host} resolves to ${refusedAddress}, an address webhooks may not reach`);
     return url;
   }
