@@ -12,6 +12,9 @@ export class WebhookTargetError extends Error {
   }
 }
 
+/** How long a target's name may take to resolve. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
 const lookupAll = promisify(dnsLookup) as unknown as (host: string, options: { all: true; verbatim: true }) => Promise<LookupAddress[]>;
 
 /** A lookup with the signature `http.request` takes (`all: false` is all it is called with). */
@@ -113,12 +116,23 @@ export class WebhookTargetPolicy {
     return (v4 !== undefined && this.ranges.check(v4, 'ipv4')) || this.ranges.check(address, 'ipv6');
   }
 
+  /**
+   * Every address of `host`. A name whose lookup takes longer than RESOLVE_TIMEOUT_MS is refused
+   * then: a registrant's slow name must not hold a request (or an attempt) open for the resolver's
+   * own retries.
+   */
   private async resolve(host: string): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return (await lookupAll(host, { all: true, verbatim: true })).map((a) => a.address);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })), RESOLVE_TIMEOUT_MS);
+      });
+      return (await Promise.race([lookupAll(host, { all: true, verbatim: true }), timeout])).map((a) => a.address);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
       throw new WebhookTargetError(`${host} does not resolve (${code})`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
