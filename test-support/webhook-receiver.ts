@@ -15,9 +15,10 @@ export type ReceiverAnswer = { status: number; headers?: Record<string, string>;
 
 /**
  * A real HTTP server on 127.0.0.1 that records every request and answers as `answer` says (200 by
- * default); `answer` can be changed while it runs. `close()` cuts open connections too.
+ * default), on `port` if given (a receiver that comes back where it was); `answer` can be changed
+ * while it runs. `close()` cuts open connections too.
  */
-export async function startReceiver(answer: (request: ReceivedRequest, index: number) => ReceiverAnswer = () => ({ status: 200 })) {
+export async function startReceiver(answer: (request: ReceivedRequest, index: number) => ReceiverAnswer = () => ({ status: 200 }), port = 0) {
   const requests: ReceivedRequest[] = [];
   const hanging = new Set<ServerResponse>();
   let decide = answer;
@@ -38,12 +39,12 @@ export async function startReceiver(answer: (request: ReceivedRequest, index: nu
       }, how.delayMs ?? 0);
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    port,
-    url: `http://127.0.0.1:${port}/hook`,
+    port: bound,
+    url: `http://127.0.0.1:${bound}/hook`,
     requests,
     /** Changes how later requests are answered. */
     answerWith(next: typeof answer) {

@@ -109,6 +109,22 @@ describe('webhook delivery', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('delivers everything to a receiver that was not listening at all once it listens again', async () => {
+    await start({ WEBHOOK_MAX_ATTEMPTS: '50' });
+    const gone = await startReceiver();
+    await gone.close();
+    const endpoint = await register(gone.url, ['job.completed']);
+    const jobIds = await Promise.all([1, 2].map(() => enqueue()));
+    const refused = await waitUntil('both deliveries to be refused a connection', async () => {
+      const list = await deliveries(endpoint.id);
+      return list.length === 2 && list.every((d) => d.status === 'retrying') && list;
+    });
+    for (const entry of refused) expect(entry.lastError).toMatch(/^ECONNREFUSED/);
+    const back = await receiver(undefined, gone.port);
+    await waitUntil('both deliveries', () => back.delivered().length === 2, 30_000);
+    expect(back.requests.map((r) => webhookPayloadSchema.parse(JSON.parse(r.body)).data.jobId).sort()).toEqual([...jobIds].sort());
+  });
+
   it('sends nothing twice when the dispatcher reads the feed again from the start, as after a crash before its cursor moved', async () => {
     await start();
     const target = await receiver();
