@@ -1,6 +1,6 @@
 import { loadConfig, type ApiServer } from '@jobstream/api';
 import { alertNames, alertsSnapshotSchema, apiErrorBodySchema } from '@jobstream/contracts';
-import { jobstreamKeys } from '@jobstream/runtime';
+import { DeliveryLog, jobstreamKeys } from '@jobstream/runtime';
 import { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { authHeaders } from '../test-support/auth';
@@ -24,6 +24,9 @@ type Row = Record<Role, string>;
 interface Fixture {
   jobId: string;
   notificationId: string;
+  /** The owner's webhook endpoint, with one finished delivery in its log. */
+  webhookId: string;
+  deliveryId: string;
 }
 
 interface RouteCase {
@@ -36,6 +39,7 @@ interface RouteCase {
 
 const all = (cell: string): Omit<Row, 'anonymous'> => ({ owner: cell, other: cell, admin: cell, service: cell });
 const signedIn = (cell: string): Row => ({ anonymous: '401 AUTH_REQUIRED', ...all(cell) });
+const ownWebhook = (cell: string): Row => ({ anonymous: '401 AUTH_REQUIRED', owner: cell, other: '404 WEBHOOK_NOT_FOUND', admin: '404 WEBHOOK_NOT_FOUND', service: '404 WEBHOOK_NOT_FOUND' });
 const ownJobs: Row = { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '404 JOB_NOT_FOUND', admin: '200', service: '404 JOB_NOT_FOUND' };
 const adminOnly: Row = { anonymous: '401 AUTH_REQUIRED', owner: '403 FORBIDDEN', other: '403 FORBIDDEN', admin: '200', service: '403 FORBIDDEN' };
 const grantedTopic: Row = { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '403 TOPIC_NOT_ALLOWED', admin: '200', service: '200' };
@@ -76,6 +80,20 @@ const matrix: RouteCase[] = [
   // The inbox is per user: even an admin has no notification addressed to someone else.
   { route: 'POST /api/notifications/:id/read',        request: (f) => ({ path: `/api/notifications/${f.notificationId}/read`, body: {} }),
     expected: { anonymous: '401 AUTH_REQUIRED', owner: '200', other: '404 NOTIFICATION_NOT_FOUND', admin: '404 NOTIFICATION_NOT_FOUND', service: '404 NOTIFICATION_NOT_FOUND' } },
+  // Everyone signed in manages their own endpoints; nobody, an admin included, reaches another's (ids are not probeable).
+  { route: 'POST /api/webhooks',                      request: () => ({ path: '/api/webhooks', body: { url: 'http://127.0.0.1:9/hook', events: ['job.completed'] } }), expected: signedIn('201') },
+  { route: 'POST /api/webhooks',                      variant: 'a private target',
+    request: () => ({ path: '/api/webhooks', body: { url: 'http://10.0.0.1/hook', events: ['job.completed'] } }),                                    expected: signedIn('400 WEBHOOK_TARGET_REFUSED') },
+  { route: 'GET /api/webhooks',                       request: () => ({ path: '/api/webhooks' }),                                                expected: signedIn('200') },
+  { route: 'POST /api/webhooks/job-callbacks',        request: () => ({ path: '/api/webhooks/job-callbacks', body: {} }),                        expected: signedIn('201') },
+  // A job's callbackUrl needs the caller's own job-callbacks endpoint; the owner has none in the fixture.
+  { route: 'POST /api/jobs',                          variant: 'a callbackUrl and no job-callbacks endpoint',
+    request: () => ({ path: '/api/jobs', body: { ...demoJob, callbackUrl: 'http://127.0.0.1:9/cb' } }),                                                expected: signedIn('400 VALIDATION_FAILED') },
+  { route: 'GET /api/webhooks/:id/deliveries',        request: (f) => ({ path: `/api/webhooks/${f.webhookId}/deliveries` }),                    expected: ownWebhook('200') },
+  { route: 'POST /api/webhooks/:id/deliveries/:deliveryId/redeliver', request: (f) => ({ path: `/api/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/redeliver`, body: {} }), expected: ownWebhook('202') },
+  { route: 'POST /api/webhooks/:id/rotate-secret',    request: (f) => ({ path: `/api/webhooks/${f.webhookId}/rotate-secret`, body: {} }),       expected: ownWebhook('200') },
+  // The owner's delete comes after the others' refusals (callers go in the order of `roles`).
+  { route: 'DELETE /api/webhooks/:id',                request: (f) => ({ path: `/api/webhooks/${f.webhookId}` }),                               expected: ownWebhook('204') },
   // Public: it describes the api, not anyone's data.
   { route: 'GET /api/events/catalog',                 request: () => ({ path: '/api/events/catalog' }),                                          expected: { anonymous: '200', ...all('200') } },
   // Any caller hands over its own token; redeeming is public (the code is the credential), and an unknown code is 404 to all.
@@ -119,7 +137,7 @@ describe('authorization matrix', () => {
   let fixture: Fixture;
 
   beforeEach(async () => {
-    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news' });
+    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
     api = await startApi(env);
     headers = {
       anonymous: { authorization: '' },
@@ -130,10 +148,19 @@ describe('authorization matrix', () => {
     };
     const job = await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner);
     const notification = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'hello', message: 'm' }, headers.service);
-    expect([job.status, notification.status]).toEqual([202, 201]);
-    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string };
-    // What the metrics service would have written: without it the alerts route answers 503 to everyone it lets in.
+    const webhook = await http('POST', `${api.url}/api/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['notification'] }, headers.owner);
+    expect([job.status, notification.status, webhook.status]).toEqual([202, 201, 201]);
+    const webhookId = webhook.body.id as string;
     const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+    const keys = jobstreamKeys(loadConfig(env).queue);
+    // What the worker would have logged for a delivery it gave up.
+    const deliveryId = `${Date.now()}-0_${webhookId}`;
+    await new DeliveryLog(redis, keys, { maxEntries: 10, maxPending: 10, retentionMs: 60_000 }).add({
+      id: deliveryId, endpointId: webhookId, owner: 'alice', eventType: 'notification', status: 'dead', attempts: 3, lastStatusCode: 500,
+      lastError: 'HTTP 500', responseTimeMs: 3, createdAt: Date.now(), updatedAt: Date.now(), redeliveries: 0, body: '{}',
+    });
+    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string, webhookId, deliveryId };
+    // What the metrics service would have written: without it the alerts route answers 503 to everyone it lets in.
     const snapshot = alertsSnapshotSchema.parse({
       alerts: Object.fromEntries(alertNames.map((name) => [name, false])),
       alertsActive: 0,
@@ -141,7 +168,7 @@ describe('authorization matrix', () => {
       thresholds: { queueDepthHigh: 100, queueDepthCritical: 1000, failureRate: 0.1, failureRateWindowMs: 300_000, failureRateMinJobs: 10, workerStallMs: 60_000, evaluationIntervalMs: 5_000 },
       evaluatedAt: new Date().toISOString(),
     });
-    await redis.set(jobstreamKeys(loadConfig(env).queue).alerts, JSON.stringify(snapshot));
+    await redis.set(keys.alerts, JSON.stringify(snapshot));
     redis.disconnect();
   });
 

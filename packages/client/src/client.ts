@@ -27,6 +27,7 @@ import { isMeResponse, type MeResponse } from './http/me-response.js';
 import { isNotification } from './http/notification-checks.js';
 import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
 import { createInbox, type Inbox } from './inbox.js';
+import { createWebhooks, type Webhooks } from './webhooks.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
 import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
@@ -59,6 +60,8 @@ export interface ClientOptions {
 export interface EnqueueOptions {
   /** The same key always names the same job: a retried submission enqueues nothing twice. */
   idempotencyKey?: string;
+  /** Where the job's outcome is POSTed, signed with the job-callbacks secret (see `webhooks.jobCallbacks()`). */
+  callbackUrl?: string;
   signal?: AbortSignal;
 }
 
@@ -100,6 +103,8 @@ export class JobstreamClient {
   readonly baseUrl: string;
   /** The user's notification inbox. */
   readonly inbox: Inbox;
+  /** The caller's webhook endpoints and their delivery logs. */
+  readonly webhooks: Webhooks;
   private readonly transport: Transport;
   private readonly streamDefaults: ResolvedStreamOptions;
 
@@ -113,6 +118,7 @@ export class JobstreamClient {
     this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider, options.getToken !== undefined);
     this.streamDefaults = resolveStreamOptions(options.stream);
     this.inbox = createInbox(this.transport);
+    this.webhooks = createWebhooks(this.transport);
   }
 
   /** Who the api takes the caller for (`GET /api/me`): user id, roles and the api's auth mode. */
@@ -136,7 +142,12 @@ export class JobstreamClient {
   /** Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. */
   enqueue<T extends JobTypeName>(type: T, payload: JobPayloadInput<T>, options: EnqueueOptions = {}): Promise<EnqueueResponse> {
     return this.transport.json('POST', '/api/jobs', {
-      body: { type, payload, ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}) },
+      body: {
+        type,
+        payload,
+        ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+        ...(options.callbackUrl !== undefined ? { callbackUrl: options.callbackUrl } : {}),
+      },
       check: isEnqueueResponse,
       expected: 'an enqueue answer',
       ...(options.signal ? { signal: options.signal } : {}),

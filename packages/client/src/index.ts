@@ -6,6 +6,7 @@
 export { createClient, JobstreamClient } from './client.js';
 export type { ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
+export type { Webhooks, WebhookDeliveriesOptions } from './webhooks.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
 
@@ -67,4 +68,10 @@ export type {
   ReadAllResponse,
   Severity,
   SystemNotificationName,
+  WebhookCreateRequest,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookPayload,
 } from '@jobstream/contracts';

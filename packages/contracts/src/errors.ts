@@ -40,6 +40,11 @@ export const errorCodes = [
   // Notifications and the inbox.
   'NOTIFICATION_NOT_FOUND',
   'INVALID_CURSOR',
+  // Webhooks: an unknown endpoint or delivery, a target jobstream will not call, the per-user caps.
+  'WEBHOOK_NOT_FOUND',
+  'WEBHOOK_DELIVERY_NOT_FOUND',
+  'WEBHOOK_TARGET_REFUSED',
+  'WEBHOOK_QUOTA_EXCEEDED',
 ] as const;
 
 export const errorCodeSchema = z.enum(errorCodes);

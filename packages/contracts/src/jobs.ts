@@ -29,6 +29,8 @@ export const jobSubmissionSchema = z
     type: z.enum(jobTypeNames),
     payload: z.record(z.string(), z.unknown()),
     idempotencyKey: idempotencyKeySchema.optional(),
+    /** Where the job's outcome is POSTed (job.completed or job.failed), signed with the caller's job-callbacks secret. */
+    callbackUrl: z.string().min(1).max(2_048).optional(),
   })
   .strict();
 

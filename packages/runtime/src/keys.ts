@@ -94,6 +94,18 @@ export interface JobstreamKeys {
   signInCode(code: string): string;
   /** Prefix of the sign-in code rate-limit counters (rate-limiter-flexible appends `:<user or address>`). */
   signInCodeRateLimit: string;
+  /** Hash of one user's webhook endpoints: endpoint id to its JSON (url, events, secret, state). */
+  webhookEndpoints(userId: string): string;
+  /** Sorted set of one user's deliveries not finished yet (WEBHOOK_MAX_PENDING_PER_USER): member the delivery id, score when it was queued (ms). */
+  webhookPending(userId: string): string;
+  /** One endpoint's delivery log: `order` sorts delivery ids by creation time (ms), `data` maps them to their record. */
+  webhookDeliveries(endpointId: string): { order: string; data: string };
+  /** The `callbackUrl` a job was submitted with; expires with the job's retention. */
+  jobCallback(jobId: string): string;
+  /** The id of the last feed entry the webhook dispatcher has turned into deliveries. */
+  webhookCursor: string;
+  /** Held by the one worker process that currently dispatches webhooks. */
+  webhookLock: string;
 }
 
 /** The keys of one user's inbox (see `JobstreamKeys.inbox`). */
@@ -145,5 +157,14 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     }),
     signInCode: (code) => `${base}:js:sign-in:${code}`,
     signInCodeRateLimit: `${base}:js:limits:sign-in`,
+    webhookEndpoints: (userId) => `${base}:js:user:${userId}:webhooks`,
+    webhookPending: (userId) => `${base}:js:user:${userId}:webhooks:pending`,
+    webhookDeliveries: (endpointId) => ({
+      order: `${base}:js:webhook:${endpointId}:deliveries`,
+      data: `${base}:js:webhook:${endpointId}:deliveries:data`,
+    }),
+    jobCallback: (jobId) => `${base}:js:callback:${jobId}`,
+    webhookCursor: `${base}:js:webhook:cursor`,
+    webhookLock: `${base}:js:webhook:lock`,
   };
 }

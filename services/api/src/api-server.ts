@@ -5,6 +5,12 @@ import {
   sharedSecret,
   startServiceHost,
   waitForReady,
+  DeliveryLog,
+  deliveryLogLimits,
+  WebhookEndpointStore,
+  WebhookTargetPolicy,
+  webhookQueueName,
+  type DeliveryJobData,
   type Logger,
 } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
@@ -27,6 +33,7 @@ import { drainStreams } from './sse/drain-streams.js';
 import { EventHub } from './sse/event-hub.js';
 import { FeedReader } from './sse/feed-reader.js';
 import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
+import { JobCallbacks } from './webhooks/job-callbacks.js';
 
 export interface ApiServer {
   server: Server;
@@ -65,6 +72,10 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   });
   queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const store = new JobStore(queue, command, keys);
+  const webhookEndpoints = new WebhookEndpointStore(command, keys);
+  const webhookPolicy = new WebhookTargetPolicy(config.webhooks.allowedHosts);
+  const webhookQueue = new Queue<DeliveryJobData>(webhookQueueName(config.queue), { connection: queueConnection, prefix: config.queue.prefix });
+  webhookQueue.on('error', (err) => log.warn({ err }, 'webhook queue error'));
   const jobIdSecret = config.jobIdSecret ?? (await sharedSecret(command, keys.jobIdSecret));
   const hub = new EventHub(config.sse.heartbeatMs);
   const streams: JobStreamDeps = {
@@ -134,10 +145,18 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       },
       // Then the quotas, for a new job only: a refusal gives the rate-limit point back.
       reserve: limits.reserveJob,
+      callbacks: new JobCallbacks({ redis: command, keys, endpoints: webhookEndpoints, policy: webhookPolicy, retentionSeconds: config.queue.retentionSeconds }),
     },
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
+    webhooks: {
+      endpoints: webhookEndpoints,
+      deliveries: new DeliveryLog(command, keys, deliveryLogLimits(config.webhooks)),
+      policy: webhookPolicy,
+      queue: webhookQueue,
+      settings: config.webhooks,
+    },
     signInCodes: { redis: command, keys },
     security: limits.security,
     streamSlots: limits.streamSlots,
@@ -179,6 +198,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       await feed.stop();
       killSwitch.stop();
       await queue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       await host.close();
     })();
     return closing;

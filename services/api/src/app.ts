@@ -19,6 +19,7 @@ import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
 import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
 import { issueSignInCodeRoutes, redeemSignInCodeRoutes, type SignInCodeDeps } from './routes/sign-in-codes.js';
+import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import type { JobStreamDeps } from './sse/job-stream.js';
 
 export interface AppDeps {
@@ -32,6 +33,8 @@ export interface AppDeps {
   /** The notification stream, the inbox and publishing. */
   notifications: NotificationRoutesDeps;
   health: HealthDeps;
+  /** Webhook endpoints and their delivery logs. */
+  webhooks: WebhookRoutesDeps;
   /** Sign-in codes: Redis and the keys of the codes and their rate limits. */
   signInCodes: SignInCodeDeps;
   /** helmet's headers on everything, CORS on /api (see http/security-headers.ts). */
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(meRoutes(deps.authMode));
   api.use(issueSignInCodeRoutes(deps.signInCodes, deps.authMode, signInCodeLimits));
   api.use(notificationRoutes(deps.notifications));
+  api.use(webhookRoutes(deps.webhooks));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', rememberMountPath);
   // Before anything reads or waits: a body announced larger than the limit is refused at once.

@@ -10,6 +10,9 @@ import {
   type ServiceSettings,
   requireHashTagOnCluster,
   type NotificationSettings,
+  webhookEnvShape,
+  webhookSettingsFrom,
+  type WebhookSettings,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -21,6 +24,7 @@ const apiEnvSchema = z
   .object({
     ...commonEnvShape,
     ...notificationEnvShape,
+    ...webhookEnvShape,
     PORT: intVar(3000, 0, 65_535),
     HOST: z.string().min(1).default('0.0.0.0'),
     BODY_LIMIT_BYTES: intVar(100_000, 1_024, 50_000_000),
@@ -43,6 +47,8 @@ const apiEnvSchema = z
 export interface ApiConfig extends ServiceSettings {
   /** Inbox size, retention and channel caps (NOTIFICATION_RETENTION_SECONDS, INBOX_MAX_ITEMS, NOTIFICATION_STREAM_MAX_LEN). */
   notifications: NotificationSettings;
+  /** Webhook endpoints: the target allowlist, the per-user caps, the log (WEBHOOK_*; set them as on the worker). */
+  webhooks: WebhookSettings;
   /** Default 3000; 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0. */
@@ -84,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   return {
     ...serviceSettingsFrom(parsed),
     notifications: notificationSettingsFrom(parsed),
+    webhooks: webhookSettingsFrom(parsed),
     port: parsed.PORT,
     host: parsed.HOST,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,

@@ -11,6 +11,9 @@ import {
   type NotificationSettings,
   userQuotaEnvShape,
   userQuotaSettingsFrom,
+  webhookEnvShape,
+  webhookSettingsFrom,
+  type WebhookSettings,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -21,6 +24,14 @@ const workerEnvSchema = z
     ...commonEnvShape,
     ...notificationEnvShape,
     ...userQuotaEnvShape,
+    ...webhookEnvShape,
+    WEBHOOKS_ENABLED: boolVar(true),
+    WEBHOOK_CONCURRENCY: intVar(10, 1, 1_000),
+    WEBHOOK_TIMEOUT_MS: intVar(10_000, 100, 120_000),
+    WEBHOOK_RESPONSE_MAX_BYTES: intVar(65_536, 0, 10_485_760),
+    WEBHOOK_BACKOFF_BASE_MS: intVar(60_000, 1),
+    WEBHOOK_BACKOFF_MAX_MS: intVar(21_600_000, 1),
+    WEBHOOK_DISABLE_AFTER_FAILURES: intVar(5, 0, 1_000),
     WORKER_CONCURRENCY: intVar(5, 1, 1_000),
     MAX_ACTIVE_JOBS_PER_USER: intVar(2, 0, 1_000_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: intVar(30_000, 0),
@@ -46,6 +57,9 @@ const workerEnvSchema = z
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
+    if (env.WEBHOOK_BACKOFF_MAX_MS < env.WEBHOOK_BACKOFF_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_BACKOFF_MAX_MS'], message: 'must not be less than WEBHOOK_BACKOFF_BASE_MS' });
+    }
     if (env.FLASHCARDS_PROVIDER === 'openai') {
       for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FLASHCARDS_PROVIDER=openai' });
@@ -102,6 +116,23 @@ export interface WorkerConfig extends ServiceSettings {
     /** The rolling window. Default 10 s. */
     rollingWindowMs: number;
   };
+  /** Webhook deliveries: the shared settings (set them as on the api) and the worker's own. */
+  webhooks: WebhookSettings & {
+    /** Whether this process dispatches (one at a time, by lease) and sends deliveries. Default true. */
+    enabled: boolean;
+    /** Deliveries one process sends at once. Default 10. */
+    concurrency: number;
+    /** One attempt, answer included. Default 10 s. */
+    timeoutMs: number;
+    /** Bytes of a receiver's answer read at most. Default 64 KiB. */
+    responseMaxBytes: number;
+    /** The first retry's delay; each next one doubles, with jitter. Default 60 s. */
+    backoffBaseMs: number;
+    /** The longest delay between two attempts. Default 6 hours. */
+    backoffMaxMs: number;
+    /** Dead deliveries in a row that turn an endpoint off and tell its owner. Default 5; 0: never. */
+    disableAfterFailures: number;
+  };
 }
 
 /** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
@@ -142,6 +173,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       volumeThreshold: parsed.CIRCUIT_BREAKER_VOLUME,
       resetTimeoutMs: parsed.CIRCUIT_BREAKER_RESET_MS,
       rollingWindowMs: parsed.CIRCUIT_BREAKER_WINDOW_MS,
+    },
+    webhooks: {
+      ...webhookSettingsFrom(parsed),
+      enabled: parsed.WEBHOOKS_ENABLED,
+      concurrency: parsed.WEBHOOK_CONCURRENCY,
+      timeoutMs: parsed.WEBHOOK_TIMEOUT_MS,
+      responseMaxBytes: parsed.WEBHOOK_RESPONSE_MAX_BYTES,
+      backoffBaseMs: parsed.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: parsed.WEBHOOK_BACKOFF_MAX_MS,
+      disableAfterFailures: parsed.WEBHOOK_DISABLE_AFTER_FAILURES,
     },
   };
 }

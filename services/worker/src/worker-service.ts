@@ -7,11 +7,14 @@ import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
 import { EventRelay } from './relay/event-relay.js';
+import { startWebhookService, type WebhookService } from './webhooks/webhook-service.js';
 
 export interface WorkerService {
   logger: Logger;
   relay: EventRelay | undefined;
   worker: Worker;
+  /** Webhook dispatch and delivery (WEBHOOKS_ENABLED). */
+  webhooks: WebhookService | undefined;
   /** Circuit breaker, heartbeat, /metrics and Sentry. */
   operations: WorkerOperations;
   /** Stops taking jobs, waits for active ones (up to the shutdown timeout), closes connections. */
@@ -96,6 +99,10 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     });
     relay.start();
   }
+  const webhooks = config.webhooks.enabled
+    ? startWebhookService(config, { command, keys, logger: log, observer: operations.webhookObserver, onQueued: (outcome) => operations.webhookQueued(outcome) })
+    : undefined;
+  if (webhooks) operations.followWebhookDispatcher(() => webhooks.dispatcher.isLeader());
   // No await since the worker was created: its first 'active' event cannot have been emitted yet.
   await operations.attach(worker, () => relay?.getStats());
   log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
@@ -116,6 +123,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         await worker.close(true);
       }
       quotas?.stop();
+      await webhooks?.close(config.shutdownTimeoutMs);
       await relay?.stop();
       await operations.close();
       await host.close();
@@ -123,5 +131,5 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     return closing;
   };
 
-  return { logger: log, relay, worker, operations, close };
+  return { logger: log, relay, worker, webhooks, operations, close };
 }

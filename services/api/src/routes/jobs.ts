@@ -1,5 +1,6 @@
 import { jobListQuerySchema, zodIssuesToDetails } from '@jobstream/contracts';
 import { jsonBytes, type Logger } from '@jobstream/runtime';
+import type { JobCallbacks } from '../webhooks/job-callbacks.js';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../auth/principal.js';
@@ -27,6 +28,8 @@ export interface JobRoutesDeps {
    * counts it against its owner's quotas or throws an ApiError; returns how to take the count back.
    */
   reserve?: (res: Response, claim: { owner: string; jobId: string; payloadBytes: number }) => Promise<() => Promise<void>>;
+  /** Checks a submission's `callbackUrl` and keeps it for the job's outcome (see webhooks/job-callbacks.ts). */
+  callbacks?: JobCallbacks;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -42,12 +45,18 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     await deps.admit?.(req, res);
     const owner = principalOf(res).userId;
     const reserve = deps.reserve;
+    const callbackUrl = submission.callbackUrl === undefined ? undefined : await deps.callbacks?.check(owner, submission.callbackUrl);
     const { response, replayed, createdAtMs } = await enqueueJob(deps.queue, submission, {
       retentionSeconds: deps.retentionSeconds,
       basePath: '/api',
       owner,
       jobIdSecret: deps.jobIdSecret,
-      reserve: (jobId) => reserve?.(res, { owner, jobId, payloadBytes: jsonBytes(submission.payload) }),
+      reserve: async (jobId) => {
+        const undo = await reserve?.(res, { owner, jobId, payloadBytes: jsonBytes(submission.payload) });
+        // Written before the job exists, so its outcome always finds it; a job that is never added leaves it to expire.
+        if (callbackUrl !== undefined) await deps.callbacks?.remember(jobId, callbackUrl);
+        return undo ?? (async () => undefined);
+      },
     });
     // The job exists from here on, whatever happens to the index: answering an error now would make
     // a client without an idempotency key submit it twice. Without its entry the job is still
@@ -69,12 +78,13 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 
   // The route the first clients call: the body is the flashcards payload itself.
   router.post('/ai/generate-flashcards', async (req, res) => {
-    const { idempotencyKey: _key, userId: _userId, ...payload } = asObject(req.body);
+    const { idempotencyKey: _key, userId: _userId, callbackUrl, ...payload } = asObject(req.body);
     const key = idempotencyKeyFrom(req, asObject(req.body));
     await submit(req, res, {
       type: 'flashcards.generate',
       payload,
       ...(key === undefined ? {} : { idempotencyKey: key }),
+      ...(callbackUrl === undefined ? {} : { callbackUrl }),
     });
   });
 

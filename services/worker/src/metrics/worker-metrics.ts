@@ -7,6 +7,8 @@ const BREAKER_STATES: CircuitBreakerStateName[] = ['closed', 'open', 'half_open'
 export interface WorkerMetricSources {
   activeJobs: () => number;
   relay: () => { leader: boolean; relayed: number; gaps: number } | undefined;
+  /** Whether this worker dispatches webhooks now (undefined: webhooks are off here). */
+  webhookDispatcherLeader: () => boolean | undefined;
 }
 
 /**
@@ -55,6 +57,15 @@ export function createWorkerMetrics(sources: WorkerMetricSources) {
     collect: follow(() => sources.relay()?.gaps ?? 0),
   });
 
+  new Gauge({
+    name: 'jobstream_webhook_dispatcher_leader',
+    help: '1 while this worker turns feed events into webhook deliveries, else 0.',
+    registers,
+    collect() {
+      this.set(sources.webhookDispatcherLeader() ? 1 : 0);
+    },
+  });
+
   const breakerState = new Gauge({
     name: 'jobstream_circuit_breaker_state',
     help: 'Provider circuit breaker state: 1 for the current state, 0 for the others.',
@@ -74,6 +85,30 @@ export function createWorkerMetrics(sources: WorkerMetricSources) {
       help: 'Run time of one attempt, by job type and outcome.',
       labelNames: ['type', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    webhookAttempts: new Counter({
+      name: 'jobstream_webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts this worker made, by outcome: success (2xx), http_error, redirect, timeout, network, refused.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    webhookAttemptSeconds: new Histogram({
+      name: 'jobstream_webhook_delivery_duration_seconds',
+      help: 'Time of one webhook delivery attempt until its answer (or its failure), by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'jobstream_webhook_deliveries_total',
+      help: 'Webhook deliveries by what became of them: queued (by the dispatcher), over_cap (logged dead at the pending cap), dead (given up after attempts).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    webhookEndpointsDisabled: new Counter({
+      name: 'jobstream_webhook_endpoints_disabled_total',
+      help: 'Webhook endpoints this worker turned off because their deliveries kept failing.',
       registers,
     }),
     /** Sets the breaker's one-hot state series. */

@@ -9,6 +9,7 @@ import type { FlashcardsProvider } from '../flashcards/provider.js';
 import { serveWorkerMetrics } from './metrics-server.js';
 import { captureJobFailure } from './sentry.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
+import type { DeliveryObserver } from '../webhooks/delivery-worker.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 const BREAKER_NAME = 'flashcards-provider';
@@ -31,6 +32,12 @@ export interface WorkerOperations {
   wrapProvider(provider: FlashcardsProvider): FlashcardsProvider;
   /** A job this process took went back to delayed without running (held back by the per-user cap). */
   jobHeldBack(jobId: string): void;
+  /** Counts webhook delivery attempts, their outcomes and times, dead deliveries and disabled endpoints. */
+  readonly webhookObserver: DeliveryObserver;
+  /** Counts the deliveries the dispatcher queued, or logged dead at the pending cap. */
+  webhookQueued(outcome: 'queued' | 'over_cap'): void;
+  /** Where `/metrics` reads whether this process dispatches webhooks. */
+  followWebhookDispatcher(isLeader: () => boolean): void;
   /** Follows the worker's attempts, starts the heartbeat and the metrics endpoint. */
   attach(worker: Worker, relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined): Promise<void>;
   /** After the worker closed: removes the heartbeat and stops the endpoint. */
@@ -42,7 +49,8 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const heartbeat = new WorkerHeartbeat({ redis: deps.redis, keys: deps.keys, workerId, host: hostname(), intervalMs: config.heartbeatMs, logger: log });
   let relayStats: () => { leader: boolean; relayed: number; gaps: number } | undefined = () => undefined;
-  const metrics = createWorkerMetrics({ activeJobs: () => heartbeat.activeCount, relay: () => relayStats() });
+  let dispatcherLeader: () => boolean | undefined = () => undefined;
+  const metrics = createWorkerMetrics({ activeJobs: () => heartbeat.activeCount, relay: () => relayStats(), webhookDispatcherLeader: () => dispatcherLeader() });
   const breakers: BreakerProvider[] = [];
   let server: { server: Server; port: number } | undefined;
 
@@ -73,6 +81,24 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
       heartbeat.setBreaker(BREAKER_NAME, 'closed', 0);
       breakers.push(wrapped);
       return wrapped;
+    },
+
+    webhookObserver: {
+      attempt(outcome) {
+        const label = outcome.ok ? 'success' : outcome.reason;
+        metrics.webhookAttempts.inc({ outcome: label });
+        metrics.webhookAttemptSeconds.observe({ outcome: label }, outcome.durationMs / 1_000);
+      },
+      dead: () => metrics.webhookDeliveries.inc({ outcome: 'dead' }),
+      endpointDisabled: () => metrics.webhookEndpointsDisabled.inc(),
+    },
+
+    webhookQueued(outcome) {
+      metrics.webhookDeliveries.inc({ outcome });
+    },
+
+    followWebhookDispatcher(isLeader) {
+      dispatcherLeader = isLeader;
     },
 
     jobHeldBack(jobId) {
