@@ -18,7 +18,6 @@ const streamId = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map(([ms, seq]) => `${ms}-${seq}`),
 );
 
-
 describe('compareStreamIds', () => {
   it('orders by time, then by sequence, numerically', () => {
     expect(compareStreamIds('9-0', '10-0')).toBeLessThan(0);
