@@ -42,10 +42,12 @@ export { isApiError } from './errors/is-api-error.js';
 // The contract types a client works with, so an app needs only this package.
 export type {
   AlertsResponse,
+  BudgetChargesResponse,
   BudgetStatus,
   EnqueueResponse,
   ErrorCode,
   ErrorDetail,
+  FeedProgressResponse,
   InboxPage,
   JobNotificationName,
   JobListResponse,
@@ -63,8 +65,14 @@ export type {
   NotificationRequest,
   NotificationStreamData,
   NotificationStreamEventName,
+  QueueBreakdownResponse,
   QueueStats,
   ReadAllResponse,
   Severity,
+  SystemEventEntry,
+  SystemEventName,
+  SystemEventsResponse,
   SystemNotificationName,
+  WorkersResponse,
+  WorkerStatus,
 } from '@jobstream/contracts';
