@@ -61,7 +61,9 @@ export class BudgetKeeper {
 
   /** The spend at which the budget warning goes out: the limit × BUDGET_WARN_RATIO. */
   get warnAt(): number {
-    return this.options.monthlyLimit * this.options.warnRatio;
+    // To the ledger's precision (9 decimals): 0.0007 × 0.8 is 0.0005600000000000001 in floating
+    // point, and a spend of exactly 0.00056 must reach it.
+    return Math.round(this.options.monthlyLimit * this.options.warnRatio * 1e9) / 1e9;
   }
 
   /** Records the limit for the current month and enforces it; returns the month's spend, the limit and the warning level. */
