@@ -2,6 +2,7 @@ import type { ApiServer } from '@jobstream/api';
 import type { WorkerService } from '@jobstream/worker';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { formatDuration } from '../packages/cli/src/output';
 import { renderProgressLine } from '../packages/cli/src/progress-bar';
 import { freePort } from '../test-support/redis-server';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
@@ -120,6 +121,10 @@ describe('the jobstream CLI', () => {
     expect(res.stdout).toContain('\r\x1b[2K');
     expect(res.stdout).toMatch(/active\s+\[█+░*\]\s+\d+%/);
     expect(res.stdout).toMatch(/✔ demo\.work job [\w-]+ completed/);
+  });
+
+  it('formats durations over a minute without a sixtieth second', () => {
+    expect([119_600, 120_400, 61_000, 3_599_500].map(formatDuration)).toEqual(['2 min 0 s', '2 min 0 s', '1 min 1 s', '60 min 0 s']);
   });
 
   it('renders the progress line within the terminal width, with the connection when it is not live', () => {

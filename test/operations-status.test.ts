@@ -213,13 +213,14 @@ describe('GET /api/admin/queue/breakdown and GET /api/admin/budget/charges', () 
     const worker: WorkerService = await startWorker(env);
     try {
       await enqueueAs('carol', { durationMs: 1, failAttempts: 10 });
-      await enqueueAs('carol', { durationMs: 1, failAttempts: 10 });
+      await waitFor('the first failure', async () => (await redis.zcard(`${env.QUEUE_PREFIX}:jobs:failed`)) === 1);
+      const newestFailed = await enqueueAs('carol', { durationMs: 1, failAttempts: 10 });
       const failed = await waitFor('two failed jobs', async () => {
         const res = await http('GET', `${api.url}/api/admin/queue/breakdown?state=failed`, undefined, admin);
         return res.body.jobs === 2 ? res.body : undefined;
       });
       expect(failed.byOwner).toEqual([{ owner: 'carol', jobs: 2 }]);
-      expect(failed.byError).toEqual([{ error: expect.stringContaining('attempt'), jobs: 2 }]);
+      expect(failed.byError).toEqual([{ error: expect.stringContaining('attempt'), jobs: 2, newestJobId: newestFailed }]);
     } finally {
       await worker.close();
     }

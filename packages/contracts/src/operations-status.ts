@@ -104,8 +104,11 @@ export const queueBreakdownResponseSchema = z.object({
   jobs: z.number().int().nonnegative(),
   byOwner: z.array(z.object({ owner: z.string(), jobs: jobCount })),
   byType: z.array(z.object({ type: z.string(), jobs: jobCount })),
-  /** Failed jobs only (empty for waiting ones): the error's first line, cut at 200 characters. */
-  byError: z.array(z.object({ error: z.string(), jobs: jobCount })),
+  /**
+   * Failed jobs only (empty for waiting ones): the error's first line, cut at 200 characters, and
+   * the newest job that failed with it, to look at (`jobstream job <id>`).
+   */
+  byError: z.array(z.object({ error: z.string(), jobs: jobCount, newestJobId: z.string() })),
 });
 
 /** Most charged jobs one call of `GET /api/admin/budget/charges` lists. */

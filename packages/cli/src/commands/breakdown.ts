@@ -26,6 +26,6 @@ export async function breakdownCommand(ctx: CommandContext): Promise<number> {
   };
   table('owner', answer.byOwner.map((row) => ({ name: row.owner, jobs: row.jobs })));
   table('type', answer.byType.map((row) => ({ name: row.type, jobs: row.jobs })));
-  table('error', answer.byError.map((row) => ({ name: row.error, jobs: row.jobs })));
+  table('error', answer.byError.map((row) => ({ name: `${row.error}\n${' '.repeat(String(row.jobs).length)}     newest: jobstream job ${row.newestJobId}`, jobs: row.jobs })));
   return exitCodes.ok;
 }

@@ -38,6 +38,16 @@ function counted<K extends string>(values: string[], key: K): ({ [P in K]: strin
     .map(([value, jobs]) => ({ [key]: value, jobs }) as { [P in K]: string } & { jobs: number });
 }
 
+/** Adds to each error the first (newest) failed job with it; `ids` are newest first, as `rows`. */
+function withNewestJob(errors: { error: string; jobs: number }[], rows: [string | null, string | null, string | null][], ids: string[]): QueueBreakdownResponse['byError'] {
+  const newest = new Map<string, string>();
+  rows.forEach(([, , reason], i) => {
+    const key = errorKey(reason || UNKNOWN);
+    if (!newest.has(key)) newest.set(key, ids[i] ?? '');
+  });
+  return errors.map((row) => ({ ...row, newestJobId: newest.get(row.error) ?? '' }));
+}
+
 /**
  * Who submitted the oldest `limit` waiting jobs or the newest `limit` failed ones, their types and
  * (failed) their errors, most jobs first: where a backlog or a failure wave comes from.
@@ -57,6 +67,6 @@ export async function readQueueBreakdown(
     jobs: rows.length,
     byOwner: counted(rows.map(([owner]) => owner || UNKNOWN), 'owner'),
     byType: counted(rows.map(([, type]) => type || UNKNOWN), 'type'),
-    byError: query.state === 'failed' ? counted(rows.map(([, , reason]) => errorKey(reason || UNKNOWN)), 'error') : [],
+    byError: query.state === 'failed' ? withNewestJob(counted(rows.map(([, , reason]) => errorKey(reason || UNKNOWN)), 'error'), rows, ids) : [],
   };
 }
