@@ -8,7 +8,13 @@ module.exports = {
   // test/browser (Chromium, npm run test:browser) and test/deploy (nginx, promtool, kubectl:
   // npm run test:deploy) too, so this run needs nothing but Node and Redis.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/chaos/', '<rootDir>/test/cluster/', '<rootDir>/test/browser/', '<rootDir>/test/deploy/'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+    // jose 6 and eventsource 5 (with eventsource-parser) ship only ES modules: Node requires them
+    // natively, jest's module loader does not, so their files are compiled to CommonJS like ours.
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'CommonJS', target: 'ES2022', isolatedModules: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(jose|eventsource|eventsource-parser)/)'],
   moduleNameMapper: {
     '^@jobstream/(contracts|runtime|client)$': '<rootDir>/packages/$1/src/index.ts',
     '^@jobstream/(api|worker|metrics)$': '<rootDir>/services/$1/src/index.ts',

@@ -1,6 +1,6 @@
 import { loadConfig as loadApiConfig, startApiServer, type ApiServer } from '@jobstream/api';
 import { ConfigError } from '@jobstream/runtime';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -153,7 +153,7 @@ describe('authentication', () => {
       jwks.close();
     });
 
-    const signed = (alg: 'RS256' | 'ES256', kid: string, key: KeyLike, roles: string[] = []) =>
+    const signed = (alg: 'RS256' | 'ES256', kid: string, key: CryptoKey, roles: string[] = []) =>
       new SignJWT({ roles }).setProtectedHeader({ alg, kid }).setSubject('carol').setIssuedAt().setExpirationTime('5m').sign(key);
 
     it('accepts RS256 and ES256 tokens signed with the published keys', async () => {

@@ -2,11 +2,13 @@ import type { ApiServer } from '@jobstream/api';
 import type { WorkerService } from '@jobstream/worker';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { formatDuration } from '../packages/cli/src/output';
 import { renderProgressLine } from '../packages/cli/src/progress-bar';
 import { freePort } from '../test-support/redis-server';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
-import { startMetrics } from './operations-helpers';
+import { budgetPeriod, chargeJob, publishSystemEvent } from '@jobstream/runtime';
+import { keysFor, startMetrics, testRedis } from './operations-helpers';
 
 /** Tokens of a plain user (the default of `cli`) and of an operator with the admin role. */
 let userToken: string;
@@ -121,6 +123,10 @@ describe('the jobstream CLI', () => {
     expect(res.stdout).toMatch(/✔ demo\.work job [\w-]+ completed/);
   });
 
+  it('formats durations over a minute without a sixtieth second', () => {
+    expect([119_600, 120_400, 61_000, 3_599_500].map(formatDuration)).toEqual(['2 min 0 s', '2 min 0 s', '1 min 1 s', '60 min 0 s']);
+  });
+
   it('renders the progress line within the terminal width, with the connection when it is not live', () => {
     const job = { jobId: 'j', type: 'demo.work', state: 'active' as const, progress: 50, attemptsMade: 0, createdAt: '' };
     const line = renderProgressLine({ job, connection: 'live', elapsedMs: 1_234, columns: 60, frame: 0 });
@@ -157,6 +163,13 @@ describe('the jobstream CLI', () => {
       [['stats', '--reason', 'x'], /--reason does not apply to "stats"/],
       [['stats', '--bogus'], /Unknown option '--bogus'/],
       [['stats', '--url', 'localhost:3000'], /--url must be an http\(s\) URL/],
+      [['job'], /job needs a job id/],
+      [['job', 'a', 'b'], /unexpected argument "b"/],
+      [['workers', 'now'], /unexpected argument "now"/],
+      [['workers', '--limit', '5'], /--limit does not apply to "workers"/],
+      [['events', '--limit', '1001'], /--limit must be a whole number from 1 to 1000/],
+      [['events', '--event', 'alert_exploded'], /--event must be one of alert_started, alert_resolved, kill_switch_changed, budget_warning, circuit_breaker_state/],
+      [['stats', '--event', 'alert_started'], /--event does not apply to "stats"/],
     ];
     for (const [args, message] of cases) {
       const res = await cli(args);
@@ -230,6 +243,107 @@ describe('the jobstream CLI', () => {
     const bad = await cli(['jobs', '--limit', '0', ...url], { JOBSTREAM_TOKEN: token });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--limit must be a whole number from 1 to 100');
+  });
+
+  it('shows one job as it is now, with its outcome, and JOB_NOT_FOUND for an unknown or foreign id', async () => {
+    const unknown = await cli(['job', 'no-such-job', ...url]);
+    expect([unknown.code, unknown.stderr]).toEqual([3, expect.stringMatching(/^jobstream: JOB_NOT_FOUND \(HTTP 404\)/)]);
+    const enqueued = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":10}', '--watch', ...url]);
+    expect(enqueued.code).toBe(0);
+    const jobId = /Enqueued demo.work job (\S+)/.exec(enqueued.stdout)?.[1] as string;
+    const shown = await cli(['job', jobId, ...url]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^Job ${jobId}  demo\\.work  completed, 1 attempt made\n  created \\S+, started \\S+, finished \\S+, took \\d`));
+    expect(shown.stdout).toContain('  result: {');
+    const json = await cli(['job', jobId, '--json', ...url]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ jobId, type: 'demo.work', state: 'completed' });
+    // An admin reads anyone's job; another user gets the same 404 as for a job that does not exist.
+    expect((await cli(['job', jobId, ...url], { JOBSTREAM_TOKEN: adminToken })).code).toBe(0);
+    const foreign = await cli(['job', jobId, ...url], { JOBSTREAM_TOKEN: await tokenFor('someone-else') });
+    expect([foreign.code, foreign.stderr]).toEqual([3, expect.stringMatching(/^jobstream: JOB_NOT_FOUND \(HTTP 404\)/)]);
+  });
+
+  it("shows every worker's heartbeat, its jobs and breakers, to admins only", async () => {
+    const human = await cli(['workers', ...url], { JOBSTREAM_TOKEN: adminToken });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^Workers: 1 live, 0 stalled \((stall limit unknown: no alert evaluation yet|stall limit [^)]+)\)\n/);
+    expect(human.stdout).toMatch(/\n\S+ {2}pid \d+ on \S+ {2}heartbeat \S+ m?s ago {2}live\n/);
+    expect(human.stdout).toMatch(/\n {2}breaker flashcards\S* {2}closed, 0 failures, since \S+\n/);
+    const json = await cli(['workers', '--json', ...url], { JOBSTREAM_TOKEN: adminToken });
+    expect(JSON.parse(json.stdout)).toMatchObject({ workers: [{ live: true, pid: expect.any(Number) }] });
+    const denied = await cli(['workers', ...url]);
+    expect([denied.code, denied.stderr]).toEqual([3, expect.stringContaining('FORBIDDEN (HTTP 403)')]);
+  });
+
+  it('lists the latest system events newest first, of one kind with --event', async () => {
+    const redis = testRedis();
+    try {
+      const at = '2026-12-06T10:00:00.000Z';
+      await publishSystemEvent(redis, keysFor(env), 'budget_warning', { timestamp: at, period: '2026-12', spent: 85, limit: 100, ratio: 0.85 });
+      await publishSystemEvent(redis, keysFor(env), 'circuit_breaker_state', { timestamp: at, breaker: 'flashcards', worker: 'w1', from: 'closed', to: 'open', failures: 5 });
+    } finally {
+      redis.disconnect();
+    }
+    const admin = { JOBSTREAM_TOKEN: adminToken, JOBSTREAM_URL: api.url };
+    const latest = await cli(['events', '--limit', '2'], admin);
+    expect(latest.code).toBe(0);
+    expect(latest.stdout.trim().split('\n')).toEqual([
+      '2026-12-06T10:00:00.000Z  circuit_breaker_state  flashcards on w1: closed -> open (5 failures)',
+      '2026-12-06T10:00:00.000Z  budget_warning         $85.00 of $100.00 spent in 2026-12 (85.0%)',
+    ]);
+    const warnings = await cli(['events', '--event', 'budget_warning', '--json'], admin);
+    expect(JSON.parse(warnings.stdout).events).toEqual([expect.objectContaining({ event: 'budget_warning', data: expect.objectContaining({ spent: 85 }) })]);
+    const none = await cli(['events', '--event', 'alert_resolved'], admin);
+    expect([none.code, none.stdout]).toEqual([0, 'No alert_resolved event yet.\n']);
+    const denied = await cli(['events', ...url]);
+    expect([denied.code, denied.stderr]).toEqual([3, expect.stringContaining('FORBIDDEN (HTTP 403)')]);
+  });
+
+  it('breaks the newest failed jobs down by owner, type and error, and lists the most expensive jobs of the month', async () => {
+    const failing = await cli(['enqueue', 'demo.work', '--payload', '{"durationMs":1,"failAttempts":10}', '--watch', ...url]);
+    expect(failing.code).toBe(1);
+    const jobId = /Enqueued demo.work job (\S+)/.exec(failing.stdout)?.[1] as string;
+    const admin = { JOBSTREAM_TOKEN: adminToken, JOBSTREAM_URL: api.url };
+    const breakdown = await cli(['breakdown', 'failed', '--limit', '1'], admin);
+    expect(breakdown.code).toBe(0);
+    expect(breakdown.stdout).toMatch(new RegExp(`^The newest 1 failed job\nby owner:\n  1  ${DEFAULT_TEST_USER}\nby type:\n  1  demo\\.work\nby error:\n  1  \\S`));
+    expect(JSON.parse((await cli(['breakdown', 'waiting', '--json'], admin)).stdout)).toMatchObject({ state: 'waiting', byError: [] });
+
+    const redis = testRedis();
+    try {
+      await chargeJob(redis, keysFor(env), { period: budgetPeriod(Date.now()), jobId, cost: 0.5 });
+    } finally {
+      redis.disconnect();
+    }
+    const charges = await cli(['budget', 'charges', '--limit', '1'], admin);
+    expect(charges.code).toBe(0);
+    expect(charges.stdout).toMatch(new RegExp(`^Budget \\d{4}-\\d{2}: 1 job charged, \\$0\\.50 in all\n  \\$0\\.50  ${jobId}  ${DEFAULT_TEST_USER}\n$`));
+    const older = await cli(['budget', 'charges', '--period', '2001-01', '--json'], admin);
+    expect(JSON.parse(older.stdout)).toEqual({ period: '2001-01', jobsCharged: 0, total: 0, jobs: [] });
+    for (const [args, message] of [
+      [['breakdown'], 'breakdown needs "waiting" or "failed"'],
+      [['breakdown', 'active'], 'breakdown needs "waiting" or "failed"'],
+      [['budget', 'charges', '--period', '2026-13'], '--period must be a month as YYYY-MM'],
+      [['budget', 'charges', '--limit', '101'], '--limit must be a whole number from 1 to 100'],
+      [['budget', '--limit', '5'], '--limit and --period apply to "budget charges"'],
+      [['budget', 'spent'], 'unknown budget view "spent"'],
+    ] as const) {
+      const res = await cli([...args], admin);
+      expect([args, res.code, res.stderr]).toEqual([args, 2, expect.stringContaining(message)]);
+    }
+    const denied = await cli(['breakdown', 'failed', ...url]);
+    expect([denied.code, denied.stderr]).toEqual([3, expect.stringContaining('FORBIDDEN (HTTP 403)')]);
+  });
+
+  it('shows how far the metrics service has read the live feed', async () => {
+    const admin = { JOBSTREAM_TOKEN: adminToken, JOBSTREAM_URL: api.url };
+    const feed = await cli(['feed'], admin);
+    expect(feed.code).toBe(0);
+    // No metrics service has run against this queue yet (the alerts test starts one later).
+    expect(feed.stdout).toMatch(/^Live feed: newest entry \d+-\d+ \(\S+Z\)\nMetrics service: read up to \(nothing yet: has it ever run\?\)\n {2}\d+ entries behind, \S+ (ms|s|min \d+ s) of events\n$/);
+    expect(JSON.parse((await cli(['feed', '--json'], admin)).stdout)).toMatchObject({ metricsCursor: null, behindEntries: expect.any(Number) });
+    const denied = await cli(['feed', ...url]);
+    expect([denied.code, denied.stderr]).toEqual([3, expect.stringContaining('FORBIDDEN (HTTP 403)')]);
   });
 
   it('shows queue stats, for people and for scripts', async () => {
@@ -308,7 +422,8 @@ describe('the jobstream CLI', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('ALERTS_UNAVAILABLE (HTTP 503)');
 
-    const metrics = await startMetrics(env);
+    // The jobs this suite failed on purpose must not raise failureRateHigh here.
+    const metrics = await startMetrics({ ...env, ALERT_FAILURE_MIN_JOBS: '1000' });
     try {
       let res: CliResult | undefined;
       for (let i = 0; i < 50 && res?.code !== 0; i += 1) {

@@ -96,6 +96,7 @@ describe('Prometheus endpoints', () => {
       'jobstream_workers',
       'jobstream_budget_spent_usd',
       'jobstream_budget_limit_usd',
+      'jobstream_budget_warn_usd',
       'jobstream_kill_switch_enabled',
       'jobstream_alert_active',
     ]) {
@@ -108,6 +109,7 @@ describe('Prometheus endpoints', () => {
     expect(metricsText).toContain('jobstream_job_wait_seconds_count{type="demo.work"} 1');
     expect(metricsText).toContain('jobstream_workers 1');
     expect(metricsText).toContain('jobstream_budget_limit_usd 100');
+    expect(metricsText).toContain('jobstream_budget_warn_usd 80');
 
     expect([...namingProblems(apiText), ...namingProblems(workerText), ...namingProblems(metricsText)]).toEqual([]);
   });

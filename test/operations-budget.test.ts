@@ -1,6 +1,6 @@
 import type { ApiServer } from '@jobstream/api';
 import type { MetricsService } from '@jobstream/metrics';
-import { budgetPeriod, createLogger, readKillSwitch, readKillSwitchAudit } from '@jobstream/runtime';
+import { budgetPeriod, chargeJob, createLogger, readKillSwitch, readKillSwitchAudit } from '@jobstream/runtime';
 import type { WorkerService } from '@jobstream/worker';
 import type { Redis } from 'ioredis';
 import { authHeaders, tokenFor } from '../test-support/auth';
@@ -223,5 +223,23 @@ describe('budget and kill-switch', () => {
     await keeper.chargeCompleted('job-c', now, usage(150));
     expect(await readKillSwitch(redis, keys)).toMatchObject({ enabled: true, auto: true, changedBy: 'budget' });
     expect((await systemEvents(redis, env)).map((e) => e.event)).toEqual(['budget_warning', 'kill_switch_changed']);
+  });
+
+  it('warns when the spend lands exactly on the warning level, which floating point puts a hair above it', async () => {
+    const keys = keysFor(env);
+    // 0.0007 × 0.8 is 0.0005600000000000001 in floating point; the ledger holds 0.000560000.
+    const keeper = new BudgetKeeper({
+      redis,
+      keys,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      monthlyLimit: 0.0007,
+      warnRatio: 0.8,
+      prices: { default: { promptPer1k: 1, completionPer1k: 1 }, byProvider: {} },
+    });
+    expect(keeper.warnAt).toBe(0.00056);
+    const now = Date.now();
+    await chargeJob(redis, keys, { period: budgetPeriod(now), jobId: 'job-a', cost: 0.00056 });
+    await keeper.check(now);
+    expect((await systemEvents(redis, env)).map((e) => e.event)).toEqual(['budget_warning']);
   });
 });

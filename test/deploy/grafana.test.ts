@@ -60,6 +60,7 @@ describe('the Grafana dashboard (deploy/grafana/jobstream.json)', () => {
       'event delivery lag': /histogram_quantile\(0\.95, .*jobstream_sse_delivery_lag_seconds_bucket/,
       'budget spent': /jobstream_budget_spent_usd/,
       'budget limit': /jobstream_budget_limit_usd/,
+      'budget warning level': /jobstream_budget_warn_usd/,
       'kill-switch': /jobstream_kill_switch_enabled/,
       'active alerts': /jobstream_alert_active/,
       'alert rules firing': /ALERTS\{alertstate="firing"/,

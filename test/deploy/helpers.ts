@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -38,100 +37,17 @@ export function kustomize(dir: string): K8sObject[] {
     .filter((obj): obj is K8sObject => obj !== null);
 }
 
-const load = createRequire(__filename);
-
-/** The npm package holding the models of an API group; everything else is core Kubernetes. */
-const MODEL_PACKAGES: Record<string, string> = {
-  'keda.sh': '@kubernetes-models/keda',
-  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
-};
-
-type ModelClass = { prototype: { validate(this: unknown): void } };
-
-function modelFor(apiVersion: string, kind: string): ModelClass {
-  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
-  const pkg = MODEL_PACKAGES[group] ?? 'kubernetes-models';
-  let mod: Record<string, ModelClass | undefined>;
-  try {
-    mod = load(`${pkg}/${apiVersion}/${kind}`) as Record<string, ModelClass | undefined>;
-  } catch {
-    throw new Error(`no schema for ${apiVersion} ${kind} in ${pkg}`);
-  }
-  const model = mod[kind];
-  if (!model) throw new Error(`no model ${kind} in ${pkg}/${apiVersion}`);
-  return model;
-}
-
 /**
- * Wraps `root` in proxies that record which properties the schema validator looks at. The
- * validators kubernetes-models generates (ajv, compiled) read every property their schema
- * declares, even absent ones, and enumerate the keys of maps (labels, data, resources):
- * so a key of a typed object that was never read is a field the schema does not know.
- * Objects the validator never looked into (free-form, `x-kubernetes-preserve-unknown-fields`)
- * are not judged.
- */
-function watchReads(root: object): { proxy: object; unknownFields(): string[] } {
-  const seen = new Map<object, { path: string; read: Set<string>; enumerated: boolean }>();
-  const proxies = new WeakMap<object, object>();
-  const wrap = (value: unknown, path: string): unknown => {
-    if (value === null || typeof value !== 'object') return value;
-    const cached = proxies.get(value);
-    if (cached) return cached;
-    const record = { path, read: new Set<string>(), enumerated: false };
-    seen.set(value, record);
-    const proxy = new Proxy(value, {
-      get(target, key, receiver) {
-        const result: unknown = Reflect.get(target, key, receiver);
-        if (typeof key !== 'string') return result;
-        record.read.add(key);
-        return Object.prototype.hasOwnProperty.call(target, key) ? wrap(result, `${path}/${key}`) : result;
-      },
-      has(target, key) {
-        if (typeof key === 'string') record.read.add(key);
-        return Reflect.has(target, key);
-      },
-      ownKeys(target) {
-        record.enumerated = true;
-        return Reflect.ownKeys(target);
-      },
-    });
-    proxies.set(value, proxy);
-    return proxy;
-  };
-  const proxy = wrap(root, '') as object;
-  return {
-    proxy,
-    unknownFields() {
-      const unknown: string[] = [];
-      for (const [target, record] of seen) {
-        if (Array.isArray(target) || record.enumerated || record.read.size === 0) continue;
-        for (const key of Object.keys(target)) if (!record.read.has(key)) unknown.push(`${record.path}/${key}`);
-      }
-      return unknown;
-    },
-  };
-}
-
-/**
- * Checks one object against its Kubernetes (or CRD) OpenAPI schema from the kubernetes-models
+ * Checks objects against their Kubernetes (or CRD) OpenAPI schemas from the kubernetes-models
  * packages: type and required-field errors, plus fields the schema does not declare (which the
- * packages' own `validate()` lets through). Returns the problems, empty when the object is valid.
+ * packages' own `validate()` lets through). Returns the problems of all of them, empty when every
+ * one is valid. The check runs in a Node process of its own (k8s-schema-check.mjs): the model
+ * packages are ES modules that jest's loader cannot require.
  */
-export function schemaProblems(obj: K8sObject): string[] {
-  const label = `${obj.kind} ${obj.metadata?.name ?? '?'}`;
-  let model: ModelClass;
-  try {
-    model = modelFor(obj.apiVersion, obj.kind);
-  } catch (err) {
-    return [`${label}: ${(err as Error).message}`];
-  }
-  const watched = watchReads(structuredClone(obj));
-  try {
-    model.prototype.validate.call(watched.proxy);
-  } catch (err) {
-    return [`${label}: ${(err as Error).message}`];
-  }
-  return watched.unknownFields().map((path) => `${label}: unknown field ${path}`);
+export function schemaProblems(objects: K8sObject | K8sObject[]): string[] {
+  const list = Array.isArray(objects) ? objects : [objects];
+  const out = execFileSync(process.execPath, [join(__dirname, 'k8s-schema-check.mjs')], { input: JSON.stringify(list), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return (JSON.parse(out) as string[][]).flat();
 }
 
 /** Reads a nested field: `at(obj, 'spec', 'template', 'spec')`. */

@@ -45,6 +45,18 @@ describe('deploy/prometheus/alerts.yml', () => {
     }
   });
 
+  it('compares no measured value with a threshold of its own: the budget warning reads the level the metrics service exports', () => {
+    // Allowed numbers: the metrics service's 0/1 answer, Prometheus's own `up`, and the margin
+    // for an evaluation that stopped (Prometheus's scrape timing, not a threshold of the service).
+    const allowed = [/== 1\)?/g, /up\{job="metrics"\} == 0/g, /> 120$/g];
+    const literals = rules
+      .map((rule) => ({ alert: rule.alert, rest: allowed.reduce((expr, pattern) => expr.replace(pattern, ''), rule.expr) }))
+      .filter(({ rest }) => /[<>=]=?\s*\d|\d\s*\*/.test(rest));
+    expect(literals).toEqual([]);
+    const nearLimit = rules.find((rule) => rule.alert === 'JobstreamBudgetNearLimit');
+    expect(nearLimit?.expr).toContain('>= max(jobstream_budget_warn_usd)');
+  });
+
   it('has a runbook page with the four sections for every alert', () => {
     const pages = new Set(rules.map((r) => (r.annotations?.runbook_url ?? '').slice(RUNBOOK_BASE.length).split('#')[0] as string));
     for (const page of pages) {

@@ -12,18 +12,23 @@ export class UsageError extends Error {
   }
 }
 
-export const commandNames = ['enqueue', 'watch', 'jobs', 'alerts', 'budget', 'kill-switch', 'stats', 'help'] as const;
+export const commandNames = ['enqueue', 'watch', 'job', 'jobs', 'alerts', 'budget', 'kill-switch', 'stats', 'workers', 'events', 'breakdown', 'feed', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** What each command accepts besides the global options. */
 const commandOptions: Record<CommandName, readonly string[]> = {
   enqueue: ['payload', 'idempotency-key', 'watch'],
   watch: [],
+  job: [],
   jobs: ['limit', 'cursor'],
   alerts: [],
-  budget: [],
+  budget: ['limit', 'period'],
   'kill-switch': ['reason', 'limit'],
   stats: [],
+  workers: [],
+  events: ['limit', 'event'],
+  breakdown: ['limit'],
+  feed: [],
   help: [],
 };
 
@@ -39,10 +44,14 @@ export interface ParsedArgs {
   idempotencyKey: string | undefined;
   watch: boolean;
   reason: string | undefined;
-  /** `jobs`: jobs per page, 1-100; `kill-switch audit`: entries, 1-1000. */
+  /** `jobs`, `budget charges`: 1-100; `kill-switch audit`, `events`, `breakdown`: 1-1000. */
   limit: number | undefined;
   /** `jobs`: the page after this cursor. */
   cursor: string | undefined;
+  /** `events`: only notifications of this name. */
+  event: string | undefined;
+  /** `budget charges`: the month (`YYYY-MM`), else the current one. */
+  period: string | undefined;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -66,6 +75,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         reason: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        event: { type: 'string' },
+        period: { type: 'string' },
       },
     });
   } catch (err) {
@@ -85,8 +96,9 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   // The api's own bounds: a page of jobs, a stretch of the audit trail.
-  const maxLimit = name === 'kill-switch' ? 1_000 : 100;
+  const maxLimit = name === 'kill-switch' || name === 'events' || name === 'breakdown' ? 1_000 : 100;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= maxLimit)) throw new UsageError(`--limit must be a whole number from 1 to ${maxLimit}, got "${values.limit}"`);
+  if (values.period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.period)) throw new UsageError(`--period must be a month as YYYY-MM, got "${values.period}"`);
   const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http(s) URL such as ${DEFAULT_URL}, got "${url}"`);
   return {
@@ -101,5 +113,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     reason: values.reason,
     limit,
     cursor: values.cursor,
+    event: values.event,
+    period: values.period,
   };
 }

@@ -2,13 +2,18 @@
 import { createClient } from '@jobstream/client';
 import { parseCommandLine, UsageError, type ParsedArgs } from './args.js';
 import { alertsCommand } from './commands/alerts.js';
+import { breakdownCommand } from './commands/breakdown.js';
 import { budgetCommand } from './commands/budget.js';
 import type { CommandContext } from './commands/context.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { eventsCommand } from './commands/events.js';
+import { feedCommand } from './commands/feed.js';
+import { jobCommand } from './commands/job.js';
 import { jobsCommand } from './commands/jobs.js';
 import { killSwitchCommand } from './commands/kill-switch.js';
 import { statsCommand } from './commands/stats.js';
 import { watchCommand } from './commands/watch.js';
+import { workersCommand } from './commands/workers.js';
 import { exitCodes, Output, type Io } from './output.js';
 import { usage } from './usage.js';
 
@@ -47,6 +52,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
         return await watchCommand(ctx, jobId);
       }
+      case 'job':
+        return await jobCommand(ctx);
       case 'jobs':
         if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
         return await jobsCommand(ctx);
@@ -58,6 +65,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         return await killSwitchCommand(ctx);
       case 'stats':
         return await statsCommand(ctx);
+      case 'workers':
+        if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+        return await workersCommand(ctx);
+      case 'events':
+        if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+        return await eventsCommand(ctx);
+      case 'breakdown':
+        return await breakdownCommand(ctx);
+      case 'feed':
+        if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+        return await feedCommand(ctx);
     }
   } catch (err) {
     if (signal.aborted) return exitCodes.interrupted;

@@ -106,7 +106,9 @@ export class Output {
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1_000)} s`;
+  // Rounded to the second before splitting: 119.6 s is `2 min 0 s`, not `1 min 60 s`.
+  const seconds = Math.round(ms / 1_000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** Money as the dashboard shows it too (`$12.34`, `$0.000092`): one rule, in the SDK. */

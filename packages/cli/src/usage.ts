@@ -5,21 +5,33 @@ Commands:
   enqueue <type> --payload '<json>' [--idempotency-key k] [--watch]
                               submit a job (demo.work, flashcards.generate); --watch follows it
   watch <jobId>               follow a job live until it ends; exit 0 completed, 1 failed
+  job <jobId>                 the job as it is now: state, attempts, times, error or result
   jobs [--limit N] [--cursor c]
                               your jobs, newest first (20 per page; the last line names the next page)
   alerts                      the alert evaluation of the metrics service
   budget                      this month's spend, the limit and the kill-switch (admin)
+  budget charges [--limit N] [--period YYYY-MM]
+                              the month's most expensive jobs (10) and who submitted them (admin)
   kill-switch on|off [--reason "..."]
                               refuse new jobs (a reason is required to turn it on) or accept them again (admin)
   kill-switch audit [--limit N]
                               who turned the kill-switch on or off, when and why, newest first (20; admin)
   stats                       job counts per state
+  breakdown waiting|failed [--limit N]
+                              who submitted the oldest waiting or the newest failed jobs (100),
+                              their types and (failed) their errors, most jobs first (admin)
+  workers                     every worker's heartbeat, its running jobs and circuit breakers (admin)
+  events [--limit N] [--event name]
+                              the latest system notifications, newest first (20): alert_started,
+                              alert_resolved, kill_switch_changed, budget_warning,
+                              circuit_breaker_state (admin)
+  feed                        how far the metrics service has read the live feed of job events (admin)
   help                        this text
 
 Options:
   --url <url>      the api (default: $JOBSTREAM_URL, or http://localhost:3000)
-  --token <token>  bearer token (default: $JOBSTREAM_TOKEN); alerts, budget and kill-switch
-                   need one with the admin role. In development (npm start):
+  --token <token>  bearer token (default: $JOBSTREAM_TOKEN); alerts, budget, kill-switch,
+                   workers, events, breakdown and feed need one with the admin role. In development (npm start):
                    export JOBSTREAM_TOKEN=$(npm run -s token -- --user alice --role admin)
   --json           machine-readable output: one JSON document (watch: one JSON line per event)
   -h, --help       this text

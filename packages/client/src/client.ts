@@ -10,7 +10,13 @@ import type {
   KillSwitchState,
   Notification,
   NotificationRequest,
+  BudgetChargesResponse,
+  FeedProgressResponse,
+  QueueBreakdownResponse,
   QueueStats,
+  SystemEventName,
+  SystemEventsResponse,
+  WorkersResponse,
 } from '@jobstream/contracts';
 import type { z } from 'zod';
 import {
@@ -21,7 +27,12 @@ import {
   isJobSnapshot,
   isKillSwitchAudit,
   isKillSwitchState,
+  isBudgetCharges,
+  isFeedProgress,
+  isQueueBreakdown,
   isQueueStats,
+  isSystemEvents,
+  isWorkersResponse,
 } from './http/shape-checks.js';
 import { isMeResponse, type MeResponse } from './http/me-response.js';
 import { isNotification } from './http/notification-checks.js';
@@ -216,6 +227,50 @@ export class JobstreamClient {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return answer.entries;
+  }
+
+  /** Admin: every worker's latest heartbeat, its jobs and circuit breakers (`GET /api/admin/workers`). */
+  workers(options: RequestOptions = {}): Promise<WorkersResponse> {
+    return this.transport.json('GET', '/api/admin/workers', { check: isWorkersResponse, expected: 'the workers', ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /** Admin: the latest system notifications, newest first, optionally of one kind (`GET /api/admin/system-events`). */
+  async systemEvents(query: { limit?: number; event?: SystemEventName } = {}, options: RequestOptions = {}): Promise<SystemEventsResponse['events']> {
+    const answer = await this.transport.json('GET', '/api/admin/system-events', {
+      query: { limit: query.limit, event: query.event },
+      check: isSystemEvents,
+      expected: 'the system events',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return answer.events;
+  }
+
+  /**
+   * Admin: who submitted the oldest waiting or the newest failed jobs, their types and (failed)
+   * their errors, most jobs first (`GET /api/admin/queue/breakdown`).
+   */
+  queueBreakdown(state: 'waiting' | 'failed', limit?: number, options: RequestOptions = {}): Promise<QueueBreakdownResponse> {
+    return this.transport.json('GET', '/api/admin/queue/breakdown', {
+      query: { state, limit },
+      check: isQueueBreakdown,
+      expected: 'a queue breakdown',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Admin: a month's most expensive jobs and their owners (`GET /api/admin/budget/charges`). */
+  budgetCharges(query: { period?: string; limit?: number } = {}, options: RequestOptions = {}): Promise<BudgetChargesResponse> {
+    return this.transport.json('GET', '/api/admin/budget/charges', {
+      query: { period: query.period, limit: query.limit },
+      check: isBudgetCharges,
+      expected: 'the budget charges',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Admin: how far the metrics service has read the live feed (`GET /api/admin/feed`). */
+  feedProgress(options: RequestOptions = {}): Promise<FeedProgressResponse> {
+    return this.transport.json('GET', '/api/admin/feed', { check: isFeedProgress, expected: 'the feed progress', ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   /** The alert evaluation (`GET /api/metrics/alerts`); `stale` means the metrics service is not running. */

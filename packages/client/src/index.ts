@@ -43,10 +43,12 @@ export { isApiError } from './errors/is-api-error.js';
 // The contract types a client works with, so an app needs only this package.
 export type {
   AlertsResponse,
+  BudgetChargesResponse,
   BudgetStatus,
   EnqueueResponse,
   ErrorCode,
   ErrorDetail,
+  FeedProgressResponse,
   InboxPage,
   JobNotificationName,
   JobListResponse,
@@ -64,9 +66,13 @@ export type {
   NotificationRequest,
   NotificationStreamData,
   NotificationStreamEventName,
+  QueueBreakdownResponse,
   QueueStats,
   ReadAllResponse,
   Severity,
+  SystemEventEntry,
+  SystemEventName,
+  SystemEventsResponse,
   SystemNotificationName,
   WebhookCreateRequest,
   WebhookDelivery,
@@ -74,4 +80,6 @@ export type {
   WebhookEndpoint,
   WebhookEventType,
   WebhookPayload,
+  WorkersResponse,
+  WorkerStatus,
 } from '@jobstream/contracts';

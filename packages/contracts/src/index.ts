@@ -6,5 +6,6 @@ export * from './jobs.js';
 export * from './me.js';
 export * from './notifications.js';
 export * from './operations.js';
+export * from './operations-status.js';
 export * from './sign-in-codes.js';
 export * from './webhooks.js';

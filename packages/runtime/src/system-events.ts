@@ -70,11 +70,49 @@ export async function readSystemEvents(
   const rows = (await redis.xrange(keys.system, start, '+', 'COUNT', count)) as [string, string[]][];
   const events: SystemEvent[] = [];
   for (const [id, fields] of rows) {
-    const name = fields[fields.indexOf(SYSTEM_FIELDS.event) + 1];
-    const raw = fields[fields.indexOf(SYSTEM_FIELDS.data) + 1];
-    if (!name || raw === undefined || !Object.prototype.hasOwnProperty.call(systemEventSchemas, name)) continue;
-    const parsed = systemEventSchemas[name as SystemEventName].safeParse(JSON.parse(raw));
-    if (parsed.success) events.push({ id, event: name as SystemEventName, data: parsed.data });
+    const event = decodeSystemEntry(id, fields);
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+/** One stream entry as a system notification, or undefined for an unknown or broken one. */
+function decodeSystemEntry(id: string, fields: string[]): SystemEvent | undefined {
+  const name = fields[fields.indexOf(SYSTEM_FIELDS.event) + 1];
+  const raw = fields[fields.indexOf(SYSTEM_FIELDS.data) + 1];
+  if (!name || raw === undefined || !Object.prototype.hasOwnProperty.call(systemEventSchemas, name)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const parsed = systemEventSchemas[name as SystemEventName].safeParse(json);
+  return parsed.success ? { id, event: name as SystemEventName, data: parsed.data } : undefined;
+}
+
+/**
+ * The latest system notifications, newest first: `count` of them, or of one kind only. A filtered
+ * read walks back through the stream a page at a time, never past its cap.
+ */
+export async function readLatestSystemEvents(
+  redis: RedisClient,
+  keys: Pick<JobstreamKeys, 'system'>,
+  count: number,
+  only?: SystemEventName,
+): Promise<SystemEvent[]> {
+  const page = only === undefined ? count : 500;
+  const events: SystemEvent[] = [];
+  let end = '+';
+  for (let scanned = 0; events.length < count && scanned < SYSTEM_STREAM_MAX_LEN * 2; scanned += page) {
+    const rows = (await redis.xrevrange(keys.system, end, '-', 'COUNT', page)) as [string, string[]][];
+    for (const [id, fields] of rows) {
+      const event = decodeSystemEntry(id, fields);
+      if (event && (only === undefined || event.event === only) && events.length < count) events.push(event);
+    }
+    const last = rows.at(-1);
+    if (rows.length < page || !last) break;
+    end = `(${last[0]}`;
   }
   return events;
 }

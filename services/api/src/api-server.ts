@@ -160,7 +160,14 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     signInCodes: { redis: command, keys },
     security: limits.security,
     streamSlots: limits.streamSlots,
-    operations: createOperationsHttp({ redis: command, keys, hub, logger: log, metricsEnabled: config.metricsEnabled }),
+    operations: createOperationsHttp({
+      redis: command,
+      keys,
+      queueKeys: { wait: queue.toKey('wait'), failed: queue.toKey('failed') },
+      hub,
+      logger: log,
+      metricsEnabled: config.metricsEnabled,
+    }),
     dashboardDir: config.dashboard.dir,
   });
   const server = createServer(app);

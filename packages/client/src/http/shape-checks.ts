@@ -10,7 +10,12 @@ import type {
   KillSwitchState,
   LifecycleEventData,
   LifecycleEventName,
+  BudgetChargesResponse,
+  FeedProgressResponse,
+  QueueBreakdownResponse,
   QueueStats,
+  SystemEventsResponse,
+  WorkersResponse,
 } from '@jobstream/contracts';
 
 /**
@@ -66,6 +71,23 @@ export const isBudgetStatus: ShapeCheck<BudgetStatus> = (v): v is BudgetStatus =
 
 export const isAlertsResponse: ShapeCheck<AlertsResponse> = (v): v is AlertsResponse =>
   isRecord(v) && isRecord(v.alerts) && num(v, 'alertsActive') && isRecord(v.values) && isRecord(v.thresholds) && str(v, 'evaluatedAt') && bool(v, 'stale');
+
+export const isWorkersResponse = (v: unknown): v is WorkersResponse =>
+  isRecord(v) &&
+  str(v, 'at') &&
+  Array.isArray(v.workers) &&
+  v.workers.every((w) => isRecord(w) && str(w, 'workerId') && num(w, 'heartbeatAgeMs') && Array.isArray(w.activeJobs) && Array.isArray(w.breakers));
+
+export const isSystemEvents = (v: unknown): v is SystemEventsResponse =>
+  isRecord(v) && Array.isArray(v.events) && v.events.every((e) => isRecord(e) && str(e, 'id') && str(e, 'event') && isRecord(e.data));
+
+export const isQueueBreakdown = (v: unknown): v is QueueBreakdownResponse =>
+  isRecord(v) && str(v, 'state') && num(v, 'jobs') && Array.isArray(v.byOwner) && Array.isArray(v.byType) && Array.isArray(v.byError);
+
+export const isBudgetCharges = (v: unknown): v is BudgetChargesResponse =>
+  isRecord(v) && str(v, 'period') && num(v, 'jobsCharged') && num(v, 'total') && Array.isArray(v.jobs) && v.jobs.every((j) => isRecord(j) && str(j, 'jobId') && num(j, 'cost'));
+
+export const isFeedProgress = (v: unknown): v is FeedProgressResponse => isRecord(v) && num(v, 'behindEntries') && num(v, 'behindMs') && 'metricsCursor' in v;
 
 export const isKillSwitchAudit = (v: unknown): v is { entries: KillSwitchAuditEntry[] } =>
   isRecord(v) && Array.isArray(v.entries) && v.entries.every((e) => isRecord(e) && str(e, 'at') && bool(e, 'enabled'));

@@ -1,7 +1,9 @@
 import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { adminStatusRoutes } from '../routes/admin-status.js';
 import { adminRoutes } from '../routes/admin.js';
 import { alertRoutes } from '../routes/alerts.js';
+import type { QueueListKeys } from '../operations/queue-breakdown.js';
 import type { EventHub } from '../sse/event-hub.js';
 import { createApiMetrics } from './api-metrics.js';
 import { httpMetrics } from './http-metrics.js';
@@ -23,6 +25,8 @@ export interface OperationsHttp {
 export interface OperationsHttpDeps {
   redis: RedisClient;
   keys: JobstreamKeys;
+  /** BullMQ's waiting list and failed set, for the admin breakdown. */
+  queueKeys: QueueListKeys;
   hub: EventHub;
   logger: Logger;
   /** Whether GET /metrics is served. */
@@ -44,6 +48,7 @@ export function createOperationsHttp(deps: OperationsHttpDeps): OperationsHttp {
     apiRouters: [
       alertRoutes({ redis: deps.redis, keys: deps.keys }),
       adminRoutes({ redis: deps.redis, keys: deps.keys, logger: deps.logger, }),
+      adminStatusRoutes({ redis: deps.redis, keys: deps.keys, queueKeys: deps.queueKeys, logger: deps.logger }),
     ],
     errorReporter: sentryErrorReporter,
   };

@@ -118,6 +118,7 @@ export class AlertEvaluator {
     metrics.breakersOpen.set(workers.breakersOpen);
     metrics.budgetSpent.set(values.budgetSpent);
     metrics.budgetLimit.set(values.budgetLimit);
+    metrics.budgetWarnAt.set(budget.warnAt);
     metrics.killSwitch.set(killSwitch.enabled ? 1 : 0);
     for (const name of alertNames) metrics.alertActive.set({ alert: name }, alerts[name] ? 1 : 0);
     metrics.evaluations.inc({ result: 'ok' });

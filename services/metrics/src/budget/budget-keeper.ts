@@ -59,20 +59,27 @@ export class BudgetKeeper {
     await this.enforce(period, spent);
   }
 
-  /** Records the limit for the current month and enforces it; returns the month's spend. */
-  async check(now: number = Date.now()): Promise<{ period: string; spent: number; limit: number }> {
+  /** The spend at which the budget warning goes out: the limit × BUDGET_WARN_RATIO. */
+  get warnAt(): number {
+    // To the ledger's precision (9 decimals): 0.0007 × 0.8 is 0.0005600000000000001 in floating
+    // point, and a spend of exactly 0.00056 must reach it.
+    return Math.round(this.options.monthlyLimit * this.options.warnRatio * 1e9) / 1e9;
+  }
+
+  /** Records the limit for the current month and enforces it; returns the month's spend, the limit and the warning level. */
+  async check(now: number = Date.now()): Promise<{ period: string; spent: number; limit: number; warnAt: number }> {
     const period = budgetPeriod(now);
-    await recordBudgetLimit(this.options.redis, this.options.keys, period, this.options.monthlyLimit, this.options.monthlyLimit * this.options.warnRatio);
+    await recordBudgetLimit(this.options.redis, this.options.keys, period, this.options.monthlyLimit, this.warnAt);
     const { spent } = await readBudget(this.options.redis, this.options.keys, period);
     await this.enforce(period, spent);
-    return { period, spent, limit: this.options.monthlyLimit };
+    return { period, spent, limit: this.options.monthlyLimit, warnAt: this.warnAt };
   }
 
   private async enforce(period: string, spent: number): Promise<void> {
-    const { redis, keys, monthlyLimit: limit, warnRatio } = this.options;
+    const { redis, keys, monthlyLimit: limit } = this.options;
     // Only the current month can turn the switch on: a late event of last month must not block this one.
     if (period !== budgetPeriod(Date.now())) return;
-    if (spent >= limit * warnRatio && spent < limit && (await markBudgetThreshold(redis, keys, period, 'warned', limit))) {
+    if (spent >= this.warnAt && spent < limit && (await markBudgetThreshold(redis, keys, period, 'warned', limit))) {
       const ratio = spent / limit;
       this.log.warn({ period, spent, limit, ratio }, `budget warning: ${Math.round(ratio * 100)} % of the monthly limit spent`);
       await publishSystemEvent(redis, keys, 'budget_warning', { timestamp: new Date().toISOString(), period, spent, limit, ratio });

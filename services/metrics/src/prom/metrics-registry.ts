@@ -40,6 +40,11 @@ export function createMetricsRegistry() {
     breakersOpen: new Gauge({ name: 'jobstream_circuit_breakers_open', help: 'Live workers whose provider circuit breaker is open or half-open (not yet recovered).', registers }),
     budgetSpent: new Gauge({ name: 'jobstream_budget_spent_usd', help: "This calendar month's (UTC) spend in US dollars.", registers }),
     budgetLimit: new Gauge({ name: 'jobstream_budget_limit_usd', help: 'The monthly budget in US dollars.', registers }),
+    budgetWarnAt: new Gauge({
+      name: 'jobstream_budget_warn_usd',
+      help: 'The spend in US dollars at which the budget warning goes out (the monthly limit times BUDGET_WARN_RATIO).',
+      registers,
+    }),
     killSwitch: new Gauge({ name: 'jobstream_kill_switch_enabled', help: '1 while the kill-switch refuses new jobs, else 0.', registers }),
     alertActive: new Gauge({ name: 'jobstream_alert_active', help: '1 while the alert holds, else 0.', labelNames: ['alert'], registers }),
     evaluations: new Counter({ name: 'jobstream_alert_evaluations_total', help: 'Alert evaluations, by result.', labelNames: ['result'], registers }),
