@@ -1,5 +1,7 @@
 import { createLogger, createRedis, jobstreamKeys, waitForReady, type Logger } from '@jobstream/runtime';
 import { Job, Worker } from 'bullmq';
+import { listenForCancels } from './cancel/cancel-listener.js';
+import { CancelRequests } from './cancel/cancel-requests.js';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
 import { createJobCatalog } from './jobs/index.js';
@@ -54,6 +56,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       eventsMaxLen: config.queue.eventsStreamMaxLen,
       logger: log,
       signal: abort.signal,
+      cancels: new CancelRequests(command, keys),
       quotas,
       onHeldBack: (jobId) => operations.jobHeldBack(jobId),
     }),
@@ -67,7 +70,9 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       autorun: true,
     },
   );
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('error', (err) => log.warn({ err }, 'worker error'));
+  const cancels = listenForCancels(config.redis, keys.cancelChannel, worker, log);
+  await cancels.ready;
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
 
   let relay: EventRelay | undefined;
@@ -112,6 +117,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
         await worker.close(true);
       }
       quotas?.stop();
+      await cancels.close();
       await relay?.stop();
       await operations.close();
       await Promise.allSettled([command.quit(), workerConnection.quit(), relayBlocking?.quit()]);

@@ -1,4 +1,4 @@
-import { compareStreamIds, readFields, streamBoundsOf, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import { cancelledBySchema, compareStreamIds, JOB_CANCELLED_EVENT, JOB_CANCELLED_FIELD, readFields, streamBoundsOf, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
@@ -205,19 +205,27 @@ export class EventRelay {
 
   private async mapEntries(entries: BullEventEntry[]): Promise<RelayedEvent[]> {
     const parsed = entries.map(([id, fields]) => ({ id, fields: readFields(fields) }));
+    // A job removed before it ran has no hash left to read its owner from: the api's event carries it.
+    for (const { fields } of parsed) {
+      if (fields.event === JOB_CANCELLED_EVENT && fields.jobId && fields.owner) {
+        this.owners.remember(fields.jobId, { owner: fields.owner, jobType: fields.jobType ?? '' });
+      }
+    }
     const needFields = [
       ...new Set(parsed.filter((e) => needsJobFields(e.fields.event) && e.fields.jobId).map((e) => e.fields.jobId as string)),
     ];
     const jobFields = new Map<string, FinishedJobFields>();
     if (needFields.length > 0) {
       const pipeline = this.options.command.pipeline();
-      for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), 'processedOn', 'finishedOn', 'atm');
+      for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), 'processedOn', 'finishedOn', 'atm', JOB_CANCELLED_FIELD);
       const results = (await pipeline.exec()) ?? [];
       needFields.forEach((jobId, i) => {
         const [err, values] = results[i] ?? [null, null];
         if (err || !Array.isArray(values)) return;
-        const [processedOn, finishedOn, atm] = values as (string | null)[];
+        const [processedOn, finishedOn, atm, cancelledBy] = values as (string | null)[];
+        const cancelled = cancelledBySchema.safeParse(cancelledBy);
         jobFields.set(jobId, {
+          ...(cancelled.success ? { cancelledBy: cancelled.data } : {}),
           ...(processedOn ? { processedOn: Number(processedOn) } : {}),
           ...(finishedOn ? { finishedOn: Number(finishedOn) } : {}),
           ...(atm ? { attemptsMade: Number(atm) } : {}),
