@@ -4,7 +4,7 @@
  * take it as it is.
  */
 export { createClient, JobstreamClient } from './client.js';
-export type { ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
+export type { AdminJobListOptions, ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
@@ -41,8 +41,14 @@ export { isApiError } from './errors/is-api-error.js';
 
 // The contract types a client works with, so an app needs only this package.
 export type {
+  AdminJobListResponse,
+  AdminJobRow,
+  AdminJobState,
   AlertsResponse,
   BudgetStatus,
+  CancelJobResponse,
+  CleanJobsRequest,
+  CleanJobsResponse,
   EnqueueResponse,
   ErrorCode,
   ErrorDetail,
