@@ -12,7 +12,7 @@ export class UsageError extends Error {
   }
 }
 
-export const commandNames = ['enqueue', 'watch', 'jobs', 'alerts', 'budget', 'kill-switch', 'stats', 'help'] as const;
+export const commandNames = ['enqueue', 'watch', 'jobs', 'cancel', 'retry', 'alerts', 'budget', 'kill-switch', 'admin', 'stats', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** What each command accepts besides the global options. */
@@ -20,6 +20,9 @@ const commandOptions: Record<CommandName, readonly string[]> = {
   enqueue: ['payload', 'idempotency-key', 'watch'],
   watch: [],
   jobs: ['limit', 'cursor'],
+  cancel: [],
+  retry: [],
+  admin: ['state', 'older-than', 'limit', 'cursor'],
   alerts: [],
   budget: [],
   'kill-switch': ['reason', 'limit'],
@@ -41,8 +44,12 @@ export interface ParsedArgs {
   reason: string | undefined;
   /** `jobs`: jobs per page, 1-100; `kill-switch audit`: entries, 1-1000. */
   limit: number | undefined;
-  /** `jobs`: the page after this cursor. */
+  /** `jobs`, `admin jobs`: the page after this cursor. */
   cursor: string | undefined;
+  /** `admin jobs`, `admin clean`: which jobs. */
+  state: string | undefined;
+  /** `admin clean`: the age (`1h`, `7d`, seconds without a unit). */
+  olderThan: string | undefined;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -66,6 +73,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         reason: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        state: { type: 'string' },
+        'older-than': { type: 'string' },
       },
     });
   } catch (err) {
@@ -85,7 +94,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   // The api's own bounds: a page of jobs, a stretch of the audit trail.
-  const maxLimit = name === 'kill-switch' ? 1_000 : 100;
+  const maxLimit = name === 'kill-switch' ? 1_000 : name === 'admin' ? 10_000 : 100;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= maxLimit)) throw new UsageError(`--limit must be a whole number from 1 to ${maxLimit}, got "${values.limit}"`);
   const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http(s) URL such as ${DEFAULT_URL}, got "${url}"`);
@@ -101,5 +110,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     reason: values.reason,
     limit,
     cursor: values.cursor,
+    state: values.state,
+    olderThan: values['older-than'],
   };
 }
