@@ -98,6 +98,42 @@ describe('job control', () => {
       expect(refusal(await cancel(jobId))).toBe('404 JOB_NOT_FOUND');
     });
 
+    it('removes a waiting job once when two cancels race: one cancelled event, and nothing left to stop a job made later under its id', async () => {
+      await setUp();
+      const jobId = await submit({ durationMs: 10 });
+      const answers = await Promise.all([cancel(jobId), cancel(jobId, root)]);
+      expect(answers.map((res) => res.status)).toEqual([202, 202]);
+      expect(answers.map((res) => res.body.action)).toContain('removed');
+      await worker();
+      const keys = keysFor(env);
+      const cancelled = async () => (await redis.xrange(keys.history(jobId), '-', '+')).filter(([, fields]) => fields.includes('cancelled'));
+      await waitUntil('the cancelled event', async () => (await cancelled()).length > 0);
+      // A later event would have come with the first: the relay writes BullMQ's stream in order.
+      const marker = await submit({ durationMs: 1 });
+      await waitForState(marker, 'completed');
+      expect(await cancelled()).toHaveLength(1);
+      expect(await redis.exists(keys.cancelRequest(jobId))).toBe(0);
+    });
+
+    it('starts a job submitted again with the idempotency key of one cancelled before it ran afresh, without the old one\'s cancelled event', async () => {
+      await setUp();
+      const body = { type: 'demo.work', payload: { durationMs: 1 }, idempotencyKey: 'report-42' };
+      const first = await http('POST', `${api.url}/api/jobs`, body, alice);
+      const jobId = first.body.jobId as string;
+      expect((await cancel(jobId)).body.action).toBe('removed');
+      await worker();
+      const keys = keysFor(env);
+      await waitUntil('the cancelled event', async () => (await redis.xrange(keys.history(jobId), '-', '+')).some(([, fields]) => fields.includes('cancelled')));
+
+      const again = await http('POST', `${api.url}/api/jobs`, body, alice);
+      expect(again.status).toBe(202);
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(again.body.jobId).toBe(jobId);
+      const events = await connectSse(`${api.url}/api/jobs/${jobId}/events`, alice);
+      await events.ended;
+      expect(events.lifecycle().map((e) => e.event)).toEqual(['waiting', 'active', 'completed']);
+    });
+
     it('stops a running job through its signal: the stream ends with cancelled (no failed), the snapshot says failed and who cancelled it, and a second cancel is a 409', async () => {
       await setUp();
       await worker();

@@ -132,6 +132,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       jobIdSecret,
       logger: log,
       admit: admitNewWork,
+      forgetHistory: (jobId) => command.del(keys.history(jobId)),
       // Then the quotas, for a new job only: a refusal gives the rate-limit point back.
       reserve: limits.reserveJob,
     },

@@ -50,20 +50,31 @@ export async function cancelJob(deps: JobControlDeps, caller: Principal, jobId: 
     throw new ApiError(409, 'JOB_ALREADY_FINISHED', `Job "${jobId}" already ${job.state}; there is nothing to cancel`);
   }
   const log = deps.logger.child({ jobId, owner: job.owner, by: job.by });
+  const requestKey = deps.keys.cancelRequest(jobId);
   if (NOT_STARTED.has(job.state)) {
+    // The request key, set only where there is none, makes one canceller the one that removes the
+    // job: BullMQ's remove answers 1 for a job that is gone too, and two removals would announce
+    // two cancels. It also stops the job should a worker take it before the removal.
+    if ((await deps.redis.set(requestKey, job.by, 'EX', deps.retentionSeconds, 'NX')) !== 'OK') {
+      // Another cancel is under way (or a stop was asked for before the job went back to waiting).
+      return { jobId, action: (await deps.store.getSnapshot(jobId)) ? 'stop_requested' : 'removed' };
+    }
     // BullMQ refuses (0) to remove a job a worker holds the lock of: it became active since the read.
     if ((await deps.queue.remove(jobId)) === 1) {
       const previousState = job.state as 'waiting' | 'delayed' | 'prioritized';
       await publishRemovedJobCancel(deps.redis, deps.keys.bullEvents, deps.eventsMaxLen, { jobId, owner: job.owner, jobType: job.type, by: job.by, previousState });
-      // The job no longer counts against its owner's unfinished jobs.
-      await deps.redis.zrem(deps.keys.unfinishedJobs(job.owner), jobId).catch((err: unknown) => log.warn({ err }, 'could not uncount a cancelled job'));
+      // The job is gone: one made later under the same id (its idempotency key sent again) must not
+      // find the request, and it no longer counts against its owner's unfinished jobs.
+      await Promise.all([deps.redis.del(requestKey), deps.redis.zrem(deps.keys.unfinishedJobs(job.owner), jobId)]).catch((err: unknown) =>
+        log.warn({ err }, 'could not clear what a removed job left'),
+      );
       log.info({ previousState }, 'job cancelled before it ran: removed');
       return { jobId, action: 'removed' };
     }
   }
   // The key first: a worker that takes the job after the message went out still finds it.
   const message: CancelMessage = { jobId, by: job.by };
-  await deps.redis.set(deps.keys.cancelRequest(jobId), job.by, 'EX', deps.retentionSeconds);
+  await deps.redis.set(requestKey, job.by, 'EX', deps.retentionSeconds);
   await deps.redis.publish(deps.keys.cancelChannel, JSON.stringify(message));
   log.info('asked the worker running the job to stop it');
   return { jobId, action: 'stop_requested' };
