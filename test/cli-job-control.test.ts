@@ -124,7 +124,7 @@ describe('the jobstream CLI: cancel, retry and the admin commands', () => {
       [['retry', 'a', 'b'], /unexpected argument "b"/],
       [['admin'], /admin needs "jobs" or "clean"/],
       [['admin', 'jobs'], /admin jobs needs --state/],
-      [['admin', 'jobs', '--state', 'cancelled'], /admin jobs needs --state/],
+      [['admin', 'jobs', '--state', 'removed'], /admin jobs needs --state/],
       [['admin', 'jobs', '--state', 'failed', '--limit', '500'], /--limit must be a whole number from 1 to 100/],
       [['admin', 'clean', '--state', 'active', '--older-than', '1h'], /admin clean needs --state completed\|failed/],
       [['admin', 'clean', '--state', 'failed'], /needs --older-than/],

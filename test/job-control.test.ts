@@ -355,6 +355,29 @@ describe('job control', () => {
       expect(completed[0]).toMatchObject({ jobId: done, owner: 'alice', startedAt: expect.any(String), finishedAt: expect.any(String) });
     });
 
+    it('lists under cancelled only the failed jobs a cancel stopped, newest first, a page at a time', async () => {
+      await setUp();
+      await worker();
+      const failed = await submit({ durationMs: 1, failAttempts: 3 });
+      await waitForState(failed, 'failed');
+      const cancelled: string[] = [];
+      for (const headers of [alice, mallory]) {
+        const jobId = await submit({ durationMs: 30_000, steps: 30 }, headers);
+        await waitForState(jobId, 'active');
+        expect((await cancel(jobId, root)).status).toBe(202);
+        await waitForState(jobId, 'failed');
+        cancelled.push(jobId);
+      }
+      const pages = await allPages('cancelled', 1);
+      expect(pages.flat().map((row) => row.jobId)).toEqual([...cancelled].reverse());
+      expect(pages.flat().map((row) => [row.state, row.owner, row.cancelledBy])).toEqual([
+        ['cancelled', 'mallory', 'admin'],
+        ['cancelled', 'alice', 'admin'],
+      ]);
+      // The failed set holds all three; the plain failure is listed there, not here.
+      expect((await allPages('failed', 20)).flat().map((row) => row.jobId)).toEqual(expect.arrayContaining([failed, ...cancelled]));
+    });
+
     it('refuses a state it does not know, a limit out of bounds, an unknown parameter and a cursor it did not give out', async () => {
       await setUp();
       for (const query of ['', '?state=meta', '?state=waiting&limit=0', '?state=waiting&limit=101', '?state=waiting&limit=abc', '?state=waiting&owner=alice']) {

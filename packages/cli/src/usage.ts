@@ -17,7 +17,7 @@ Commands:
                               who turned the kill-switch on or off, when and why, newest first (20; admin)
   admin jobs --state <state> [--limit N] [--cursor c]
                               every user's jobs in one state (waiting, active, delayed, prioritized,
-                              completed, failed), newest first (admin)
+                              completed, failed, cancelled), newest first (admin)
   admin clean --state completed|failed --older-than <age> [--limit N]
                               remove finished jobs older than the age (90s, 30m, 1h, 7d) with their
                               history, at most N (default 1000, at most 10000; admin)

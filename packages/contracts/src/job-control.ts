@@ -12,8 +12,11 @@ export const cancelJobResponseSchema = z.object({
 });
 export type CancelJobResponse = z.infer<typeof cancelJobResponseSchema>;
 
-/** The states `GET /api/admin/jobs` browses, as BullMQ names them. */
-export const adminJobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+/**
+ * The states `GET /api/admin/jobs` browses, as BullMQ names them, and `cancelled`: the failed jobs
+ * that were stopped by a cancel while they ran (those cancelled before they ran are removed).
+ */
+export const adminJobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'cancelled'] as const;
 export const adminJobStateSchema = z.enum(adminJobStates);
 export type AdminJobState = z.infer<typeof adminJobStateSchema>;
 

@@ -3,7 +3,7 @@ import { UsageError } from '../args.js';
 import { exitCodes } from '../output.js';
 import type { CommandContext } from './context.js';
 
-const BROWSE_STATES: readonly AdminJobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'];
+const BROWSE_STATES: readonly AdminJobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'cancelled'];
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
 
 /** `90`, `90s`, `30m`, `1h`, `7d`, `2w` as seconds; a usage error for anything else. */

@@ -7,7 +7,7 @@ import { useStore } from '../ui/store.js';
 import type { AdminJobsModel } from './admin-jobs-model.js';
 
 /** The states the api browses (the contracts' `adminJobStates`, kept here so no zod reaches the bundle). */
-const STATES: readonly AdminJobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'];
+const STATES: readonly AdminJobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'cancelled'];
 
 function JobRow({ row }: { row: AdminJobRow }) {
   const at = row.finishedAt ?? row.startedAt ?? row.createdAt;

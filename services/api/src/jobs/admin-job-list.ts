@@ -3,7 +3,7 @@ import type { RedisClient } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { decodeJobListCursor, encodeJobListCursor } from './job-list-cursor.js';
 import { readJobRows, type JobRow } from './job-rows.js';
-import { pageSortedSet, type JobIndexPage } from './sorted-set-page.js';
+import { pageSortedSet, type JobIndexPage, type JobIndexPosition } from './sorted-set-page.js';
 
 export interface AdminJobListDeps {
   queue: Queue;
@@ -24,13 +24,41 @@ async function pageList(redis: RedisClient, key: string, limit: number, afterJob
   let start = 0;
   if (afterJobId !== undefined) {
     const at = await redis.lpos(key, afterJobId);
-    if (at === null) return { jobIds: [], next: undefined };
+    if (at === null) return { jobIds: [], entries: [], next: undefined };
     start = at + 1;
   }
   const ids = await redis.lrange(key, start, start + limit);
   const jobIds = ids.slice(0, limit);
   const last = jobIds.at(-1);
-  return { jobIds, next: ids.length > limit && last !== undefined ? { createdAtMs: 0, jobId: last } : undefined };
+  const entries = jobIds.map((jobId) => ({ createdAtMs: 0, jobId }));
+  return { jobIds, entries, next: ids.length > limit && last !== undefined ? { createdAtMs: 0, jobId: last } : undefined };
+}
+
+/** Failed jobs looked at per request for `cancelled`: the work of one page is bounded, its length is not. */
+const CANCELLED_SCAN = 1_000;
+
+/**
+ * One page of the cancelled jobs: the failed set read newest first, keeping the jobs a cancel
+ * stopped, until `limit` are found or CANCELLED_SCAN were looked at. A page may then hold fewer
+ * than `limit` (none, even) and still have a next one, which continues after the last job looked at.
+ */
+async function pageCancelled(deps: AdminJobListDeps, limit: number, after: JobIndexPosition | undefined): Promise<{ rows: JobRow[]; next: JobIndexPosition | undefined }> {
+  const rows: JobRow[] = [];
+  let position = after;
+  let scanned = 0;
+  while (scanned < CANCELLED_SCAN) {
+    const page = await pageSortedSet(deps.redis, deps.queue.toKey('failed'), { limit: Math.min(limit * 4, CANCELLED_SCAN - scanned), after: position });
+    const read = await readJobRows(deps.redis, deps.job, page.jobIds);
+    for (const [i, entry] of page.entries.entries()) {
+      const row = read[i];
+      if (row?.cancelledBy) rows.push(row);
+      position = entry;
+      if (rows.length === limit) return { rows, next: i < page.entries.length - 1 || page.next ? entry : undefined };
+    }
+    scanned += page.entries.length;
+    if (!page.next) return { rows, next: undefined };
+  }
+  return { rows, next: position };
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms ? new Date(ms).toISOString() : undefined);
@@ -60,6 +88,10 @@ function toAdminRow(row: JobRow, state: AdminJobState): AdminJobRow {
  */
 export async function listJobsByState(deps: AdminJobListDeps, query: AdminJobListQuery): Promise<AdminJobListResponse> {
   const after = query.cursor === undefined ? undefined : decodeJobListCursor(query.cursor);
+  if (query.state === 'cancelled') {
+    const { rows, next } = await pageCancelled(deps, query.limit, after);
+    return { jobs: rows.map((row) => toAdminRow(row, 'cancelled')), nextCursor: next === undefined ? null : encodeJobListCursor(next) };
+  }
   const listKey = LIST_STATES[query.state];
   const page = listKey
     ? await pageList(deps.redis, deps.queue.toKey(listKey), query.limit, after?.jobId)

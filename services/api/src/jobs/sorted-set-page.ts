@@ -13,6 +13,8 @@ export interface JobIndexPosition {
 export interface JobIndexPage {
   /** Highest score first. Some may name jobs BullMQ has removed since: the reader checks. */
   jobIds: string[];
+  /** The same entries with their scores: where a reader that stops within the page continues. */
+  entries: JobIndexPosition[];
   /** Where the next page continues; undefined on the last page. */
   next: JobIndexPosition | undefined;
 }
@@ -64,5 +66,5 @@ export async function pageSortedSet(
   }
   const entries = candidates.slice(0, limit);
   const last = entries.at(-1);
-  return { jobIds: entries.map((entry) => entry.jobId), next: candidates.length > limit ? last : undefined };
+  return { jobIds: entries.map((entry) => entry.jobId), entries, next: candidates.length > limit ? last : undefined };
 }
