@@ -258,6 +258,21 @@ describe('job control', () => {
       expect((await cancel(jobId, root)).status).toBe(202);
     });
 
+    it('runs a failed job once when two retries race, and the losing one leaves the winner\'s place in the owner\'s quota', async () => {
+      await setUp({ MAX_QUEUED_JOBS_PER_USER: '5' });
+      const first = await worker();
+      const jobId = await submit({ durationMs: 1, failAttempts: 3 });
+      await waitForState(jobId, 'failed');
+      // No worker from here: the retried job stays waiting, counted against alice.
+      await first.close();
+      workers.splice(workers.indexOf(first), 1);
+      const answers = await Promise.all([retry(jobId), retry(jobId, root)]);
+      expect(answers.map((res) => res.status).sort()).toEqual([202, 409]);
+      expect(answers.find((res) => res.status === 409)?.body.code).toBe('JOB_NOT_RETRYABLE');
+      expect(await redis.zscore(keysFor(env).unfinishedJobs('alice'), jobId)).not.toBeNull();
+      expect((await http('GET', `${api.url}/api/jobs/${jobId}`, undefined, alice)).body.state).toBe('waiting');
+    });
+
     it('answers 409 JOB_NOT_RETRYABLE for a job that is waiting, running or completed', async () => {
       await setUp();
       const waiting = await submit({ durationMs: 1 });
@@ -278,10 +293,10 @@ describe('job control', () => {
       await waitForState(jobId, 'failed');
 
       expect((await http('POST', `${api.url}/api/admin/budget/kill-switch`, { enabled: true, reason: 'maintenance' }, root)).status).toBe(200);
-      const refused = await waitUntil('the kill-switch refusal', async () => {
-        const res = await retry(jobId);
-        return res.status === 429 ? res : undefined;
-      });
+      // Until this replica has read the switch a retry would go through: wait on another user's submissions.
+      await waitUntil('the kill-switch refusal', async () => (await http('POST', `${api.url}/api/jobs`, { type: 'demo.work', payload: { durationMs: 1 } }, mallory)).status === 429);
+      const refused = await retry(jobId);
+      expect(refused.status).toBe(429);
       expect(refused.body.code).toBe('BUDGET_LIMIT_EXCEEDED');
       expect(refused.headers.get('retry-after')).toBe('60');
       await http('POST', `${api.url}/api/admin/budget/kill-switch`, { enabled: false }, root);
