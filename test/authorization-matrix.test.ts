@@ -35,6 +35,8 @@ interface RouteCase {
   variant?: string;
   request: (fixture: Fixture) => { path: string; body?: unknown; headers?: Record<string, string> };
   expected: Row;
+  /** The request changes the owner's job: each caller gets a new one (a cancelled job is gone for the next caller). */
+  freshJob?: true;
 }
 
 const all = (cell: string): Omit<Row, 'anonymous'> => ({ owner: cell, other: cell, admin: cell, service: cell });
@@ -60,6 +62,11 @@ const matrix: RouteCase[] = [
   { route: 'GET /api/job-status/:id',                 request: (f) => ({ path: `/api/job-status/${f.jobId}` }),                                expected: ownJobs },
   { route: 'GET /api/jobs/:id/events',                request: (f) => ({ path: `/api/jobs/${f.jobId}/events` }),                               expected: ownJobs },
   { route: 'GET /api/job-events',                     request: (f) => ({ path: `/api/job-events?jobId=${f.jobId}` }),                          expected: ownJobs },
+  { route: 'POST /api/jobs/:id/cancel',               freshJob: true, request: (f) => ({ path: `/api/jobs/${f.jobId}/cancel`, body: {} }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '202', other: '404 JOB_NOT_FOUND', admin: '202', service: '404 JOB_NOT_FOUND' } },
+  // The fixture's job is waiting: the owner and an admin reach the state check, which only a failed job passes.
+  { route: 'POST /api/jobs/:id/retry',                request: (f) => ({ path: `/api/jobs/${f.jobId}/retry`, body: {} }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '409 JOB_NOT_RETRYABLE', other: '404 JOB_NOT_FOUND', admin: '409 JOB_NOT_RETRYABLE', service: '404 JOB_NOT_FOUND' } },
   { route: 'GET /api/queue/stats',                    request: () => ({ path: '/api/queue/stats' }),                                             expected: signedIn('200') },
   { route: 'GET /api/me',                             request: () => ({ path: '/api/me' }),                                                      expected: signedIn('200') },
   { route: 'GET /api/metrics/alerts',                 request: () => ({ path: '/api/metrics/alerts' }),                                          expected: adminOnly },
@@ -71,6 +78,8 @@ const matrix: RouteCase[] = [
   { route: 'GET /api/admin/feed',                     request: () => ({ path: '/api/admin/feed' }),                                              expected: adminOnly },
   { route: 'GET /api/admin/queue/breakdown',          request: () => ({ path: '/api/admin/queue/breakdown?state=failed' }),                      expected: adminOnly },
   { route: 'GET /api/admin/budget/charges',           request: () => ({ path: '/api/admin/budget/charges?limit=3' }),                            expected: adminOnly },
+  { route: 'GET /api/admin/jobs',                     request: () => ({ path: '/api/admin/jobs?state=waiting' }),                                expected: adminOnly },
+  { route: 'POST /api/admin/jobs/clean',              request: () => ({ path: '/api/admin/jobs/clean', body: { state: 'completed', olderThanSeconds: 3_600 } }), expected: adminOnly },
   { route: 'GET /api/notifications/stream',           request: () => ({ path: '/api/notifications/stream' }),                                    expected: signedIn('200') },
   { route: 'GET /api/notifications/stream',           variant: 'a public topic',   request: () => ({ path: '/api/notifications/stream?topics=news' }),        expected: signedIn('200') },
   { route: 'GET /api/notifications/stream',           variant: 'a granted topic',  request: () => ({ path: '/api/notifications/stream?topics=team-42.ops' }), expected: grantedTopic },
@@ -188,11 +197,12 @@ describe('authorization matrix', () => {
   });
 
   const rows = matrix.map((row) => ({ ...row, title: row.variant ? `${row.route} with ${row.variant}` : row.route }));
-  it.each(rows)('$title answers each caller as the matrix says', async ({ route, request, expected }) => {
+  it.each(rows)('$title answers each caller as the matrix says', async ({ route, request, expected, freshJob }) => {
     const method = route.split(' ')[0] as string;
-    const { path, body, headers: extra } = request(fixture);
     const actual = {} as Row;
     for (const role of roles) {
+      const jobId = freshJob ? ((await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner)).body.jobId as string) : fixture.jobId;
+      const { path, body, headers: extra } = request({ ...fixture, jobId });
       const res = await requestOnce(method, `${api.url}${path}`, { headers: { ...headers[role], ...extra }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       // Only a refusal's code counts: a sign-in code's answer has a `code` of its own.
       actual[role] = `${res.status}${res.status >= 400 && res.body?.code ? ` ${res.body.code}` : ''}`;

@@ -141,6 +141,8 @@ describe('generated bad input (fast-check)', () => {
       { method: 'GET', path: (id: string) => `/api/jobs/${id}/events` },
       { method: 'GET', path: (id: string) => `/api/job-events?jobId=${id}` },
       { method: 'POST', path: (id: string) => `/api/notifications/${id}/read` },
+      { method: 'POST', path: (id: string) => `/api/jobs/${id}/cancel` },
+      { method: 'POST', path: (id: string) => `/api/jobs/${id}/retry` },
     );
     const ids = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 300 }).map((id) => encodeURIComponent(id)),

@@ -178,7 +178,7 @@ describe('the notification inbox', () => {
     expect(types).toEqual(
       [
         'connected', 'heartbeat', 'reset', 'unread_count', 'notification',
-        'job.waiting', 'job.delayed', 'job.active', 'job.progress', 'job.stalled', 'job.completed', 'job.failed',
+        'job.waiting', 'job.delayed', 'job.active', 'job.progress', 'job.stalled', 'job.completed', 'job.failed', 'job.cancelled',
         'system.alert', 'system.kill_switch', 'system.budget', 'system.circuit_breaker',
       ].sort(),
     );
@@ -194,6 +194,7 @@ describe('the notification inbox', () => {
     expect(byType['job.completed'].schema.required).toEqual(expect.arrayContaining(['jobId', 'jobType', 'severity']));
     // A result over EVENT_RESULT_INLINE_MAX_BYTES is left out and marked; the client fetches the job.
     expect(Object.keys(byType['job.completed'].schema.properties)).toEqual(expect.arrayContaining(['result', 'resultOmitted', 'resultBytes']));
+    expect(byType['job.cancelled'].schema.properties.by.enum).toEqual(['owner', 'admin']);
     expect(byType.notification.schema.properties.priority.enum).toEqual(['low', 'normal', 'high', 'urgent']);
     expect(byType['system.alert']).toMatchObject({ channel: 'system', schema: { properties: { status: { enum: ['started', 'resolved'] } } } });
   });

@@ -12,7 +12,7 @@ export class UsageError extends Error {
   }
 }
 
-export const commandNames = ['enqueue', 'watch', 'job', 'jobs', 'alerts', 'budget', 'kill-switch', 'stats', 'workers', 'events', 'breakdown', 'feed', 'help'] as const;
+export const commandNames = ['enqueue', 'watch', 'job', 'jobs', 'cancel', 'retry', 'alerts', 'budget', 'kill-switch', 'admin', 'stats', 'workers', 'events', 'breakdown', 'feed', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** What each command accepts besides the global options. */
@@ -21,6 +21,9 @@ const commandOptions: Record<CommandName, readonly string[]> = {
   watch: [],
   job: [],
   jobs: ['limit', 'cursor'],
+  cancel: [],
+  retry: [],
+  admin: ['state', 'older-than', 'limit', 'cursor'],
   alerts: [],
   budget: ['limit', 'period'],
   'kill-switch': ['reason', 'limit'],
@@ -46,12 +49,16 @@ export interface ParsedArgs {
   reason: string | undefined;
   /** `jobs`, `budget charges`: 1-100; `kill-switch audit`, `events`, `breakdown`: 1-1000. */
   limit: number | undefined;
-  /** `jobs`: the page after this cursor. */
+  /** `jobs`, `admin jobs`: the page after this cursor. */
   cursor: string | undefined;
   /** `events`: only notifications of this name. */
   event: string | undefined;
   /** `budget charges`: the month (`YYYY-MM`), else the current one. */
   period: string | undefined;
+  /** `admin jobs`, `admin clean`: which jobs. */
+  state: string | undefined;
+  /** `admin clean`: the age (`1h`, `7d`, seconds without a unit). */
+  olderThan: string | undefined;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -77,6 +84,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         cursor: { type: 'string' },
         event: { type: 'string' },
         period: { type: 'string' },
+        state: { type: 'string' },
+        'older-than': { type: 'string' },
       },
     });
   } catch (err) {
@@ -96,7 +105,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   // The api's own bounds: a page of jobs, a stretch of the audit trail.
-  const maxLimit = name === 'kill-switch' || name === 'events' || name === 'breakdown' ? 1_000 : 100;
+  const maxLimit = name === 'admin' ? 10_000 : name === 'kill-switch' || name === 'events' || name === 'breakdown' ? 1_000 : 100;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= maxLimit)) throw new UsageError(`--limit must be a whole number from 1 to ${maxLimit}, got "${values.limit}"`);
   if (values.period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.period)) throw new UsageError(`--period must be a month as YYYY-MM, got "${values.period}"`);
   const url = values.url ?? env.JOBSTREAM_URL ?? DEFAULT_URL;
@@ -115,5 +124,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     cursor: values.cursor,
     event: values.event,
     period: values.period,
+    state: values.state,
+    olderThan: values['older-than'],
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createClient } from '@jobstream/client';
 import { parseCommandLine, UsageError, type ParsedArgs } from './args.js';
+import { adminCommand } from './commands/admin.js';
 import { alertsCommand } from './commands/alerts.js';
 import { breakdownCommand } from './commands/breakdown.js';
 import { budgetCommand } from './commands/budget.js';
@@ -9,6 +10,7 @@ import { enqueueCommand } from './commands/enqueue.js';
 import { eventsCommand } from './commands/events.js';
 import { feedCommand } from './commands/feed.js';
 import { jobCommand } from './commands/job.js';
+import { cancelCommand, retryCommand } from './commands/job-control.js';
 import { jobsCommand } from './commands/jobs.js';
 import { killSwitchCommand } from './commands/kill-switch.js';
 import { statsCommand } from './commands/stats.js';
@@ -57,6 +59,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       case 'jobs':
         if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
         return await jobsCommand(ctx);
+      case 'cancel':
+        return await cancelCommand(ctx);
+      case 'retry':
+        return await retryCommand(ctx);
+      case 'admin':
+        return await adminCommand(ctx);
       case 'alerts':
         return await alertsCommand(ctx);
       case 'budget':

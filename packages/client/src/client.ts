@@ -1,6 +1,11 @@
 import type {
+  AdminJobListResponse,
+  AdminJobState,
   AlertsResponse,
   BudgetStatus,
+  CancelJobResponse,
+  CleanJobsRequest,
+  CleanJobsResponse,
   EnqueueResponse,
   JobListResponse,
   JobSnapshot,
@@ -34,6 +39,7 @@ import {
   isSystemEvents,
   isWorkersResponse,
 } from './http/shape-checks.js';
+import { isAdminJobListResponse, isCancelJobResponse, isCleanJobsResponse } from './http/job-control-checks.js';
 import { isMeResponse, type MeResponse } from './http/me-response.js';
 import { isNotification } from './http/notification-checks.js';
 import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
@@ -85,6 +91,11 @@ export interface JobListOptions extends RequestOptions {
   limit?: number;
   /** The `nextCursor` of the page before. */
   cursor?: string;
+}
+
+export interface AdminJobListOptions extends JobListOptions {
+  /** Which jobs: `waiting`, `active`, `delayed`, `prioritized`, `completed` or `failed`. */
+  state: AdminJobState;
 }
 
 /** A job type's payload as the caller writes it (fields with defaults may be left out). */
@@ -181,6 +192,34 @@ export class JobstreamClient {
   }
 
   /**
+   * Cancels a job (`POST /api/jobs/:id/cancel`, its owner or an admin): one that has not started is
+   * removed, a running one is asked to stop; either way its watch ends with `cancelled`. A job that
+   * already finished rejects with a ConflictError (`JOB_ALREADY_FINISHED`).
+   */
+  cancelJob(jobId: string, options: RequestOptions = {}): Promise<CancelJobResponse> {
+    return this.transport.json('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`, {
+      body: {},
+      check: isCancelJobResponse,
+      expected: 'a cancel answer',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Runs a failed job again under its id (`POST /api/jobs/:id/retry`); a watch resumed with its last
+   * event id sees the new run. A job that is not failed rejects with a ConflictError
+   * (`JOB_NOT_RETRYABLE`); the kill-switch with a BudgetLimitError, like a new job.
+   */
+  retryJob(jobId: string, options: RequestOptions = {}): Promise<EnqueueResponse> {
+    return this.transport.json('POST', `/api/jobs/${encodeURIComponent(jobId)}/retry`, {
+      body: {},
+      check: isEnqueueResponse,
+      expected: 'a retry answer',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
    * Watches a job live: iterate it (`for await (const e of client.watchJob(id))`) or listen
    * (`.on('progress', fn).on('state', fn)`). It reconnects, resumes, falls back to polling, and
    * ends after the job's terminal event.
@@ -254,6 +293,29 @@ export class JobstreamClient {
       query: { state, limit },
       check: isQueueBreakdown,
       expected: 'a queue breakdown',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Admin: every user's jobs in one state, newest first (`GET /api/admin/jobs`); pass `nextCursor` for the next page. */
+  listJobsByState(options: AdminJobListOptions): Promise<AdminJobListResponse> {
+    return this.transport.json('GET', '/api/admin/jobs', {
+      query: { state: options.state, limit: options.limit, cursor: options.cursor },
+      check: isAdminJobListResponse,
+      expected: 'a page of jobs',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Admin: removes up to `limit` (default 1,000) jobs that finished in `state` at least
+   * `olderThanSeconds` ago, with their history (`POST /api/admin/jobs/clean`); resolves with how many.
+   */
+  cleanJobs(request: CleanJobsRequest, options: RequestOptions = {}): Promise<CleanJobsResponse> {
+    return this.transport.json('POST', '/api/admin/jobs/clean', {
+      body: request,
+      check: isCleanJobsResponse,
+      expected: 'a clean answer',
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -4,7 +4,7 @@
  * take it as it is.
  */
 export { createClient, JobstreamClient } from './client.js';
-export type { ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
+export type { AdminJobListOptions, ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
 export type { Webhooks, WebhookDeliveriesOptions } from './webhooks.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
@@ -42,9 +42,15 @@ export { isApiError } from './errors/is-api-error.js';
 
 // The contract types a client works with, so an app needs only this package.
 export type {
+  AdminJobListResponse,
+  AdminJobRow,
+  AdminJobState,
   AlertsResponse,
   BudgetChargesResponse,
   BudgetStatus,
+  CancelJobResponse,
+  CleanJobsRequest,
+  CleanJobsResponse,
   EnqueueResponse,
   ErrorCode,
   ErrorDetail,

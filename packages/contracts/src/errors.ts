@@ -10,6 +10,9 @@ export const errorCodes = [
   'INVALID_LAST_EVENT_ID',
   'JOB_NOT_FOUND',
   'IDEMPOTENCY_KEY_REUSED',
+  // Job control: cancelling a job that already ended, retrying one that did not fail.
+  'JOB_ALREADY_FINISHED',
+  'JOB_NOT_RETRYABLE',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'REDIS_UNAVAILABLE',

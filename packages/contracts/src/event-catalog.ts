@@ -48,6 +48,11 @@ const definitions = {
     severity: 'high',
     description: 'An attempt of one of your jobs failed: severity high when final, medium when it will be retried.',
   },
+  'job.cancelled': {
+    channel: 'user',
+    severity: 'medium',
+    description: 'One of your jobs was cancelled (by you or an admin): removed before it ran, or stopped while running. Its last event.',
+  },
   notification: {
     channel: 'user_or_topic',
     severity: 'medium',

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './event-catalog.js';
+export * from './job-control.js';
 export * from './job-events.js';
 export * from './job-types/index.js';
 export * from './jobs.js';

@@ -49,6 +49,15 @@ export const lifecycleEventSchemas = {
     attemptsMade: z.number().int().nonnegative(),
     willRetry: z.boolean(),
   }),
+  /**
+   * Terminal: the job was cancelled by its owner or an admin (`by`). A job cancelled before it ran
+   * (`previousState` waiting, delayed or prioritized) is removed; a running one was stopped.
+   */
+  cancelled: z.object({
+    ...base,
+    by: z.enum(['owner', 'admin']),
+    previousState: z.enum(['waiting', 'delayed', 'prioritized', 'active']),
+  }),
 } as const;
 
 /** Events that belong to one connection rather than to the job's history: they carry no `id:`. */
@@ -92,6 +101,6 @@ export function parseLifecycleEvent(id: string, event: string, data: unknown): L
 
 /** True for the event after which nothing more happens to the job. */
 export function isTerminalEvent(event: Pick<LifecycleEvent, 'event' | 'data'>): boolean {
-  if (event.event === 'completed') return true;
+  if (event.event === 'completed' || event.event === 'cancelled') return true;
   return event.event === 'failed' && !(event.data as LifecycleEventData<'failed'>).willRetry;
 }

@@ -58,6 +58,8 @@ export const jobSnapshotSchema = z.object({
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** Set on a failed job that was stopped because it was cancelled: by its owner or an admin. */
+  cancelledBy: z.enum(['owner', 'admin']).optional(),
 });
 
 /** Most jobs one page of `GET /api/jobs` holds. */

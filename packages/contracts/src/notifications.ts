@@ -179,6 +179,7 @@ export const jobNotificationSchemas = {
   'job.stalled': lifecycleEventSchemas.stalled.extend(jobFields),
   'job.completed': lifecycleEventSchemas.completed.extend(jobFields),
   'job.failed': lifecycleEventSchemas.failed.extend(jobFields),
+  'job.cancelled': lifecycleEventSchemas.cancelled.extend(jobFields),
 } as const;
 
 /** System notifications on the notification stream (admins only), from the system stream's entries. */

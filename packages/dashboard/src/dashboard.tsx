@@ -55,7 +55,7 @@ export function Dashboard({ session, onSignOut }: DashboardProps) {
             <SubmitForm session={session} />
             <DesktopPrompt notifier={session.desktop} />
           </div>
-          <JobList model={session.jobs} />
+          <JobList model={session.jobs} actions={session.jobActions} />
         </div>
       </main>
       <Toasts model={session.toasts} />

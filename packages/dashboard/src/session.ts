@@ -2,6 +2,7 @@ import { createClient, type JobstreamClient, type JobstreamError, type Notificat
 import { AdminModel } from './admin/admin-model.js';
 import type { Me } from './auth/who-am-i.js';
 import { InboxModel } from './inbox/inbox-model.js';
+import { JobActions } from './jobs/job-actions.js';
 import { jobPageLoader } from './jobs/job-pages.js';
 import { isFinished, type JobView } from './jobs/job-view.js';
 import { JobsModel } from './jobs/jobs-model.js';
@@ -38,6 +39,8 @@ export class Session {
   readonly toasts = new ToastModel();
   readonly desktop = new DesktopNotifier();
   readonly admin: AdminModel | undefined;
+  /** Cancel and retry from the job cards. */
+  readonly jobActions: JobActions;
   /**
    * The api refuses new jobs (the kill-switch), as far as this page knows: set by a refused
    * submission, cleared by an accepted one, and both ways by the system events and the operations
@@ -62,6 +65,7 @@ export class Session {
       onMoved: (from, to) => this.admin?.jobMoved(from, to),
       onUnauthorized,
     });
+    this.jobActions = new JobActions(this.client, this.jobs, onUnauthorized);
     this.inbox = new InboxModel({ client: this.client, onUnauthorized });
     this.admin = this.isAdmin ? new AdminModel({ client: this.client, onUnauthorized }) : undefined;
     this.connection = new LiveConnection(this.client, {
@@ -156,7 +160,11 @@ export class Session {
   private announce(job: JobView): void {
     if (!isFinished(job)) return;
     const name = `${job.type} ${shortId(job.jobId)}`;
-    if (job.state === 'completed') {
+    if (job.cancelledBy) {
+      const body = job.cancelledBy === 'admin' ? 'An admin cancelled it.' : 'You cancelled it.';
+      this.toasts.show({ kind: 'info', title: `${name} cancelled`, body });
+      this.desktop.notify(`${job.type} cancelled`, body, `job-${job.jobId}`);
+    } else if (job.state === 'completed') {
       const took = job.durationMs ?? (job.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : undefined);
       const body = took !== undefined ? `Finished in ${formatDuration(took)}.` : 'Finished.';
       this.toasts.show({ kind: 'success', title: `${name} completed`, body });

@@ -90,6 +90,13 @@ export interface JobstreamKeys {
    * `data` a hash of id to the notification's JSON.
    */
   inbox(userId: string): InboxKeys;
+  /**
+   * A request to stop a running job (its value: who asked, `owner` or `admin`): a worker that starts
+   * the job, or runs it when the request is published, stops it. Expires with the job retention.
+   */
+  cancelRequest(jobId: string): string;
+  /** Pub/sub channel every worker listens on for cancel requests (message: the JSON of `CancelMessage`). */
+  cancelChannel: string;
   /** One sign-in code (JSON: the token, its user, roles and exp), read and deleted at once (GETDEL); expires (PXAT) within 120 s, never after the token. */
   signInCode(code: string): string;
   /** Prefix of the sign-in code rate-limit counters (rate-limiter-flexible appends `:<user or address>`). */
@@ -155,6 +162,8 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
       unread: `${base}:js:user:${userId}:inbox:unread`,
       data: `${base}:js:user:${userId}:inbox:data`,
     }),
+    cancelRequest: (jobId) => `${base}:js:cancel:${jobId}`,
+    cancelChannel: `${base}:js:cancel`,
     signInCode: (code) => `${base}:js:sign-in:${code}`,
     signInCodeRateLimit: `${base}:js:limits:sign-in`,
     webhookEndpoints: (userId) => `${base}:js:user:${userId}:webhooks`,

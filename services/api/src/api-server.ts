@@ -15,6 +15,7 @@ import {
 } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
+import type { Request, Response } from 'express';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -125,6 +126,12 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   const limits = createApiLimits(config.limits, { redis: command, keys, retentionSeconds: config.queue.retentionSeconds, logger: log });
   const admitWhileKillSwitchOff = killSwitchAdmission(killSwitch);
 
+  // The kill-switch first: a submission it refuses costs the user no point of the rate limit.
+  const admitNewWork = async (req: Request, res: Response): Promise<void> => {
+    await admitWhileKillSwitchOff(req);
+    await limits.admitEnqueue(req, res);
+  };
+
   let accepting = true;
   const app = createApp({
     logger: log,
@@ -138,15 +145,25 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       retentionSeconds: config.queue.retentionSeconds,
       jobIdSecret,
       logger: log,
-      // The kill-switch first: a submission it refuses costs the user no point of the rate limit.
-      admit: async (req, res) => {
-        await admitWhileKillSwitchOff(req);
-        await limits.admitEnqueue(req, res);
-      },
+      admit: admitNewWork,
+      forgetHistory: (jobId) => command.del(keys.history(jobId)),
       // Then the quotas, for a new job only: a refusal gives the rate-limit point back.
       reserve: limits.reserveJob,
       callbacks: new JobCallbacks({ redis: command, keys, endpoints: webhookEndpoints, policy: webhookPolicy, retentionSeconds: config.queue.retentionSeconds }),
     },
+    jobControl: {
+      queue,
+      store,
+      redis: command,
+      keys,
+      eventsMaxLen: config.queue.eventsStreamMaxLen,
+      retentionSeconds: config.queue.retentionSeconds,
+      logger: log,
+      // A retry is new work: the same admission and quotas as a submission.
+      admit: admitNewWork,
+      reserve: limits.reserveJob,
+    },
+    adminJobs: { queue, redis: command, keys, logger: log },
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },

@@ -12,8 +12,11 @@ import { traceRequests } from './http/trace-requests.js';
 import type { StreamSlots } from './limits/stream-slots.js';
 import { rememberMountPath } from './metrics/http-metrics.js';
 import type { OperationsHttp } from './metrics/operations-http.js';
+import type { CleanJobsDeps } from './jobs/clean-jobs.js';
+import { adminJobRoutes } from './routes/admin-jobs.js';
 import { eventCatalogRoutes } from './routes/event-catalog.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { jobControlRoutes, type JobControlRoutesDeps } from './routes/job-control.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
@@ -29,6 +32,10 @@ export interface AppDeps {
   authenticate: RequestHandler;
   authMode: AuthMode;
   jobs: JobRoutesDeps;
+  /** Cancel and retry of one job (its owner or an admin). */
+  jobControl: JobControlRoutesDeps;
+  /** The admin's job browser and clean-up. */
+  adminJobs: CleanJobsDeps;
   streams: JobStreamDeps;
   /** The notification stream, the inbox and publishing. */
   notifications: NotificationRoutesDeps;
@@ -67,6 +74,8 @@ export function createApp(deps: AppDeps): Express {
   // The routers' paths do not overlap; the job streams go first, as the most frequent requests.
   api.use(jobEventRoutes(deps.streams, deps.streamSlots));
   api.use(jobRoutes(deps.jobs));
+  api.use(jobControlRoutes(deps.jobControl));
+  api.use(adminJobRoutes(deps.adminJobs));
   api.use(meRoutes(deps.authMode));
   api.use(issueSignInCodeRoutes(deps.signInCodes, deps.authMode, signInCodeLimits));
   api.use(notificationRoutes(deps.notifications));

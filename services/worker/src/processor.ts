@@ -1,6 +1,7 @@
 import { isJobTypeName, jobTypes, zodIssuesToDetails } from '@jobstream/contracts';
-import { inSpan, recordSpan, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
+import { cancelledBySchema, inSpan, recordSpan, type CancelledBy, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { CancelRequests } from './cancel/cancel-requests.js';
 import type { JobCatalog } from './jobs/index.js';
 import type { AttemptEnd, JobQuotas } from './limits/job-quotas.js';
 import { publishAttemptFailed } from './relay/attempt-failed.js';
@@ -14,6 +15,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Aborted when the worker gives up waiting for active jobs at shutdown. */
   signal: AbortSignal;
+  /** Cancel requests kept in Redis: read when an attempt starts, marked when a cancelled job stops. */
+  cancels: CancelRequests;
   /** The per-user quotas; undefined when every one is off. */
   quotas?: JobQuotas | undefined;
   /** Told about a job that went back to delayed without running (held back by the per-user cap). */
@@ -32,6 +35,25 @@ function ownerOf(job: Job): string | undefined {
   return typeof owner === 'string' && owner !== '' ? owner : undefined;
 }
 
+/** A job stopped because it was cancelled; never retried. */
+class JobCancelledError extends UnrecoverableError {
+  constructor(readonly by: CancelledBy) {
+    super(`cancelled by ${by === 'admin' ? 'an admin' : 'its owner'}`);
+    this.name = 'JobCancelledError';
+  }
+}
+
+/**
+ * Who cancelled the attempt, if it was cancelled: a shutdown also aborts the handler's signal, and
+ * is not a cancel (the job comes back as stalled and runs again).
+ */
+function cancelledBy(err: unknown, cancel: AbortSignal | undefined, shutdown: AbortSignal): CancelledBy | undefined {
+  if (err instanceof JobCancelledError) return err.by;
+  if (shutdown.aborted || !cancel?.aborted) return undefined;
+  const by = cancelledBySchema.safeParse(cancel.reason);
+  return by.success ? by.data : 'owner';
+}
+
 /**
  * The BullMQ processor for every job type: takes the owner's active slot (a job whose owner runs as
  * many jobs as allowed goes back to delayed, without using an attempt), validates the payload at the
@@ -39,7 +61,7 @@ function ownerOf(job: Job): string | undefined {
  * failure as an event.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  const runAttempt = async (job: Job, token: string | undefined, span: TraceSpan | undefined): Promise<unknown> => {
+  const runAttempt = async (job: Job, token: string | undefined, cancel: AbortSignal | undefined, span: TraceSpan | undefined): Promise<unknown> => {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ jobId, type: job.name, attempt, ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) });
@@ -61,12 +83,14 @@ export function createProcessor(deps: ProcessorDeps) {
         const details = zodIssuesToDetails(parsed.error, ['payload']).map((d) => `${d.path}: ${d.message}`);
         throw new UnrecoverableError(`invalid payload: ${details.join('; ')}`);
       }
+      const requestedBy = await deps.cancels.requestedBy(jobId);
+      if (requestedBy) throw new JobCancelledError(requestedBy);
       log.debug('attempt started');
       const result = await deps.catalog[job.name].process(parsed.data, {
         jobId,
         attempt,
         logger: log,
-        signal: deps.signal,
+        signal: cancel ? AbortSignal.any([deps.signal, cancel]) : deps.signal,
         reportProgress: (progress) => {
           end.progressReports += 1;
           return job.updateProgress(progress);
@@ -77,6 +101,14 @@ export function createProcessor(deps: ProcessorDeps) {
       end.result = result;
       return result;
     } catch (err) {
+      const by = cancelledBy(err, cancel, deps.signal);
+      if (by) {
+        end.outcome = 'failed';
+        log.info({ by }, 'attempt stopped: the job was cancelled');
+        // Marked before BullMQ fails the job: its `failed` event must find the mark.
+        await deps.cancels.markCancelled(jobId, by);
+        throw err instanceof JobCancelledError ? err : new JobCancelledError(by);
+      }
       const message = err instanceof Error ? err.message : String(err);
       const retry = willRetry(job, err);
       // Cut off by shutdown: the job stays active and comes back as stalled, so it is not finished.
@@ -95,7 +127,8 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   };
 
-  return (job: Job, token?: string): Promise<unknown> => {
+  // Three parameters: BullMQ passes the job's cancel signal (Worker.cancelJob) only to a processor that declares it.
+  return (job: Job, token?: string, cancel?: AbortSignal): Promise<unknown> => {
     const parent = enqueueTraceparent(job);
     const attributes = jobSpanAttributes(job);
     // The first attempt's wait: from the enqueue until this worker took the job.
@@ -103,7 +136,7 @@ export function createProcessor(deps: ProcessorDeps) {
       recordSpan('jobstream.job.wait', { parent, attributes, startTimeMs: job.timestamp, endTimeMs: job.processedOn });
     }
     return inSpan('jobstream.job.process', { kind: 'consumer', parent, attributes, isFailure: (err) => !(err instanceof DelayedError) }, (span) =>
-      runAttempt(job, token, span),
+      runAttempt(job, token, cancel, span),
     );
   };
 }

@@ -1,5 +1,7 @@
 import { startServiceHost, type Logger } from '@jobstream/runtime';
 import { Job, Worker } from 'bullmq';
+import { listenForCancels } from './cancel/cancel-listener.js';
+import { CancelRequests } from './cancel/cancel-requests.js';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
 import { createJobCatalog } from './jobs/index.js';
@@ -63,6 +65,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       eventsMaxLen: config.queue.eventsStreamMaxLen,
       logger: log,
       signal: abort.signal,
+      cancels: new CancelRequests(command, keys),
       quotas,
       onHeldBack: (jobId) => operations.jobHeldBack(jobId),
     }),
@@ -77,6 +80,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     },
   );
   worker.on('error', (err) => log.warn({ err }, 'worker error'));
+  const cancels = listenForCancels(config.redis, keys.cancelChannel, worker, log);
+  await cancels.ready;
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it goes back to waiting'));
 
   let relay: EventRelay | undefined;
@@ -124,6 +129,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       }
       quotas?.stop();
       await webhooks?.close(config.shutdownTimeoutMs);
+      await cancels.close();
       await relay?.stop();
       await operations.close();
       await host.close();

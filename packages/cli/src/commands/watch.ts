@@ -3,7 +3,7 @@ import { exitCodes, formatDuration, type Output } from '../output.js';
 import { progressText, renderProgressLine } from '../progress-bar.js';
 import type { CommandContext } from './context.js';
 
-/** `jobstream watch <jobId>`: follows the job to its end; exit 0 completed, 1 failed. */
+/** `jobstream watch <jobId>`: follows the job to its end; exit 0 completed, 1 failed or cancelled. */
 export async function watchCommand(ctx: CommandContext, jobId: string): Promise<number> {
   const watch = ctx.client.watchJob(jobId, { signal: ctx.signal });
   if (ctx.out.json) await followAsJson(watch, ctx.out);
@@ -105,6 +105,8 @@ function printOutcome(job: JobSnapshot, out: Output): void {
   if (job.state === 'completed') {
     out.line(out.green(`✔ ${job.type} job ${job.jobId} completed${took}`));
     if (job.result !== undefined) out.line(`result: ${JSON.stringify(job.result, null, 2)}`);
+  } else if (job.state === 'failed' && job.cancelledBy) {
+    out.line(out.red(`✖ ${job.type} job ${job.jobId} cancelled by ${job.cancelledBy === 'admin' ? 'an admin' : 'its owner'}${took}`));
   } else if (job.state === 'failed') {
     out.line(out.red(`✖ ${job.type} job ${job.jobId} failed after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'}${took}: ${job.error ?? 'no reason given'}`));
   }

@@ -53,6 +53,7 @@ const notificationStreamChecks = {
   'job.stalled': jobMessage(lifecycleDataChecks.stalled),
   'job.completed': jobMessage(lifecycleDataChecks.completed),
   'job.failed': jobMessage(lifecycleDataChecks.failed),
+  'job.cancelled': jobMessage(lifecycleDataChecks.cancelled),
   notification: isNotification,
   'system.alert': (v) => withSeverity(v) && str(v, 'alert') && str(v, 'status') && isRecord(v.values),
   'system.kill_switch': (v) => withSeverity(v) && bool(v, 'enabled') && bool(v, 'auto') && str(v, 'changedBy'),

@@ -106,6 +106,7 @@ export const lifecycleDataChecks = {
   stalled: base,
   completed: (v) => base(v) && (v.duration === null || num(v, 'duration')),
   failed: (v) => base(v) && str(v, 'error') && num(v, 'attemptsMade') && bool(v, 'willRetry'),
+  cancelled: (v) => base(v) && str(v, 'by') && str(v, 'previousState'),
 } satisfies { [N in LifecycleEventName]: (v: unknown) => boolean };
 
 export function isLifecycleEventName(name: string): name is LifecycleEventName {

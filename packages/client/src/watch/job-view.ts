@@ -24,6 +24,9 @@ export function applyEvent(job: JobSnapshot, e: LifecycleEvent): JobSnapshot {
       return e.data.willRetry
         ? { ...job, error: e.data.error, attemptsMade: e.data.attemptsMade }
         : { ...job, state: 'failed', error: e.data.error, attemptsMade: e.data.attemptsMade, finishedAt: e.data.timestamp };
+    case 'cancelled':
+      // A running job ends failed, as its snapshot says; one that never ran is gone, and this is the last word on it.
+      return { ...job, state: 'failed', error: `cancelled by ${e.data.by === 'admin' ? 'an admin' : 'its owner'}`, cancelledBy: e.data.by, finishedAt: e.data.timestamp };
   }
 }
 
@@ -32,7 +35,7 @@ export function applyEvent(job: JobSnapshot, e: LifecycleEvent): JobSnapshot {
  * Static fields (id, type, createdAt) stay; what the events will bring back is taken out.
  */
 export function rewind(job: JobSnapshot): JobSnapshot {
-  const { result: _result, error: _error, finishedAt: _finishedAt, startedAt: _startedAt, ...rest } = job;
+  const { result: _result, error: _error, finishedAt: _finishedAt, startedAt: _startedAt, cancelledBy: _cancelledBy, ...rest } = job;
   return { ...rest, state: 'waiting', progress: 0, attemptsMade: 0 };
 }
 

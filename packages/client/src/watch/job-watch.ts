@@ -73,7 +73,7 @@ function parseData<T>(message: SseMessage, check: (data: unknown) => data is T):
 
 /** The contract's rule (contracts' `isTerminalEvent`), kept here so that no zod reaches the bundle. */
 function isTerminal(event: LifecycleEvent): boolean {
-  return event.event === 'completed' || (event.event === 'failed' && !event.data.willRetry);
+  return event.event === 'completed' || event.event === 'cancelled' || (event.event === 'failed' && !event.data.willRetry);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type QueueStats,
 } from '@jobstream/client';
 import { createStore, type Store } from '../ui/store.js';
+import { AdminJobsModel } from './admin-jobs-model.js';
 
 export interface AdminState {
   alerts: AlertsResponse | undefined;
@@ -47,13 +48,18 @@ export class AdminModel {
     saveError: undefined,
     refreshedAt: undefined,
   });
+  /** Every user's jobs by state, and the clean-up of old finished ones. */
+  readonly jobs: AdminJobsModel;
   private timer: ReturnType<typeof setInterval> | undefined;
   private refreshing: Promise<void> | undefined;
 
-  constructor(private readonly options: AdminModelOptions) {}
+  constructor(private readonly options: AdminModelOptions) {
+    this.jobs = new AdminJobsModel(options);
+  }
 
   start(): void {
     void this.refresh();
+    void this.jobs.show();
     this.timer = setInterval(() => void this.refresh(), this.options.refreshEveryMs ?? 15_000);
   }
 

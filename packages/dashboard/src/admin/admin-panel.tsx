@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { formatDateTime, formatUsd } from '../ui/format.js';
 import { Isolated } from '../ui/isolated.js';
 import { useStore } from '../ui/store.js';
+import { AdminJobs } from './admin-jobs.js';
 import type { AdminModel } from './admin-model.js';
 
 const ALERTS: Record<AlertName, { label: string; detail(a: AlertsResponse): string }> = {
@@ -177,7 +178,7 @@ function KillSwitch({ model }: { model: AdminModel }) {
   );
 }
 
-/** For admins: alerts, the month's budget, the kill-switch, the queue's counts. */
+/** For admins: alerts, the month's budget, the kill-switch, the queue's counts, every user's jobs. */
 export function AdminPanel({ model }: { model: AdminModel }) {
   const state = useStore(model.state);
   const counts = state.stats?.counts;
@@ -212,6 +213,7 @@ export function AdminPanel({ model }: { model: AdminModel }) {
           <KillSwitch model={model} />
         </div>
       </div>
+      <AdminJobs model={model.jobs} />
     </section>
   );
 }

@@ -2,7 +2,11 @@ import type { JobState } from '@jobstream/contracts';
 import { isolated, withoutBidiControls } from '../ui/bidi.js';
 import { formatClock, formatDuration, msBetween, prettyJson, shortId } from '../ui/format.js';
 import { Isolated } from '../ui/isolated.js';
+import type { JobActions } from './job-actions.js';
 import { isFinished, progressText, type JobView } from './job-view.js';
+
+/** States a job can be cancelled in: it has not finished. */
+const CANCELLABLE: ReadonlySet<JobState> = new Set(['waiting', 'prioritized', 'delayed', 'active']);
 
 const STATE_LABELS: Record<JobState, string> = {
   waiting: 'Waiting',
@@ -68,13 +72,42 @@ function Result({ value }: { value: unknown }) {
   );
 }
 
-/** One job: state, progress bar, duration, result or error, and the events this tab received. */
-export function JobCard({ job, now }: { job: JobView; now: number }) {
+/** Cancel while the job has not finished, Retry once it failed (a cancelled job too); the api's refusal below. */
+function Actions({ job, actions }: { job: JobView; actions: JobActions }) {
+  const name = `${withoutBidiControls(job.type)} ${shortId(job.jobId)}`;
+  return (
+    <>
+      {(CANCELLABLE.has(job.state) || job.state === 'failed') && (
+        <div class="job-actions">
+          {CANCELLABLE.has(job.state) && (
+            <button type="button" class="button ghost small" aria-label={`Cancel ${name}`} disabled={job.action === 'cancel'} onClick={() => void actions.cancel(job.jobId)}>
+              {job.action === 'cancel' ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+          {job.state === 'failed' && (
+            <button type="button" class="button ghost small" aria-label={`Retry ${name}`} disabled={job.action === 'retry'} onClick={() => void actions.retry(job.jobId)}>
+              {job.action === 'retry' ? 'Retrying…' : 'Retry'}
+            </button>
+          )}
+        </div>
+      )}
+      {job.actionError !== undefined && (
+        <p class="notice error small" role="alert" data-testid="job-action-error">
+          <Isolated text={job.actionError} />
+        </p>
+      )}
+    </>
+  );
+}
+
+/** One job: state, progress bar, duration, result or error, its actions, and the events this tab received. */
+export function JobCard({ job, now, actions }: { job: JobView; now: number; actions: JobActions }) {
   const titleId = `job-${job.jobId}-title`;
   const percent = typeof job.progress === 'number' ? Math.min(100, Math.max(0, job.progress)) : undefined;
   const finished = isFinished(job);
+  const cancelled = job.cancelledBy !== undefined;
   return (
-    <li class="job" data-state={job.state} data-job-id={job.jobId} aria-labelledby={titleId} aria-busy={job.loading}>
+    <li class="job" data-state={job.state} data-outcome={cancelled ? 'cancelled' : undefined} data-job-id={job.jobId} aria-labelledby={titleId} aria-busy={job.loading}>
       <div class="job-head">
         <h3 id={titleId} class="job-title">
           <Isolated class="job-type" text={job.type} />{' '}
@@ -82,8 +115,8 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
             <Isolated text={shortId(job.jobId)} />
           </code>
         </h3>
-        <span class="state-badge" data-state={job.state}>
-          {STATE_LABELS[job.state]}
+        <span class="state-badge" data-state={cancelled ? 'cancelled' : job.state}>
+          {cancelled ? 'Cancelled' : STATE_LABELS[job.state]}
         </span>
       </div>
       <div
@@ -110,11 +143,17 @@ export function JobCard({ job, now }: { job: JobView; now: number }) {
           Attempt {job.attemptsMade} failed: <Isolated text={job.lastAttemptError} />. {job.state === 'delayed' ? 'Retrying shortly.' : ''}
         </p>
       )}
-      {job.state === 'failed' && (
-        <p class="job-error" data-testid="job-error">
-          <strong>Error:</strong> <Isolated text={job.error ?? 'unknown'} />
-        </p>
-      )}
+      {job.state === 'failed' &&
+        (cancelled ? (
+          <p class="job-cancelled" data-testid="job-cancelled">
+            {job.cancelledBy === 'admin' ? 'Cancelled by an admin.' : 'Cancelled by you.'}
+          </p>
+        ) : (
+          <p class="job-error" data-testid="job-error">
+            <strong>Error:</strong> <Isolated text={job.error ?? 'unknown'} />
+          </p>
+        ))}
+      <Actions job={job} actions={actions} />
       {job.state === 'completed' && job.result !== undefined && (
         <details class="job-result">
           <summary>Result</summary>

@@ -1,14 +1,15 @@
 import { Isolated } from '../ui/isolated.js';
 import { useStore, useTicker } from '../ui/store.js';
+import type { JobActions } from './job-actions.js';
 import { JobCard } from './job-card.js';
 import { isFinished } from './job-view.js';
 import type { JobsModel } from './jobs-model.js';
 
 /** The user's jobs, newest first, live; older pages on demand. */
-export function JobList({ model }: { model: JobsModel }) {
+export function JobList({ model, actions }: { model: JobsModel; actions: JobActions }) {
   const jobs = useStore(model.jobs);
   const listing = useStore(model.listing);
-  const running = jobs.some((job) => job.state === 'active' || job.state === 'waiting' || job.state === 'delayed');
+  const running = jobs.some((job) => job.state === 'active' || job.state === 'waiting' || job.state === 'delayed' || job.state === 'prioritized');
   // Durations of running jobs tick; nothing ticks when nothing runs.
   const now = useTicker(1_000, running);
   const finished = jobs.filter(isFinished).length;
@@ -35,7 +36,7 @@ export function JobList({ model }: { model: JobsModel }) {
       ) : (
         <ul class="job-list" aria-label="Jobs">
           {jobs.map((job) => (
-            <JobCard key={job.jobId} job={job} now={now} />
+            <JobCard key={job.jobId} job={job} now={now} actions={actions} />
           ))}
         </ul>
       )}

@@ -38,6 +38,17 @@ export interface JobView {
   log: JobLogEntry[];
   /** A snapshot is being fetched. */
   loading: boolean;
+  /** Who cancelled it (state `failed`): its owner or an admin. */
+  cancelledBy: 'owner' | 'admin' | undefined;
+  /** A cancel or retry this page asked for and the api has not answered yet. */
+  action: 'cancel' | 'retry' | undefined;
+  /** Why the last cancel or retry was refused. */
+  actionError: string | undefined;
+}
+
+/** "Cancelled by you" or "Cancelled by an admin". */
+export function cancelledText(by: 'owner' | 'admin'): string {
+  return by === 'admin' ? 'Cancelled by an admin' : 'Cancelled by you';
 }
 
 const MAX_LOG = 200;
@@ -63,6 +74,28 @@ export function emptyJob(jobId: string, type: string, createdAt?: string): JobVi
     delayedUntil: undefined,
     log: [],
     loading: false,
+    cancelledBy: undefined,
+    action: undefined,
+    actionError: undefined,
+  };
+}
+
+/**
+ * The job once the api took its retry: waiting again, its outcome cleared, so the new run's events
+ * (which `withEvent` applies to an unfinished job only) move it on. The log is kept.
+ */
+export function retried(job: JobView): JobView {
+  return {
+    ...job,
+    state: 'waiting',
+    progress: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+    durationMs: undefined,
+    result: undefined,
+    error: undefined,
+    lastAttemptError: undefined,
+    cancelledBy: undefined,
   };
 }
 
@@ -79,6 +112,7 @@ export function withSnapshot(job: JobView, snapshot: JobSnapshot): JobView {
     finishedAt: snapshot.finishedAt,
     result: snapshot.result,
     error: snapshot.state === 'failed' ? snapshot.error : undefined,
+    cancelledBy: snapshot.state === 'failed' ? snapshot.cancelledBy : undefined,
     lastAttemptError: snapshot.state === 'failed' ? undefined : snapshot.error,
     durationMs: job.durationMs,
   };
@@ -101,6 +135,8 @@ function logText(event: LifecycleEventName, data: JobMessageData): Pick<JobLogEn
     }
     case 'delayed':
       return { text: 'retry scheduled' };
+    case 'cancelled':
+      return { text: data.by === 'admin' ? 'cancelled by an admin' : 'cancelled by you' };
     default:
       return { text: event };
   }
@@ -152,6 +188,13 @@ export function withEvent(job: JobView, event: LifecycleEventName, data: JobMess
         next.error = data.error;
         next.finishedAt = data.timestamp;
       }
+      break;
+    case 'cancelled':
+      next.state = 'failed';
+      next.cancelledBy = data.by === 'admin' ? 'admin' : 'owner';
+      next.error = cancelledText(next.cancelledBy);
+      next.finishedAt = data.timestamp;
+      next.lastAttemptError = undefined;
       break;
   }
   return next;

@@ -175,6 +175,20 @@ export class JobsModel {
     this.persist();
   }
 
+  /** Changes one job as this page's own actions see it; a change of state is reported like any other. */
+  update(jobId: string, change: (job: JobView) => JobView): void {
+    const before = this.find(jobId);
+    if (!before) return;
+    const after = change(before);
+    this.patch(jobId, () => after);
+    if (before.state !== after.state) this.options.onMoved?.(before.state, after.state);
+  }
+
+  /** Reads one job again from the api (its events meanwhile wait and apply on top). */
+  refreshJob(jobId: string): void {
+    void this.refresh(jobId, true);
+  }
+
   dispose(): void {
     this.disposed = true;
     this.setPolling(false);

@@ -28,9 +28,11 @@ export interface JobMessageData {
   attemptsMade?: number;
   willRetry?: boolean;
   delayedUntil?: string;
+  /** `cancelled`: who cancelled the job. */
+  by?: 'owner' | 'admin';
 }
 
-const LIFECYCLE: ReadonlySet<string> = new Set<LifecycleEventName>(['waiting', 'delayed', 'active', 'progress', 'stalled', 'completed', 'failed']);
+const LIFECYCLE: ReadonlySet<string> = new Set<LifecycleEventName>(['waiting', 'delayed', 'active', 'progress', 'stalled', 'completed', 'failed', 'cancelled']);
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

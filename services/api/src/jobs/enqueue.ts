@@ -67,6 +67,12 @@ export async function enqueueJob(
     jobIdSecret: string;
     /** Called for a new job only (not a replay), before it is added: may refuse it; returns how to undo itself if the add fails. */
     reserve?: (jobId: string) => Promise<() => Promise<void>> | undefined;
+    /**
+     * Called before a new job is added under an id an idempotency key derived: drops the history a
+     * job of that id left behind (one cancelled before it ran is removed while its history is kept
+     * to the retention), so the new job's stream does not replay the old one's end.
+     */
+    forgetHistory?: (jobId: string) => Promise<unknown>;
   },
 ): Promise<EnqueueResult> {
   const definition = jobTypes[submission.type];
@@ -90,6 +96,7 @@ export async function enqueueJob(
   }
 
   const data: StoredJobData = jobDataWithOwner(options.owner, { requestHash: hash, payload: submission.payload });
+  if (submission.idempotencyKey) await options.forgetHistory?.(jobId);
   const undoReserve = await options.reserve?.(jobId);
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).
   const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue.name, 'jobstream.job.id': jobId, 'jobstream.job.type': submission.type };

@@ -1,5 +1,8 @@
 import { registerScript } from '@jobstream/runtime';
 import type { JobstreamKeys, RedisClient } from '@jobstream/runtime';
+import { pageSortedSet, type JobIndexPage, type JobIndexPosition } from './sorted-set-page.js';
+
+export type { JobIndexPage, JobIndexPosition } from './sorted-set-page.js';
 
 /** Most jobs one user's index keeps by default; older ones fall off first. */
 export const JOB_INDEX_MAX_ITEMS = 1_000;
@@ -12,19 +15,6 @@ export interface JobIndexOptions {
   retentionSeconds: number;
   /** Most entries per user; the newest are kept. Default `JOB_INDEX_MAX_ITEMS` (1,000). */
   maxItems?: number;
-}
-
-/** Where a page ended: the creation time and id of its last job. */
-export interface JobIndexPosition {
-  createdAtMs: number;
-  jobId: string;
-}
-
-export interface JobIndexPage {
-  /** Newest first. Some may name jobs BullMQ has removed since: the reader checks. */
-  jobIds: string[];
-  /** Where the next page continues; undefined on the last page. */
-  next: JobIndexPosition | undefined;
 }
 
 /**
@@ -72,23 +62,6 @@ function scripts(redis: RedisClient): ScriptClient {
   return redis as ScriptClient;
 }
 
-/** `[member, score, member, score, ...]` as ZRANGE ... WITHSCORES answers it. */
-function entriesOf(reply: unknown): JobIndexPosition[] {
-  const flat = Array.isArray(reply) ? reply.map(String) : [];
-  const entries: JobIndexPosition[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ jobId: flat[i] as string, createdAtMs: Number(flat[i + 1]) });
-  return entries;
-}
-
-/** Answers of a MULTI, each `[error, result]`: the first error is thrown, as a single command would. */
-function resultsOf(replies: [Error | null, unknown][] | null): unknown[] {
-  if (!replies) throw new Error('the job index transaction was aborted');
-  return replies.map(([err, result]) => {
-    if (err) throw err;
-    return result;
-  });
-}
-
 /**
  * Each user's jobs in a sorted set (`keys.userJobs`), scored by creation time, so "my jobs, newest
  * first" is a range read instead of a scan of the queue. It lives under the queue's hash tag, in
@@ -122,28 +95,7 @@ export class JobIndex {
 
   /** Up to `limit` ids newest first, after `after` (exclusive), and where the next page starts. */
   async page(owner: string, options: { limit: number; after?: JobIndexPosition | undefined }): Promise<JobIndexPage> {
-    const key = this.keys.userJobs(owner);
-    const { limit, after } = options;
-    let candidates: JobIndexPosition[];
-    if (after === undefined) {
-      candidates = entriesOf(await this.redis.zrange(key, '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1, 'WITHSCORES'));
-    } else {
-      // Jobs created in the same millisecond as the cursor's sort by id (descending, under REV):
-      // those after it are the ones whose id is smaller. Compared here, not in Lua, whose string
-      // comparison follows the server's locale rather than Redis's byte order. Ids are ASCII.
-      const score = String(after.createdAtMs);
-      const [tied, older] = resultsOf(
-        await this.redis
-          .multi()
-          .zrange(key, score, score, 'BYSCORE', 'REV', 'WITHSCORES')
-          .zrange(key, `(${score}`, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1, 'WITHSCORES')
-          .exec(),
-      );
-      candidates = [...entriesOf(tied).filter((entry) => entry.jobId < after.jobId), ...entriesOf(older)];
-    }
-    const entries = candidates.slice(0, limit);
-    const last = entries.at(-1);
-    return { jobIds: entries.map((entry) => entry.jobId), next: candidates.length > limit ? last : undefined };
+    return pageSortedSet(this.redis, this.keys.userJobs(owner), options);
   }
 
   /** Drops the ids of jobs BullMQ no longer has; returns how many it dropped. */

@@ -2,7 +2,7 @@ import { isIssuedJobId, type JobSnapshot, type QueueStats } from '@jobstream/con
 import type { HistoryRead, JobstreamKeys, RedisClient } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { hasRole, type Principal } from '../auth/principal.js';
-import { readOwnedJob, type OwnedJobFields, type QueueStateKeys } from './owned-job.js';
+import { readOwnedJob, type OwnedJob, type QueueStateKeys } from './owned-job.js';
 
 function iso(ms: number | undefined): string | undefined {
   return ms ? new Date(ms).toISOString() : undefined;
@@ -70,7 +70,7 @@ export class JobStore {
   async getSnapshot(jobId: string, viewer?: Principal): Promise<JobSnapshot | undefined> {
     if (!isIssuedJobId(jobId)) return undefined;
     const job = await readOwnedJob(this.redis, { job: this.keys.job(jobId), states: this.states }, jobId, ownerFilter(viewer));
-    return job && toSnapshot(jobId, job.state, job.fields);
+    return job && toSnapshot(jobId, job);
   }
 
   /**
@@ -83,7 +83,7 @@ export class JobStore {
     const history = { key: this.keys.history(jobId), afterId, count };
     const job = await readOwnedJob(this.redis, { job: this.keys.job(jobId), states: this.states }, jobId, ownerFilter(viewer), history);
     if (!job?.history) return undefined;
-    return { snapshot: toSnapshot(jobId, job.state, job.fields), history: job.history };
+    return { snapshot: toSnapshot(jobId, job), history: job.history };
   }
 
   /** Job counts per state. */
@@ -104,7 +104,7 @@ export class JobStore {
 /** Whose jobs `viewer` may see: undefined for every job (no viewer, or an admin). */
 const ownerFilter = (viewer: Principal | undefined): string | undefined => (viewer && !hasRole(viewer, 'admin') ? viewer.userId : undefined);
 
-function toSnapshot(jobId: string, state: JobSnapshot['state'], fields: OwnedJobFields): JobSnapshot {
+function toSnapshot(jobId: string, { state, fields, cancelledBy }: OwnedJob): JobSnapshot {
   const snapshot: JobSnapshot = {
     jobId,
     type: fields.name ?? 'unknown',
@@ -115,6 +115,7 @@ function toSnapshot(jobId: string, state: JobSnapshot['state'], fields: OwnedJob
   };
   if (state === 'completed') snapshot.result = parseResult(fields.returnvalue);
   if (fields.failedReason) snapshot.error = fields.failedReason;
+  if (cancelledBy && state === 'failed') snapshot.cancelledBy = cancelledBy;
   const startedAt = iso(int(fields.processedOn));
   const finishedAt = iso(int(fields.finishedOn));
   if (startedAt) snapshot.startedAt = startedAt;

@@ -1,5 +1,14 @@
 import { jobStateSchema, type JobState } from '@jobstream/contracts';
-import { decodeHistoryEntry, jobOwnerPrefix, type HistoryRead, type RedisClient, registerScript } from '@jobstream/runtime';
+import {
+  JOB_CANCELLED_FIELD,
+  cancelledBySchema,
+  decodeHistoryEntry,
+  jobOwnerPrefix,
+  registerScript,
+  type CancelledBy,
+  type HistoryRead,
+  type RedisClient,
+} from '@jobstream/runtime';
 
 /** The fields of a BullMQ job hash a snapshot needs (never `data`: the payload stays in Redis). */
 export interface OwnedJobFields {
@@ -40,6 +49,8 @@ export interface OwnedJob {
   /** As BullMQ's `getState` answers it. */
   state: JobState;
   history?: HistoryRead;
+  /** Who cancelled it while it ran (a failed job the worker stopped). */
+  cancelledBy?: CancelledBy;
 }
 
 const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
@@ -51,8 +62,8 @@ const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
  * the api writes it), or '' for a viewer who may see every job; 2 the job id; 3 where the history
  * page starts (`-` or `(<id>`), '' for no history; 4 the page size.
  * Returns nil for a key that is not a job hash or a job of someone else, else the snapshot fields
- * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`), the state, and the history
- * page with the oldest and newest entries stored.
+ * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`), the state, the history
+ * page with the oldest and newest entries stored, and who cancelled the job (false: nobody).
  *
  * The state is BullMQ's `getState` answer without its O(backlog) scan of the wait list: BullMQ moves
  * a job between its states in single scripts and sets `finishedOn` in the one that puts it in
@@ -67,7 +78,7 @@ if ARGV[1] ~= '' then
   local data = redis.pcall('HGET', KEYS[1], 'data')
   if type(data) ~= 'string' or string.sub(data, 1, #ARGV[1]) ~= ARGV[1] then return false end
 end
-local f = redis.pcall('HMGET', KEYS[1], 'name', 'progress', 'timestamp', 'atm', 'attemptsMade', 'failedReason', 'processedOn', 'finishedOn', 'returnvalue')
+local f = redis.pcall('HMGET', KEYS[1], 'name', 'progress', 'timestamp', 'atm', 'attemptsMade', 'failedReason', 'processedOn', 'finishedOn', 'returnvalue', '${JOB_CANCELLED_FIELD}')
 if f.err or not f[1] then return false end
 local id = ARGV[2]
 local finished = f[8]
@@ -90,7 +101,7 @@ if ARGV[3] ~= '' then
   if #page > 0 and #page < count then last = { page[#page] } else last = redis.call('XREVRANGE', KEYS[10], '+', '-', 'COUNT', 1) end
   history = { page, first, last }
 end
-return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9], state, history }
+return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9], state, history, f[10] or false }
 `;
 
 type RawEntry = [id: string, fields: string[]];
@@ -137,6 +148,8 @@ export async function readOwnedJob(
   const job: OwnedJob = { fields, state: STATES.has(state) ? (state as JobState) : 'unknown' };
   const raw = row[9] as unknown as [RawEntry[], RawEntry[], RawEntry[]] | null;
   if (raw) job.history = historyRead(jobId, raw);
+  const cancelledBy = cancelledBySchema.safeParse(row[10]);
+  if (cancelledBy.success) job.cancelledBy = cancelledBy.data;
   return job;
 }
 

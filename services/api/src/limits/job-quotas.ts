@@ -24,8 +24,9 @@ import { jobQuotaExceeded, retryAfterSeconds, storageQuotaExceeded } from './lim
 
 /**
  * KEYS: unfinished set, stored-bytes hash. ARGV: job id, max queued, max bytes, charge, bucket ms,
- * keep ms. Returns {1, bucket} when admitted (bucket '' when nothing was charged: a job counted already),
- * {-1, queued} at the queued cap, {-2, stored, ms until the oldest bucket expires} at the bytes cap.
+ * keep ms. Returns {1, bucket} when admitted (bucket '' when nothing was charged), {1, '', 1} for a
+ * job counted already, {-1, queued} at the queued cap, {-2, stored, ms until the oldest bucket
+ * expires} at the bytes cap.
  */
 const ADMIT_SCRIPT = `
 ${LUA_STORED_BYTES}
@@ -34,7 +35,7 @@ local keepMs = tonumber(ARGV[6])
 local now = now_ms()
 if maxQueued > 0 then
   -- The same job again (a concurrent submission of one idempotency key): it takes no second place.
-  if redis.call('ZSCORE', KEYS[1], jobId) then return {1, ''} end
+  if redis.call('ZSCORE', KEYS[1], jobId) then return {1, '', 1} end
   local queued = redis.call('ZCARD', KEYS[1])
   if queued >= maxQueued then return {-1, queued} end
 end
@@ -146,9 +147,13 @@ export class JobQuotas {
     const charge = claim.payloadBytes + STORED_JOB_BYTES;
     let outcome = await this.run(claim, charge);
     if (outcome[0] === -1 && (await this.sweep(claim.owner)) > 0) outcome = await this.run(claim, charge);
-    const [status, value, retryMs] = outcome;
+    // The third member: ms until the oldest bucket expires at the bytes cap, 1 for a job counted already.
+    const [status, value, third] = outcome;
     if (status === -1) throw jobQuotaExceeded(this.options.quotas.maxQueuedJobs, QUEUED_RETRY_AFTER_S);
-    if (status === -2) throw storageQuotaExceeded(Number(value), this.options.quotas.maxStoredBytes, retryAfterSeconds(retryMs ?? 0));
+    if (status === -2) throw storageQuotaExceeded(Number(value), this.options.quotas.maxStoredBytes, retryAfterSeconds(third ?? 0));
+    // Counted already (the same job submitted or retried twice at once): the place is the other
+    // request's, and so is taking it back.
+    if (status === 1 && third === 1) return async () => undefined;
     const bucket = String(value);
     const { unfinishedJobs, storedBytes } = this.options.keys;
     return async () => {

@@ -21,6 +21,8 @@ export interface JobRoutesDeps {
   /** Keys the ids of jobs submitted with an idempotency key (JOB_ID_SECRET, or the one kept in Redis). */
   jobIdSecret: string;
   logger: Logger;
+  /** Drops what a job of this id left behind (its history) before a new one is added under it. */
+  forgetHistory?: (jobId: string) => Promise<unknown>;
   /** Runs after the submission was validated and before the job is accepted; throws an ApiError to refuse it. */
   admit?: (req: Request, res: Response) => Promise<void>;
   /**
@@ -57,6 +59,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
         if (callbackUrl !== undefined) await deps.callbacks?.remember(jobId, callbackUrl);
         return undo ?? (async () => undefined);
       },
+      ...(deps.forgetHistory ? { forgetHistory: deps.forgetHistory } : {}),
     });
     // The job exists from here on, whatever happens to the index: answering an error now would make
     // a client without an idempotency key submit it twice. Without its entry the job is still

@@ -10,7 +10,10 @@ export interface JobContext {
   logger: Logger;
   /** Reports progress (0-100, or an object); each call becomes a `progress` event. */
   reportProgress(progress: number | Record<string, unknown>): Promise<void>;
-  /** Aborted when the worker shuts down past its grace period. */
+  /**
+   * Aborted when the job is cancelled (its owner or an admin asked) or when the worker shuts down
+   * past its grace period. A handler stops its work and throws: the worker tells the two apart.
+   */
   signal: AbortSignal;
 }
 

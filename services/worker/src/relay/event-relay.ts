@@ -1,4 +1,15 @@
-import { compareStreamIds, readFields, streamBoundsOf, tracingEnabled, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
+import {
+  cancelledBySchema,
+  compareStreamIds,
+  JOB_CANCELLED_EVENT,
+  JOB_CANCELLED_FIELD,
+  readFields,
+  streamBoundsOf,
+  tracingEnabled,
+  type JobstreamKeys,
+  type Logger,
+  type RedisClient,
+} from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
@@ -213,6 +224,12 @@ export class EventRelay {
   /** The events to relay, and the enqueue spans (traceparents) of traced jobs whose hash was read. */
   private async mapEntries(entries: BullEventEntry[]): Promise<{ events: RelayedEvent[]; traces: Map<string, string> }> {
     const parsed = entries.map(([id, fields]) => ({ id, fields: readFields(fields) }));
+    // A job removed before it ran has no hash left to read its owner from: the api's event carries it.
+    for (const { fields } of parsed) {
+      if (fields.event === JOB_CANCELLED_EVENT && fields.jobId && fields.owner) {
+        this.owners.remember(fields.jobId, { owner: fields.owner, jobType: fields.jobType ?? '' });
+      }
+    }
     const needFields = [
       ...new Set(parsed.filter((e) => needsJobFields(e.fields.event) && e.fields.jobId).map((e) => e.fields.jobId as string)),
     ];
@@ -220,17 +237,19 @@ export class EventRelay {
     const traces = new Map<string, string>();
     if (needFields.length > 0) {
       // With tracing on, the job's options too: they hold its enqueue span (`tm`).
-      const fields = tracingEnabled() ? ['processedOn', 'finishedOn', 'atm', 'opts'] : ['processedOn', 'finishedOn', 'atm'];
+      const fields = ['processedOn', 'finishedOn', 'atm', JOB_CANCELLED_FIELD, ...(tracingEnabled() ? ['opts'] : [])];
       const pipeline = this.options.command.pipeline();
       for (const jobId of needFields) pipeline.hmget(this.options.keys.job(jobId), ...fields);
       const results = (await pipeline.exec()) ?? [];
       needFields.forEach((jobId, i) => {
         const [err, values] = results[i] ?? [null, null];
         if (err || !Array.isArray(values)) return;
-        const [processedOn, finishedOn, atm, opts] = values as (string | null)[];
+        const [processedOn, finishedOn, atm, cancelledBy, opts] = values as (string | null)[];
         const traceparent = traceparentFromOptsField(opts);
         if (traceparent) traces.set(jobId, traceparent);
+        const cancelled = cancelledBySchema.safeParse(cancelledBy);
         jobFields.set(jobId, {
+          ...(cancelled.success ? { cancelledBy: cancelled.data } : {}),
           ...(processedOn ? { processedOn: Number(processedOn) } : {}),
           ...(finishedOn ? { finishedOn: Number(finishedOn) } : {}),
           ...(atm ? { attemptsMade: Number(atm) } : {}),

@@ -1,6 +1,6 @@
 import { lifecycleEventSchemas } from '@jobstream/contracts';
-import { readFields } from '@jobstream/runtime';
-import { mapBullEvent } from './map-bull-event';
+import { JOB_CANCELLED_EVENT, readFields } from '@jobstream/runtime';
+import { isFinalEvent, mapBullEvent } from './map-bull-event';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed';
 
 const id = '1700000000000-1';
@@ -47,6 +47,19 @@ describe('mapBullEvent', () => {
     });
   });
 
+  it('maps the api\'s cancel of a removed job, and a failed job the worker marked as cancelled, to a final cancelled', () => {
+    const removed = mapBullEvent(id, readFields(['event', JOB_CANCELLED_EVENT, 'jobId', 'j', 'owner', 'alice', 'jobType', 'demo.work', 'by', 'admin', 'previousState', 'delayed']));
+    expect(removed).toMatchObject({ event: 'cancelled', data: { jobId: 'j', by: 'admin', previousState: 'delayed' } });
+    expect(isFinalEvent(removed!)).toBe(true);
+    const stopped = mapBullEvent(id, readFields(['event', 'failed', 'jobId', 'j', 'failedReason', 'cancelled by its owner']), { cancelledBy: 'owner' });
+    expect(stopped).toMatchObject({ event: 'cancelled', data: { by: 'owner', previousState: 'active' } });
+  });
+
+  it('skips a cancel event whose fields do not fit (a state that was never removable, an unknown canceller)', () => {
+    expect(mapBullEvent(id, readFields(['event', JOB_CANCELLED_EVENT, 'jobId', 'j', 'by', 'admin', 'previousState', 'completed']))).toBeUndefined();
+    expect(mapBullEvent(id, readFields(['event', JOB_CANCELLED_EVENT, 'jobId', 'j', 'by', 'root', 'previousState', 'waiting']))).toBeUndefined();
+  });
+
   it('skips queue events that are not part of a job lifecycle', () => {
     for (const name of ['added', 'drained', 'duplicated', 'retries-exhausted', 'removed']) {
       expect(mapBullEvent(id, readFields(['event', name, 'jobId', 'j']))).toBeUndefined();
@@ -66,6 +79,7 @@ describe('mapBullEvent output', () => {
       ['event', 'completed', 'jobId', 'j', 'returnvalue', 'not json'],
       ['event', 'failed', 'jobId', 'j'],
       ['event', ATTEMPT_FAILED_EVENT, 'jobId', 'j', 'failedReason', 'x', 'attemptsMade', '2'],
+      ['event', JOB_CANCELLED_EVENT, 'jobId', 'j', 'owner', 'o', 'jobType', 't', 'by', 'owner', 'previousState', 'waiting'],
     ];
     for (const fields of samples) {
       const event = mapBullEvent(id, readFields(fields))!;

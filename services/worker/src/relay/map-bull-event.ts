@@ -1,5 +1,5 @@
 import type { LifecycleEventData, LifecycleEventName } from '@jobstream/contracts';
-import { streamIdTime } from '@jobstream/runtime';
+import { cancelledBySchema, JOB_CANCELLED_EVENT, streamIdTime, type CancelledBy } from '@jobstream/runtime';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed.js';
 
 /** A BullMQ event stream entry, fields as a flat name/value list. */
@@ -15,11 +15,15 @@ export interface FinishedJobFields {
   processedOn?: number;
   finishedOn?: number;
   attemptsMade?: number;
+  /** Set by the worker on a job it stopped because it was cancelled: that `failed` is a `cancelled`. */
+  cancelledBy?: CancelledBy;
 }
+
+const REMOVED_STATES = new Set(['waiting', 'delayed', 'prioritized']);
 
 /** Whether an event is a job's last one: its outcome (a failure that will be retried is not). */
 export function isFinalEvent(event: RelayedEvent): boolean {
-  return event.event === 'completed' || (event.event === 'failed' && !event.data.willRetry);
+  return event.event === 'completed' || event.event === 'cancelled' || (event.event === 'failed' && !event.data.willRetry);
 }
 
 /** Events that need the finished job's hash fields (duration, attempts). */
@@ -77,6 +81,7 @@ export function mapBullEvent(
       return { jobId, id, event: 'completed', data: { jobId, timestamp, result: parseJson(f.returnvalue), duration } };
     }
     case 'failed':
+      if (job.cancelledBy) return { jobId, id, event: 'cancelled', data: { jobId, timestamp, by: job.cancelledBy, previousState: 'active' } };
       return {
         jobId,
         id,
@@ -90,6 +95,17 @@ export function mapBullEvent(
         event: 'failed',
         data: { jobId, timestamp, error: f.failedReason ?? 'unknown error', attemptsMade: Number(f.attemptsMade ?? 0), willRetry: true },
       };
+    case JOB_CANCELLED_EVENT: {
+      const by = cancelledBySchema.safeParse(f.by);
+      const previousState = f.previousState ?? '';
+      if (!by.success || !REMOVED_STATES.has(previousState)) return undefined;
+      return {
+        jobId,
+        id,
+        event: 'cancelled',
+        data: { jobId, timestamp, by: by.data, previousState: previousState as 'waiting' | 'delayed' | 'prioritized' },
+      };
+    }
     default:
       return undefined;
   }
