@@ -10,7 +10,6 @@ import {
   type Logger,
   type RedisClient,
 } from '@jobstream/runtime';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
 import { ExpiryClock } from './expiry-clock.js';
@@ -23,7 +22,7 @@ import {
   type FinishedJobFields,
   type RelayedEvent,
 } from './map-bull-event.js';
-import { RelayLease } from './relay-lease.js';
+import { Leadership } from './relay-lease.js';
 import { traceOutcomes } from './relay-trace.js';
 import { traceparentFromOptsField } from '../job-trace.js';
 
@@ -71,7 +70,7 @@ export interface RelayStats {
  * skips nothing.
  */
 export class EventRelay {
-  private readonly lease: RelayLease;
+  private readonly leadership: Leadership;
   private readonly append: ReturnType<typeof createAppender>;
   private readonly owners = new JobOwners(REMEMBERED);
   private readonly historyExpiries: ExpiryClock;
@@ -79,47 +78,30 @@ export class EventRelay {
   private readonly log: Logger;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private leader = false;
-  private renewTimer: NodeJS.Timeout | undefined;
   private readonly stats: RelayStats = { leader: false, relayed: 0, gaps: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
-    this.lease = new RelayLease(options.command, options.keys.relayLock, randomUUID(), options.lockTtlMs);
     this.append = createAppender(options.command, options.keys, options.limits);
     this.historyExpiries = new ExpiryClock(options.limits.retentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
     this.channelExpiries = new ExpiryClock(options.limits.channelRetentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
     this.log = options.logger.child({ component: 'event-relay' });
+    this.leadership = new Leadership(options.command, options.keys.relayLock, options.lockTtlMs, this.log, 'relay');
   }
 
   start(): void {
     this.running ??= this.loop();
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.options.lockTtlMs / 3)));
-    this.renewTimer.unref();
+    this.leadership.start();
   }
 
   getStats(): RelayStats {
-    return { ...this.stats, leader: this.leader };
+    return { ...this.stats, leader: this.leadership.isLeader };
   }
 
   /** Stops after the current round and hands the lease over. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.running;
-    if (this.leader) await this.lease.release().catch(() => undefined);
-    this.leader = false;
-  }
-
-  private async renew(): Promise<void> {
-    if (!this.leader) return;
-    try {
-      if (!(await this.lease.renew())) {
-        this.leader = false;
-        this.log.warn('relay lease lapsed; another process may take over');
-      }
-    } catch (err) {
-      this.log.warn({ err }, 'could not renew relay lease');
-    }
+    await this.leadership.stop();
   }
 
   private async loop(): Promise<void> {
@@ -127,12 +109,8 @@ export class EventRelay {
     let checkGap = true;
     while (!this.stopping) {
       try {
-        if (!this.leader) {
-          if (!(await this.lease.acquire())) {
-            await sleep(Math.max(200, Math.floor(this.options.lockTtlMs / 5)));
-            continue;
-          }
-          this.leader = true;
+        if (!this.leadership.isLeader) {
+          if (!(await this.leadership.acquire())) continue;
           cursor = (await this.options.command.get(this.options.keys.relayCursor)) ?? '0-0';
           this.log.info({ cursor }, 'relaying queue events');
           checkGap = true;
@@ -165,19 +143,19 @@ export class EventRelay {
     )) as [string, BullEventEntry[]][] | null;
     const entries = reply?.[0]?.[1] ?? [];
     const last = entries[entries.length - 1];
-    if (!last || !this.leader) return cursor;
+    if (!last || !this.leadership.isLeader) return cursor;
 
     const { events, traces } = await this.mapEntries(entries);
     const now = Date.now();
     const batch = this.withOwnersAndFlags(events, now);
     const spans = traceOutcomes(batch, traces);
-    const result = await this.append(this.lease.token, cursor, last[0], batch).catch((err: unknown) => {
+    const result = await this.append(this.leadership.lease.token, cursor, last[0], batch).catch((err: unknown) => {
       spans.end(err);
       throw err;
     });
     spans.end(result ? undefined : new Error('relay lease lost before writing'));
     if (!result) {
-      this.leader = false;
+      this.leadership.lost();
       this.log.warn('relay lease lost before writing; leaving the batch to the new relay');
       return cursor;
     }

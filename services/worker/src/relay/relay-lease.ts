@@ -1,5 +1,6 @@
-import { registerScript } from '@jobstream/runtime';
-import type { RedisClient } from '@jobstream/runtime';
+import { registerScript, type Logger, type RedisClient } from '@jobstream/runtime';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const RENEW_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -44,5 +45,74 @@ export class RelayLease {
   /** Gives the lease up so that another process takes over at once. */
   async release(): Promise<void> {
     await this.client.jobstreamReleaseLease(this.key, this.token);
+  }
+}
+
+/**
+ * Leadership of one role among the worker processes (the relay, the webhook dispatcher): the
+ * lease, whether this process holds it, and a timer that renews it every third of its time while
+ * held. A holder that finds its lease lapsed (a pause longer than the lease) stops acting at once.
+ */
+export class Leadership {
+  readonly lease: RelayLease;
+  private held = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    redis: RedisClient,
+    key: string,
+    private readonly ttlMs: number,
+    /** Where lapses and renewal errors are told; `role` names the role in those lines. */
+    private readonly log: Logger,
+    private readonly role: string,
+  ) {
+    this.lease = new RelayLease(redis, key, randomUUID(), ttlMs);
+  }
+
+  get isLeader(): boolean {
+    return this.held;
+  }
+
+  start(): void {
+    this.renewTimer ??= setInterval(() => void this.renew(), Math.max(250, Math.floor(this.ttlMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** Takes the lease when nobody holds it; waits a fifth of the lease time before answering no. */
+  async acquire(): Promise<boolean> {
+    if (this.held) return true;
+    this.held = await this.lease.acquire();
+    if (!this.held) await sleep(Math.max(200, Math.floor(this.ttlMs / 5)));
+    return this.held;
+  }
+
+  /** The lease turned out not to be ours any more (a write guarded by it was refused). */
+  lost(): void {
+    this.held = false;
+  }
+
+  /** Gives the lease up, so that another process takes over at once. */
+  async resign(): Promise<void> {
+    if (this.held) await this.lease.release().catch(() => undefined);
+    this.held = false;
+  }
+
+  /** Stops renewing and gives the lease up. */
+  async stop(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    await this.resign();
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.held) return;
+    try {
+      if (!(await this.lease.renew())) {
+        this.held = false;
+        this.log.warn(`${this.role} lease lapsed; another process may take over`);
+      }
+    } catch (err) {
+      this.log.warn({ err }, `could not renew the ${this.role} lease`);
+    }
   }
 }

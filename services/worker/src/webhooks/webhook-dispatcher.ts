@@ -14,9 +14,8 @@ import {
   type WebhookSettings,
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RelayLease } from '../relay/relay-lease.js';
+import { Leadership } from '../relay/relay-lease.js';
 import { readWebhookEvents, type WebhookEvent } from './feed-events.js';
 
 /** KEYS: cursor, lock. ARGV: lock token, new cursor. Moves the cursor only for the lease holder. */
@@ -58,60 +57,39 @@ export interface WebhookDispatcherOptions {
  * keeps the first one, and BullMQ adds no second job with an id it holds, so nothing goes twice.
  */
 export class WebhookDispatcher {
-  private readonly lease: RelayLease;
+  private readonly leadership: Leadership;
   private readonly log: Logger;
   private running: Promise<void> | undefined;
-  private renewTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private leader = false;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
-    this.lease = new RelayLease(options.command, options.keys.webhookLock, randomUUID(), options.lockTtlMs);
     this.log = options.logger.child({ component: 'webhook-dispatcher' });
+    this.leadership = new Leadership(options.command, options.keys.webhookLock, options.lockTtlMs, this.log, 'webhook dispatcher');
     defineMoveCursor(options.command);
   }
 
   start(): void {
     this.running ??= this.loop();
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.options.lockTtlMs / 3)));
-    this.renewTimer.unref();
+    this.leadership.start();
   }
 
   isLeader(): boolean {
-    return this.leader;
+    return this.leadership.isLeader;
   }
 
   /** Stops after the current batch and hands the lease over. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.running;
-    if (this.leader) await this.lease.release().catch(() => undefined);
-    this.leader = false;
-  }
-
-  private async renew(): Promise<void> {
-    if (!this.leader) return;
-    try {
-      if (!(await this.lease.renew())) {
-        this.leader = false;
-        this.log.warn('webhook dispatcher lease lapsed; another process may take over');
-      }
-    } catch (err) {
-      this.log.warn({ err }, 'could not renew the webhook dispatcher lease');
-    }
+    await this.leadership.stop();
   }
 
   private async loop(): Promise<void> {
     let cursor = '0-0';
     while (!this.stopping) {
       try {
-        if (!this.leader) {
-          if (!(await this.lease.acquire())) {
-            await sleep(Math.max(200, Math.floor(this.options.lockTtlMs / 5)));
-            continue;
-          }
-          this.leader = true;
+        if (!this.leadership.isLeader) {
+          if (!(await this.leadership.acquire())) continue;
           cursor = (await this.options.command.get(this.options.keys.webhookCursor)) ?? '0-0';
           this.log.info({ cursor }, 'dispatching webhooks');
         }
@@ -120,8 +98,7 @@ export class WebhookDispatcher {
         if (this.stopping) break;
         this.log.warn({ err }, 'webhook dispatch round failed; retrying');
         // Read the cursor again: the batch is read again from where it was moved last.
-        this.leader = false;
-        await this.lease.release().catch(() => undefined);
+        await this.leadership.resign();
         await sleep(500);
       }
     }
@@ -135,13 +112,13 @@ export class WebhookDispatcher {
       | null;
     const entries = reply?.[0]?.[1] ?? [];
     const last = entries[entries.length - 1];
-    if (!last || !this.leader) return cursor;
+    if (!last || !this.leadership.isLeader) return cursor;
     const { events, missing } = await readWebhookEvents(command, keys, entries);
     if (missing > 0) this.log.error({ missing, cursor }, 'channel entries were trimmed before webhooks were sent for them (raise NOTIFICATION_STREAM_MAX_LEN)');
     await this.deliver(events);
-    const moved = await (command as ScriptClient).jobstreamWebhookCursor(keys.webhookCursor, keys.webhookLock, this.lease.token, last[0]);
+    const moved = await (command as ScriptClient).jobstreamWebhookCursor(keys.webhookCursor, keys.webhookLock, this.leadership.lease.token, last[0]);
     if (moved !== 1) {
-      this.leader = false;
+      this.leadership.lost();
       this.log.warn('webhook dispatcher lease lost; the new holder reads this batch again');
       return cursor;
     }
