@@ -5,7 +5,9 @@ import { freePort } from '../../test-support/redis-server';
 import { cleanupPrefix, spawnService, startWorker, testEnv, type ServiceProcess, type TestEnv } from '../../test-support/services';
 import { waitUntil } from '../../test-support/wait';
 
-export { launchChromium } from './chromium';
+import { launchChromium } from './chromium';
+
+export { launchChromium };
 
 /** The services one test drives: an api process it can kill and restart on the same port, and an in-process worker. */
 export interface TestStack {
@@ -48,6 +50,25 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     },
   };
   return stack;
+}
+
+/**
+ * Starts Chromium and a stack before the tests of the enclosing `describe` and stops both after
+ * them; `use` receives them for the tests to keep.
+ */
+export function withBrowserStack(overrides: Record<string, string>, use: (browser: Browser, stack: TestStack) => void): void {
+  let browser: Browser | undefined;
+  let stack: TestStack | undefined;
+  beforeAll(async () => {
+    const started = await launchChromium();
+    browser = started;
+    stack = await startStack(overrides);
+    use(started, stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await browser?.close();
+  });
 }
 
 /** Browser problems worth failing a test for: CSP violations, uncaught errors, failed scripts. */

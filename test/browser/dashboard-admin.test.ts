@@ -1,7 +1,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { enqueueAs, jobCard, launchChromium, openDashboard, setKillSwitch, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { enqueueAs, jobCard, openDashboard, setKillSwitch, submitDemoJob, type TestStack, withBrowserStack } from './browser-support';
 
 /** The operations panel's queue counts, by state ("waiting 0 · active 1 · ..."). */
 async function queueCounts(panel: Locator): Promise<Record<string, number>> {
@@ -21,15 +21,9 @@ async function waitForCounts(page: Page, expected: Record<string, number>): Prom
 describe('dashboard: operations', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({}, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('refuses a user submission with the 429 message after an admin turns the kill-switch on, and accepts it again once it is off', async () => {

@@ -1,21 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { connectionIndicator, jobCard, launchChromium, openDashboard, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, openDashboard, signInCode, submitDemoJob, type TestStack, withBrowserStack } from './browser-support';
 
 describe('dashboard: signing in', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
     // No clock-skew allowance, so a token given 3 s of life is refused after 3 s.
-    stack = await startStack({ JWT_CLOCK_SKEW_S: '0' });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({ JWT_CLOCK_SKEW_S: '0' }, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('signs in from a #code= link, leaving neither the code nor the token in the address bar or any history entry, and stays signed in across a reload', async () => {
@@ -186,15 +180,9 @@ describe('dashboard: signing in', () => {
 describe('dashboard: AUTH_MODE=none', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack({ AUTH_MODE: 'none' });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({ AUTH_MODE: 'none' }, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('needs no token: the demo user sees everything, with no sign-out', async () => {

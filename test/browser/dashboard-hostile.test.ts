@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { connectionIndicator, launchChromium, notify, openDashboard, recordNotificationsInHiddenTab, setKillSwitch, shownNotifications, signInCode, startStack, type TestStack } from './browser-support';
+import { connectionIndicator, notify, openDashboard, recordNotificationsInHiddenTab, setKillSwitch, shownNotifications, signInCode, type TestStack, withBrowserStack } from './browser-support';
 
 /** Right-to-left override, left unclosed: "Invoice \u202Egpj.exe" reads "Invoice exe.jpg". */
 const RLO = '\u202E';
@@ -28,15 +28,9 @@ function isolationOf(page: Page, text: string): Promise<{ tag: string; unicodeBi
 describe('dashboard: values others control', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({}, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('isolates a notification title with U+202E in the toast and the inbox, and takes bidi controls out of the browser notification', async () => {

@@ -1,20 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, notify, openDashboard, startStack, type TestStack } from './browser-support';
+import { notify, openDashboard, type TestStack, withBrowserStack } from './browser-support';
 
 const bell = (page: Page) => page.getByTestId('bell');
 
 describe('dashboard: notification bell and inbox', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({}, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('counts unread notifications live, toasts new ones, and marks one and then all read', async () => {

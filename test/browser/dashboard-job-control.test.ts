@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { waitUntil } from '../../test-support/wait';
-import { jobCard, jobLog, launchChromium, openDashboard, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { jobCard, jobLog, openDashboard, submitDemoJob, type TestStack, withBrowserStack } from './browser-support';
 
 /** POST /api/jobs as `userId`; resolves with the job id. */
 async function enqueue(stack: TestStack, userId: string, payload: Record<string, unknown>): Promise<string> {
@@ -23,15 +23,9 @@ async function stateOf(stack: TestStack, jobId: string): Promise<string | undefi
 describe('dashboard: cancel, retry and the admin job browser', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({}, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('cancels a running job from its card: the card shows Cancelled by you and offers Retry, which runs it again', async () => {

@@ -1,20 +1,14 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { connectionIndicator, jobCard, launchChromium, openDashboard, recordNotificationsInHiddenTab, shownNotifications, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, openDashboard, recordNotificationsInHiddenTab, shownNotifications, signInCode, submitDemoJob, type TestStack, withBrowserStack } from './browser-support';
 
 describe('dashboard: the page', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({}, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('is served by the api at / under a CSP that allows no inline script, and runs without a violation', async () => {

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
-import { connectionIndicator, jobCard, launchChromium, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
+import { connectionIndicator, jobCard, signInCode, submitDemoJob, type TestStack, withBrowserStack } from './browser-support';
 
 /** Opens the user's notification stream from here and keeps it open until `release()`: another tab, as far as the api can tell. */
 async function holdStream(stack: TestStack, userId: string): Promise<{ release(): void }> {
@@ -26,16 +26,10 @@ async function holdStream(stack: TestStack, userId: string): Promise<{ release()
 describe('dashboard: polling fallback', () => {
   let browser: Browser;
   let stack: TestStack;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
     // One stream per user, and a refused one is told to retry within a second.
-    stack = await startStack({ MAX_STREAMS_PER_USER: '1', STREAM_LEASE_TTL_MS: '1000' });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await browser?.close();
+  withBrowserStack({ MAX_STREAMS_PER_USER: '1', STREAM_LEASE_TTL_MS: '1000' }, (started, running) => {
+    browser = started;
+    stack = running;
   });
 
   it('polls the jobs while its stream is refused, keeps the list current, and goes Live when the stream is let in', async () => {
