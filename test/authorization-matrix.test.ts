@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { authHeaders } from '../test-support/auth';
 import { http } from '../test-support/http';
+import { testDevice, vapidEnv } from '../test-support/push';
 import { requestOnce } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
 
@@ -24,6 +25,7 @@ type Row = Record<Role, string>;
 interface Fixture {
   jobId: string;
   notificationId: string;
+  pushSubscriptionId: string;
 }
 
 interface RouteCase {
@@ -80,6 +82,15 @@ const matrix: RouteCase[] = [
   { route: 'GET /api/events/catalog',                 request: () => ({ path: '/api/events/catalog' }),                                          expected: { anonymous: '200', ...all('200') } },
   // Any caller hands over its own token; redeeming is public (the code is the credential), and an unknown code is 404 to all.
   { route: 'POST /api/sign-in-codes',                 request: () => ({ path: '/api/sign-in-codes', body: {} }),                                 expected: signedIn('201') },
+  // Push subscriptions are per user, like the inbox: nobody, an admin neither, reaches another user's device.
+  { route: 'GET /api/push/vapid-public-key',          request: () => ({ path: '/api/push/vapid-public-key' }),                                   expected: signedIn('200') },
+  { route: 'GET /api/push/subscriptions',             request: () => ({ path: '/api/push/subscriptions' }),                                      expected: signedIn('200') },
+  // Each caller registers a device of its own (201), so the rows do not move the owner's device.
+  { route: 'POST /api/push/subscriptions',            request: () => ({ path: '/api/push/subscriptions', body: testDevice().subscription(`https://push.example.com/send/${Math.random()}`) }), expected: signedIn('201') },
+  { route: 'DELETE /api/push/subscriptions/:id',      request: (f) => ({ path: `/api/push/subscriptions/${f.pushSubscriptionId}` }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '204', other: '404 PUSH_SUBSCRIPTION_NOT_FOUND', admin: '404 PUSH_SUBSCRIPTION_NOT_FOUND', service: '404 PUSH_SUBSCRIPTION_NOT_FOUND' } },
+  { route: 'DELETE /api/push/subscriptions/:id',      variant: "a notification's id", request: (f) => ({ path: `/api/push/subscriptions/${f.notificationId}` }),
+    expected: { anonymous: '401 AUTH_REQUIRED', ...all('404 PUSH_SUBSCRIPTION_NOT_FOUND') } },
   { route: 'POST /api/sign-in-codes/redeem',          request: () => ({ path: '/api/sign-in-codes/redeem', body: { code: 'A'.repeat(43) } }),   expected: { anonymous: '404 SIGN_IN_CODE_INVALID', ...all('404 SIGN_IN_CODE_INVALID') } },
 ];
 
@@ -119,7 +130,7 @@ describe('authorization matrix', () => {
   let fixture: Fixture;
 
   beforeEach(async () => {
-    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news' });
+    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news', ...vapidEnv() });
     api = await startApi(env);
     headers = {
       anonymous: { authorization: '' },
@@ -130,8 +141,9 @@ describe('authorization matrix', () => {
     };
     const job = await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner);
     const notification = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'hello', message: 'm' }, headers.service);
-    expect([job.status, notification.status]).toEqual([202, 201]);
-    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string };
+    const device = await http('POST', `${api.url}/api/push/subscriptions`, testDevice().subscription('https://push.example.com/send/owner'), headers.owner);
+    expect([job.status, notification.status, device.status]).toEqual([202, 201, 201]);
+    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string, pushSubscriptionId: device.body.id as string };
     // What the metrics service would have written: without it the alerts route answers 503 to everyone it lets in.
     const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
     const snapshot = alertsSnapshotSchema.parse({

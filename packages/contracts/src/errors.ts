@@ -40,6 +40,11 @@ export const errorCodes = [
   // Notifications and the inbox.
   'NOTIFICATION_NOT_FOUND',
   'INVALID_CURSOR',
+  // Push delivery: off (no VAPID keys), an unknown subscription, the per-user cap, a refused endpoint.
+  'PUSH_NOT_CONFIGURED',
+  'PUSH_SUBSCRIPTION_NOT_FOUND',
+  'PUSH_SUBSCRIPTION_LIMIT',
+  'PUSH_ENDPOINT_NOT_ALLOWED',
 ] as const;
 
 export const errorCodeSchema = z.enum(errorCodes);

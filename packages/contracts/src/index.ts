@@ -7,3 +7,4 @@ export * from './me.js';
 export * from './notifications.js';
 export * from './operations.js';
 export * from './sign-in-codes.js';
+export * from './push.js';

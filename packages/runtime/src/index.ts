@@ -27,3 +27,6 @@ export * from './notifications/inbox.js';
 export * from './notifications/limits.js';
 export * from './notifications/notification-id.js';
 export * from './notifications/publish-notification.js';
+export * from './push/endpoint-policy.js';
+export * from './push/push-config.js';
+export * from './push/push-subscriptions.js';

@@ -2,6 +2,7 @@ import {
   InboxStore,
   KillSwitchWatcher,
   notificationLimitsFrom,
+  PushSubscriptions,
   sharedSecret,
   startServiceHost,
   waitForReady,
@@ -138,6 +139,10 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     streams,
     notifications: { streams: notificationStreams, inbox, redis: command, keys, limits: notificationLimits, slots: limits.streamSlots },
     health: { redis: command, isAccepting: () => accepting },
+    push: {
+      settings: config.push,
+      subscriptions: config.push.vapid ? new PushSubscriptions(command, keys, config.push.maxSubscriptionsPerUser) : undefined,
+    },
     signInCodes: { redis: command, keys },
     security: limits.security,
     streamSlots: limits.streamSlots,
