@@ -11,6 +11,10 @@ import {
   type NotificationSettings,
   userQuotaEnvShape,
   userQuotaSettingsFrom,
+  checkPushEnv,
+  pushEnvShape,
+  pushSettingsFrom,
+  type PushSettings,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -43,9 +47,11 @@ const workerEnvSchema = z
     CIRCUIT_BREAKER_VOLUME: intVar(5, 1),
     CIRCUIT_BREAKER_RESET_MS: intVar(30_000, 100),
     CIRCUIT_BREAKER_WINDOW_MS: intVar(10_000, 1_000),
+    ...pushEnvShape,
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
+    checkPushEnv(env, ctx);
     if (env.FLASHCARDS_PROVIDER === 'openai') {
       for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FLASHCARDS_PROVIDER=openai' });
@@ -102,6 +108,8 @@ export interface WorkerConfig extends ServiceSettings {
     /** The rolling window. Default 10 s. */
     rollingWindowMs: number;
   };
+  /** Push delivery: on with the VAPID keys; the dispatcher runs in one worker process at a time, the sender in all. */
+  push: PushSettings;
 }
 
 /** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
@@ -143,5 +151,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       resetTimeoutMs: parsed.CIRCUIT_BREAKER_RESET_MS,
       rollingWindowMs: parsed.CIRCUIT_BREAKER_WINDOW_MS,
     },
+    push: pushSettingsFrom(parsed),
   };
 }

@@ -6,11 +6,14 @@ import { createJobCatalog } from './jobs/index.js';
 import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
+import { startPushService, type PushService } from './push/push-service.js';
 import { EventRelay } from './relay/event-relay.js';
 
 export interface WorkerService {
   logger: Logger;
   relay: EventRelay | undefined;
+  /** Push delivery; undefined while push is off (no VAPID keys). */
+  push: PushService | undefined;
   worker: Worker;
   /** Circuit breaker, heartbeat, /metrics and Sentry. */
   operations: WorkerOperations;
@@ -96,6 +99,14 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     });
     relay.start();
   }
+  const push = startPushService({
+    settings: config.push,
+    command,
+    connect: (name) => host.connect('blocking', name),
+    keys,
+    queue: config.queue,
+    logger: log,
+  });
   // No await since the worker was created: its first 'active' event cannot have been emitted yet.
   await operations.attach(worker, () => relay?.getStats());
   log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
@@ -117,11 +128,12 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       }
       quotas?.stop();
       await relay?.stop();
+      await push?.close();
       await operations.close();
       await host.close();
     })();
     return closing;
   };
 
-  return { logger: log, relay, worker, operations, close };
+  return { logger: log, relay, push, worker, operations, close };
 }
