@@ -1,6 +1,7 @@
 import { loadConfig } from '@jobstream/api';
 import { apiErrorBodySchema, pushSubscriptionListSchema, pushSubscriptionViewSchema } from '@jobstream/contracts';
-import { authHeaders } from '../test-support/auth';
+import { createClient, NotFoundError } from '@jobstream/client';
+import { authHeaders, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { testDevice, vapidEnv } from '../test-support/push';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
@@ -163,6 +164,17 @@ describe('push subscriptions', () => {
     expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(res.body.details.map((d: { path: string }) => d.path)).toContain(path);
     expect((await http('GET', `${api!.url}/api/push/subscriptions`, undefined, alice)).body.items).toEqual([]);
+  });
+
+  it('is reachable through the SDK: register, list and remove, with typed errors', async () => {
+    await start();
+    const client = createClient({ baseUrl: api!.url, token: await tokenFor('alice') });
+    expect(await client.push.vapidPublicKey()).toBe(env.VAPID_PUBLIC_KEY);
+    const view = await client.push.register(testDevice().subscription(endpoint('sdk')));
+    expect((await client.push.list()).items.map((s) => s.id)).toEqual([view.id]);
+    await client.push.remove(view.id);
+    await expect(client.push.remove(view.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.push.remove(view.id)).rejects.toMatchObject({ code: 'PUSH_SUBSCRIPTION_NOT_FOUND' });
   });
 
   it('answers a malformed subscription id with the same 404 as an unknown one', async () => {

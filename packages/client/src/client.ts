@@ -27,6 +27,7 @@ import { isMeResponse, type MeResponse } from './http/me-response.js';
 import { isNotification } from './http/notification-checks.js';
 import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
 import { createInbox, type Inbox } from './inbox.js';
+import { createPushDevices, type PushDevices } from './push.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
 import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
@@ -100,6 +101,8 @@ export class JobstreamClient {
   readonly baseUrl: string;
   /** The user's notification inbox. */
   readonly inbox: Inbox;
+  /** The user's push devices (browsers and React Native apps). */
+  readonly push: PushDevices;
   private readonly transport: Transport;
   private readonly streamDefaults: ResolvedStreamOptions;
 
@@ -113,6 +116,7 @@ export class JobstreamClient {
     this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider, options.getToken !== undefined);
     this.streamDefaults = resolveStreamOptions(options.stream);
     this.inbox = createInbox(this.transport);
+    this.push = createPushDevices(this.transport);
   }
 
   /** Who the api takes the caller for (`GET /api/me`): user id, roles and the api's auth mode. */

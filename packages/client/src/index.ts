@@ -6,6 +6,7 @@
 export { createClient, JobstreamClient } from './client.js';
 export type { ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
+export type { PushDevices } from './push.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
 
@@ -47,6 +48,10 @@ export type {
   ErrorCode,
   ErrorDetail,
   InboxPage,
+  PushPayload,
+  PushSubscriptionList,
+  PushSubscriptionRequest,
+  PushSubscriptionView,
   JobNotificationName,
   JobListResponse,
   JobSnapshot,
