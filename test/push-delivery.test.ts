@@ -3,6 +3,9 @@ import { pushPayloadSchema } from '@jobstream/contracts';
 import { jobstreamKeys, PushSubscriptions } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { authHeaders } from '../test-support/auth';
 import { startFakePushService, type FakePushService } from '../test-support/fake-push-service';
 import { http } from '../test-support/http';
@@ -199,6 +202,56 @@ describe('push delivery', () => {
     await notify('alice', 'probe');
     await waitUntil('the push to be dropped', () => withPushQueue(async (queue) => (await queue.getJobCounts('failed')).failed === 1));
     expect(fake.attempts('sneaky')).toBe(0);
+  });
+
+  it('counts pushes by outcome and removed subscriptions in the worker metrics', async () => {
+    await start();
+    await register(alice, 'alice-phone');
+    await register(alice, 'alice-gone');
+    fake.answer('alice-gone', 410);
+    await notify('alice', 'counted');
+    await waitUntil('the push', () => pushesTo('alice-phone').length === 1);
+    const metrics = workers[0]!.operations.registry;
+    await waitUntil('the removal to be counted', async () => (await metrics.getSingleMetricAsString('jobstream_push_subscriptions_removed_total')).includes('kind="web"} 1'));
+    const sends = await metrics.getSingleMetricAsString('jobstream_push_sends_total');
+    expect(sends).toContain('jobstream_push_sends_total{kind="web",outcome="sent"} 1');
+    expect(sends).toContain('jobstream_push_sends_total{kind="web",outcome="gone"} 1');
+    expect(await metrics.getSingleMetricAsString('jobstream_push_latency_seconds')).toMatch(/jobstream_push_latency_seconds_count\{kind="web",outcome="sent"\} 1/);
+    expect(await metrics.getSingleMetricAsString('jobstream_push_dispatcher_leader')).toMatch(/jobstream_push_dispatcher_leader 1/);
+  });
+
+  it("delivers to a React Native app's Expo token through Expo's endpoint, and removes a token Expo reports DeviceNotRegistered", async () => {
+    const messages: { to: string; title: string; body: string; data: Record<string, unknown> }[] = [];
+    const expo = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof messages)[number];
+        messages.push(message);
+        const gone = message.to === 'ExponentPushToken[uninstalled]';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: gone ? { status: 'error', message: 'not registered', details: { error: 'DeviceNotRegistered' } } : { status: 'ok', id: 'ticket-1' } }));
+      });
+    });
+    expo.listen(0, '127.0.0.1');
+    await once(expo, 'listening');
+    try {
+      await start({ EXPO_PUSH_URL: `http://127.0.0.1:${(expo.address() as AddressInfo).port}/--/api/v2/push/send` });
+      for (const expoPushToken of ['ExponentPushToken[phone]', 'ExponentPushToken[uninstalled]']) {
+        expect((await http('POST', `${api.url}/api/push/subscriptions`, { expoPushToken }, alice)).status).toBe(201);
+      }
+      await notify('alice', 'to the app');
+      await waitUntil('both tokens tried', () => messages.length === 2);
+      expect(messages.find((m) => m.to === 'ExponentPushToken[phone]')).toMatchObject({
+        title: 'to the app',
+        body: 'message of to the app',
+        data: { kind: 'notification', url: expect.stringMatching(/^\/\?notification=/) },
+      });
+      await waitUntil('the uninstalled app removed', async () => (await http('GET', `${api.url}/api/push/subscriptions`, undefined, alice)).body.items.length === 1);
+    } finally {
+      expo.closeAllConnections();
+      await new Promise((resolve) => expo.close(resolve));
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { createJobCatalog } from './jobs/index.js';
 import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
+import { createPushMetrics } from './push/push-metrics.js';
 import { startPushService, type PushService } from './push/push-service.js';
 import { EventRelay } from './relay/event-relay.js';
 
@@ -99,6 +100,8 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     });
     relay.start();
   }
+  // The gauge reads `push` at scrape time, after it is set.
+  const pushMetrics = config.push.vapid ? createPushMetrics(operations.registry, () => push?.dispatcher.isLeader() ?? false) : undefined;
   const push = startPushService({
     settings: config.push,
     command,
@@ -106,6 +109,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     keys,
     queue: config.queue,
     logger: log,
+    ...pushMetrics,
   });
   // No await since the worker was created: its first 'active' event cannot have been emitted yet.
   await operations.attach(worker, () => relay?.getStats());
