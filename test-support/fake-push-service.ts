@@ -51,7 +51,7 @@ export interface FakePushService {
   problems: string[];
   /** A new device whose endpoint is on this service, and the subscription JSON a browser would send. */
   device(name: string): { endpoint: string; subscription: ReturnType<TestDevice['subscription']> };
-  /** Answers the next pushes to `name` with these statuses, in order (then 201 again). */
+  /** Answers the next pushes to `name` with these statuses, in order (then 201 again); 0: never answers. */
   answer(name: string, ...statuses: number[]): void;
   /** Requests to `name`, accepted or not. */
   attempts(name: string): number;
@@ -88,6 +88,7 @@ export async function startFakePushService(vapid: { publicKey: string; subject: 
     if (body.length > 4_096) throw new Error(`a body of ${body.length} bytes, over the 4 KB of Web Push`);
     const payload = JSON.parse(decryptWebPush(body, device).toString('utf8')) as Record<string, unknown>;
     const status = scripted.get(name)?.shift() ?? 201;
+    if (status === 0) return 0;
     if (status === 201) received.push({ device: name, payload, claims, headers: req.headers });
     return status;
   }
@@ -99,7 +100,7 @@ export async function startFakePushService(vapid: { publicKey: string; subject: 
       const name = /^\/send\/([\w-]+)$/.exec(req.url ?? '')?.[1] ?? '';
       attempts.set(name, (attempts.get(name) ?? 0) + 1);
       accept(req, name, Buffer.concat(chunks)).then(
-        (status) => res.writeHead(status).end(),
+        (status) => (status === 0 ? undefined : res.writeHead(status).end()),
         (err: Error) => {
           problems.push(`${name}: ${err.message}`);
           res.writeHead(400).end(err.message);

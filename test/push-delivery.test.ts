@@ -72,6 +72,16 @@ describe('push delivery', () => {
     }
   }
 
+  /** Whether the push dispatcher's cursor reached the newest entry of the live feed. */
+  async function dispatcherPassedFeedEnd(): Promise<boolean> {
+    const [newest] = await redis.xrevrange(keys().feed, '+', '-', 'COUNT', 1);
+    const cursor = await redis.get(keys().pushCursor);
+    if (!newest || !cursor) return false;
+    const [ms, seq] = newest[0].split('-').map(Number) as [number, number];
+    const [cms, cseq] = cursor.split('-').map(Number) as [number, number];
+    return cms > ms || (cms === ms && cseq >= seq);
+  }
+
   const pushesTo = (device: string) => fake.received.filter((push) => push.device === device);
 
   it("pushes the outcome of a user's job to each of their devices, signed with VAPID and encrypted for the device, and to nobody else", async () => {
@@ -123,6 +133,8 @@ describe('push delivery', () => {
     await stream.waitFor((text) => text.includes('event: connected'));
     expect((await notify('alice', 'while online')).status).toBe(201);
     await stream.waitFor((text) => text.includes('while online'));
+    // The rule is judged when the dispatcher reads the event: keep the stream open until it has.
+    await waitUntil('the dispatcher to pass the event', () => dispatcherPassedFeedEnd());
     stream.close();
     await waitUntil('the stream lease is given back', async () => (await redis.zcard(keys().streamLeases('alice'))) === 0);
     expect((await notify('alice', 'while offline')).status).toBe(201);
@@ -166,6 +178,26 @@ describe('push delivery', () => {
     await waitUntil('the push', () => pushesTo('alice-phone').length > 0);
     expect(fake.attempts('alice-phone')).toBe(3);
     expect(pushesTo('alice-phone')).toHaveLength(1);
+  });
+
+  it('gives up on a push service that never answers after PUSH_TIMEOUT_MS, and tries again', async () => {
+    await start({ PUSH_TIMEOUT_MS: '300' });
+    await register(alice, 'alice-phone');
+    fake.answer('alice-phone', 0);
+    await notify('alice', 'after a hang');
+    await waitUntil('the push', () => pushesTo('alice-phone').length > 0);
+    expect(fake.attempts('alice-phone')).toBe(2);
+  });
+
+  it('fits the payload in the 4 KB of Web Push whatever the notification holds', async () => {
+    await start();
+    await register(alice, 'alice-phone');
+    // Each control character is six bytes of JSON (\u0001): 2,000 of them would be 12 KB.
+    const res = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: '\u0002'.repeat(200), message: `x${'\u0001'.repeat(1_998)}x` }, publisher);
+    expect(res.status).toBe(201);
+    await waitUntil('the push', () => pushesTo('alice-phone').length > 0);
+    expect(fake.problems).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(pushesTo('alice-phone')[0]?.payload))).toBeLessThanOrEqual(3_072);
   });
 
   it('does not push twice when a dispatcher starts again from an older cursor (a crash before it saved its cursor)', async () => {

@@ -11,6 +11,12 @@ import { z } from 'zod';
 
 const BODY_MAX = 400;
 const TITLE_MAX = 120;
+/**
+ * The most JSON bytes a payload may have: aes128gcm adds 103 bytes (header, padding delimiter, tag)
+ * to what must fit in 4,096, and this leaves room. Characters that JSON escapes (control
+ * characters become six bytes each) can make a clipped text several times its length.
+ */
+export const PAYLOAD_MAX_BYTES = 3_072;
 
 const jobOutcomeSchema = z.object({ jobId: z.string(), jobType: z.string().optional(), willRetry: z.boolean().optional(), error: z.string().optional() });
 const notificationSchema = z.object({ id: z.string(), title: z.string(), message: z.string() });
@@ -18,7 +24,17 @@ const notificationSchema = z.object({ id: z.string(), title: z.string(), message
 /** Cuts a text to `max` characters, whole code points, with an ellipsis when it was longer. */
 function clip(text: string, max: number): string {
   const points = [...text];
-  return points.length <= max ? text : `${points.slice(0, max - 1).join('')}…`;
+  if (points.length <= max) return text;
+  return max <= 1 ? '' : `${points.slice(0, max - 1).join('')}…`;
+}
+
+/** The payload, its body (then its title) shortened until its JSON fits PAYLOAD_MAX_BYTES. */
+function fitted(payload: PushPayload): PushPayload {
+  let fit = payload;
+  const size = (p: PushPayload): number => Buffer.byteLength(JSON.stringify(p));
+  while (size(fit) > PAYLOAD_MAX_BYTES && fit.body.length > 0) fit = { ...fit, body: clip(fit.body, Math.floor([...fit.body].length / 2)) };
+  while (size(fit) > PAYLOAD_MAX_BYTES && fit.title.length > 1) fit = { ...fit, title: clip(fit.title, Math.floor([...fit.title].length / 2)) };
+  return fit;
 }
 
 /** The link a device opens: a path on the dashboard, under DASHBOARD_BASE_URL when set. */
@@ -45,25 +61,25 @@ export function pushMessageOf([, fields]: StreamEntry, baseUrl?: string): PushPa
     if (entry.event === 'job.failed' && willRetry !== false) return undefined;
     const type = entry.jobType ?? parsed.data.jobType ?? 'job';
     const completed = entry.event === 'job.completed';
-    return {
+    return fitted({
       kind: entry.event,
       title: clip(completed ? `${type} finished` : `${type} failed`, TITLE_MAX),
       body: clip(completed ? 'Your job is done. Open it to see the result.' : (error ?? 'Your job failed.'), BODY_MAX),
       url: link(baseUrl, `job=${encodeURIComponent(jobId)}`),
       jobId,
       tag: `job-${jobId}`.slice(0, 128),
-    };
+    });
   }
   if (entry.event === 'notification') {
     const parsed = notificationSchema.safeParse(data);
     if (!parsed.success) return undefined;
-    return {
+    return fitted({
       kind: 'notification',
       title: clip(parsed.data.title, TITLE_MAX),
       body: clip(parsed.data.message, BODY_MAX),
       url: link(baseUrl, `notification=${encodeURIComponent(parsed.data.id)}`),
       tag: `notification-${parsed.data.id}`.slice(0, 128),
-    };
+    });
   }
   return undefined;
 }
