@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { tokenFor } from '../../test-support/auth';
 import { vapidEnv } from '../../test-support/push';
 import { waitUntil } from '../../test-support/wait';
 import { collectPageErrors, connectionIndicator, launchChromium, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
@@ -109,6 +110,24 @@ describe('dashboard: push notifications', () => {
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: stack.url, registrationId, data: JSON.stringify(hostile) });
     const evil = await waitUntil('the second notification', async () => (await shownPushes(page)).find((n) => n.tag === 'job-evil'));
     expect(evil.url).toBe(`${stack.url}/`);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('opens at the job a push was about (/?job=<id>): its card is marked and scrolled into view', async () => {
+    const res = await fetch(`${stack.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor('pia')}` },
+      body: JSON.stringify({ type: 'demo.work', payload: { durationMs: 1 } }),
+    });
+    const { jobId } = (await res.json()) as { jobId: string };
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${stack.url}/?job=${jobId}#code=${await signInCode(stack, 'pia')}`);
+    const card = page.locator(`li.job[data-job-id="${jobId}"][data-linked="true"][aria-current="true"]`);
+    await card.waitFor();
+    expect(await card.isVisible()).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
