@@ -236,6 +236,23 @@ describe('push delivery', () => {
     expect(fake.attempts('sneaky')).toBe(0);
   });
 
+  it('says so in its log and metrics when feed entries were trimmed before their pushes were dispatched', async () => {
+    await start();
+    await register(alice, 'alice-phone');
+    await notify('alice', 'before the outage');
+    await waitUntil('the push', () => pushesTo('alice-phone').length === 1);
+    await Promise.all(workers.map((w) => w.close()));
+    // While no worker ran, the feed moved on and its cap trimmed entries past the saved cursor.
+    const cursor = await redis.get(keys().pushCursor);
+    for (let n = 0; n < 3; n++) await redis.xadd(keys().feed, '*', 'x', String(n));
+    await redis.xtrim(keys().feed, 'MAXLEN', 1);
+    expect(cursor).not.toBeNull();
+    workers = [await startWorker(env)];
+    await waitUntil('the gap to be counted', async () =>
+      (await workers[0]!.operations.registry.getSingleMetricAsString('jobstream_push_gaps_total')).includes('jobstream_push_gaps_total 1'),
+    );
+  });
+
   it('counts pushes by outcome and removed subscriptions in the worker metrics', async () => {
     await start();
     await register(alice, 'alice-phone');

@@ -4,6 +4,7 @@ import {
   decodeFeedPointer,
   FEED_FIELDS,
   HISTORY_FIELDS,
+  isCursorCovered,
   readFields,
   registerScript,
   type JobstreamKeys,
@@ -12,6 +13,7 @@ import {
   type PushSubscriptions,
   type RedisClient,
   type StreamEntry,
+  streamBoundsOf,
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -57,6 +59,8 @@ export interface PushDispatcherOptions {
   blockMs?: number;
   /** Told of each push the dispatcher drops: the user's rate limit, or a stream was open. */
   onSkipped?: (reason: 'rate_limited' | 'online') => void;
+  /** Told when feed entries past the cursor were trimmed before they were dispatched (their pushes are lost). */
+  onGap?: () => void;
 }
 
 /** A push to hand to the queue: one per device of the user. */
@@ -136,8 +140,10 @@ export class PushDispatcher {
             continue;
           }
           this.leader = true;
-          cursor = (await this.options.command.get(this.options.keys.pushCursor)) ?? this.firstCursor;
+          const saved = await this.options.command.get(this.options.keys.pushCursor);
+          cursor = saved ?? this.firstCursor;
           this.log.info({ cursor }, 'dispatching pushes');
+          if (saved !== null) await this.detectGap(saved);
         }
         cursor = await this.dispatchOnce(cursor);
       } catch (err) {
@@ -145,6 +151,24 @@ export class PushDispatcher {
         this.log.warn({ err }, 'push dispatch round failed; retrying');
         await sleep(500);
       }
+    }
+  }
+
+  /**
+   * The feed is capped (FEED_MAX_LEN): when no dispatcher ran for longer than the feed covers,
+   * entries past the cursor are gone, and so are their pushes. Said loudly, never papered over.
+   */
+  private async detectGap(cursor: string): Promise<void> {
+    let info: unknown[];
+    try {
+      info = (await this.options.command.xinfo('STREAM', this.options.keys.feed)) as unknown[];
+    } catch {
+      return; // no feed yet
+    }
+    const bounds = streamBoundsOf(info);
+    if (!isCursorCovered(cursor, bounds)) {
+      this.options.onGap?.();
+      this.log.error({ cursor, firstId: bounds.firstId }, 'feed entries were trimmed before their pushes were dispatched; those pushes are lost (raise FEED_MAX_LEN, or keep a worker running)');
     }
   }
 

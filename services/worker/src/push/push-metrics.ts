@@ -30,6 +30,11 @@ export function createPushMetrics(registry: Registry, isLeader: () => boolean) {
     labelNames: ['reason'],
     registers,
   });
+  const gaps = new Counter({
+    name: 'jobstream_push_gaps_total',
+    help: 'Times feed entries were trimmed before their pushes were dispatched (those pushes are lost).',
+    registers,
+  });
   const latency = new Histogram({
     name: 'jobstream_push_latency_seconds',
     help: 'From the event entering the live feed to the end of a delivery attempt, by device kind and outcome.',
@@ -54,6 +59,9 @@ export function createPushMetrics(registry: Registry, isLeader: () => boolean) {
     },
     onSkipped(reason: 'rate_limited' | 'online'): void {
       skipped.inc({ reason });
+    },
+    onGap(): void {
+      gaps.inc();
     },
   };
 }

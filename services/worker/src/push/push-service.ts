@@ -17,6 +17,7 @@ export interface PushServiceOptions {
   onOutcome?: (outcome: PushOutcome, kind: 'web' | 'expo', latencySeconds: number) => void;
   onRemoved?: (kind: 'web' | 'expo') => void;
   onSkipped?: (reason: 'rate_limited' | 'online') => void;
+  onGap?: () => void;
 }
 
 export interface PushService {
@@ -67,6 +68,7 @@ export function startPushService(options: PushServiceOptions): PushService | und
     queue,
     logger,
     onSkipped: options.onSkipped,
+    onGap: options.onGap,
   });
   dispatcher.start();
   return {
