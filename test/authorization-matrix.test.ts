@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { authHeaders } from '../test-support/auth';
 import { http } from '../test-support/http';
+import { testDevice, vapidEnv } from '../test-support/push';
 import { requestOnce } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
 
@@ -27,6 +28,7 @@ interface Fixture {
   /** The owner's webhook endpoint, with one finished delivery in its log. */
   webhookId: string;
   deliveryId: string;
+  pushSubscriptionId: string;
 }
 
 interface RouteCase {
@@ -112,6 +114,15 @@ const matrix: RouteCase[] = [
   { route: 'GET /api/events/catalog',                 request: () => ({ path: '/api/events/catalog' }),                                          expected: { anonymous: '200', ...all('200') } },
   // Any caller hands over its own token; redeeming is public (the code is the credential), and an unknown code is 404 to all.
   { route: 'POST /api/sign-in-codes',                 request: () => ({ path: '/api/sign-in-codes', body: {} }),                                 expected: signedIn('201') },
+  // Push subscriptions are per user, like the inbox: nobody, an admin neither, reaches another user's device.
+  { route: 'GET /api/push/vapid-public-key',          request: () => ({ path: '/api/push/vapid-public-key' }),                                   expected: signedIn('200') },
+  { route: 'GET /api/push/subscriptions',             request: () => ({ path: '/api/push/subscriptions' }),                                      expected: signedIn('200') },
+  // Each caller registers a device of its own (201), so the rows do not move the owner's device.
+  { route: 'POST /api/push/subscriptions',            request: () => ({ path: '/api/push/subscriptions', body: testDevice().subscription(`https://push.example.com/send/${Math.random()}`) }), expected: signedIn('201') },
+  { route: 'DELETE /api/push/subscriptions/:id',      request: (f) => ({ path: `/api/push/subscriptions/${f.pushSubscriptionId}` }),
+    expected: { anonymous: '401 AUTH_REQUIRED', owner: '204', other: '404 PUSH_SUBSCRIPTION_NOT_FOUND', admin: '404 PUSH_SUBSCRIPTION_NOT_FOUND', service: '404 PUSH_SUBSCRIPTION_NOT_FOUND' } },
+  { route: 'DELETE /api/push/subscriptions/:id',      variant: "a notification's id", request: (f) => ({ path: `/api/push/subscriptions/${f.notificationId}` }),
+    expected: { anonymous: '401 AUTH_REQUIRED', ...all('404 PUSH_SUBSCRIPTION_NOT_FOUND') } },
   { route: 'POST /api/sign-in-codes/redeem',          request: () => ({ path: '/api/sign-in-codes/redeem', body: { code: 'A'.repeat(43) } }),   expected: { anonymous: '404 SIGN_IN_CODE_INVALID', ...all('404 SIGN_IN_CODE_INVALID') } },
 ];
 
@@ -151,7 +162,7 @@ describe('authorization matrix', () => {
   let fixture: Fixture;
 
   beforeEach(async () => {
-    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
+    env = testEnv({ RATE_LIMIT_ENQUEUE_POINTS: '0', NOTIFICATION_PUBLIC_TOPICS: 'news', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', ...vapidEnv() });
     api = await startApi(env);
     headers = {
       anonymous: { authorization: '' },
@@ -163,7 +174,8 @@ describe('authorization matrix', () => {
     const job = await http('POST', `${api.url}/api/jobs`, demoJob, headers.owner);
     const notification = await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'hello', message: 'm' }, headers.service);
     const webhook = await http('POST', `${api.url}/api/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['notification'] }, headers.owner);
-    expect([job.status, notification.status, webhook.status]).toEqual([202, 201, 201]);
+    const device = await http('POST', `${api.url}/api/push/subscriptions`, testDevice().subscription('https://push.example.com/send/owner'), headers.owner);
+    expect([job.status, notification.status, webhook.status, device.status]).toEqual([202, 201, 201, 201]);
     const webhookId = webhook.body.id as string;
     const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
     const keys = jobstreamKeys(loadConfig(env).queue);
@@ -173,7 +185,7 @@ describe('authorization matrix', () => {
       id: deliveryId, endpointId: webhookId, owner: 'alice', eventType: 'notification', status: 'dead', attempts: 3, lastStatusCode: 500,
       lastError: 'HTTP 500', responseTimeMs: 3, createdAt: Date.now(), updatedAt: Date.now(), redeliveries: 0, body: '{}',
     });
-    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string, webhookId, deliveryId };
+    fixture = { jobId: job.body.jobId as string, notificationId: notification.body.id as string, webhookId, deliveryId, pushSubscriptionId: device.body.id as string };
     // What the metrics service would have written: without it the alerts route answers 503 to everyone it lets in.
     const snapshot = alertsSnapshotSchema.parse({
       alerts: Object.fromEntries(alertNames.map((name) => [name, false])),

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { authHeaders, DEFAULT_TEST_USER, TEST_JWT_SECRET, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
+import { vapidEnv } from '../test-support/push';
 import { openSseText, rawRequest, rawSseMessages, requestOnce, type RawSseMessage } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
 import { connectSse } from '../test-support/sse-client';
@@ -32,7 +33,7 @@ let keys: JobstreamKeys;
 let baseline: Set<string>;
 
 beforeEach(async () => {
-  env = testEnv({ BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_ENQUEUE_POINTS: '0' });
+  env = testEnv({ BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_ENQUEUE_POINTS: '0', ...vapidEnv() });
   api = await startApi(env);
   keys = jobstreamKeys(loadConfig(env).queue);
   redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
@@ -277,6 +278,7 @@ describe('hostile ids on every route that takes one', () => {
     { route: 'GET /api/job-events?jobId=', method: 'GET', path: (id: string) => `/api/job-events?jobId=${id}`, inPath: false, invalid: '400 INVALID_JOB_ID', unknown: '404 JOB_NOT_FOUND' },
     // A malformed notification id names none: the same 404 as an unknown one (ids are not probeable).
     { route: 'POST /api/notifications/:id/read', method: 'POST', path: (id: string) => `/api/notifications/${id}/read`, inPath: true, invalid: '404 NOTIFICATION_NOT_FOUND', unknown: '404 NOTIFICATION_NOT_FOUND' },
+    { route: 'DELETE /api/push/subscriptions/:id', method: 'DELETE', path: (id: string) => `/api/push/subscriptions/${id}`, inPath: true, invalid: '404 PUSH_SUBSCRIPTION_NOT_FOUND', unknown: '404 PUSH_SUBSCRIPTION_NOT_FOUND' },
   ])('$route answers every hostile id with $invalid and stores nothing', async ({ method, path, inPath, invalid, unknown }) => {
     const send = (wire: string) =>
       rawRequest(api.url, method, path(wire), method === 'POST' ? { headers: { 'Content-Type': 'application/json' }, body: '{}' } : {});

@@ -45,6 +45,7 @@ import { isNotification } from './http/notification-checks.js';
 import { Transport, type FetchLike, type TokenProvider } from './http/transport.js';
 import { createInbox, type Inbox } from './inbox.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
+import { createPushDevices, type PushDevices } from './push.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
 import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
@@ -127,6 +128,8 @@ export class JobstreamClient {
   readonly inbox: Inbox;
   /** The caller's webhook endpoints and their delivery logs. */
   readonly webhooks: Webhooks;
+  /** The user's push devices (browsers and React Native apps). */
+  readonly push: PushDevices;
   private readonly transport: Transport;
   private readonly streamDefaults: ResolvedStreamOptions;
 
@@ -141,6 +144,7 @@ export class JobstreamClient {
     this.streamDefaults = resolveStreamOptions(options.stream);
     this.inbox = createInbox(this.transport);
     this.webhooks = createWebhooks(this.transport);
+    this.push = createPushDevices(this.transport);
   }
 
   /** Who the api takes the caller for (`GET /api/me`): user id, roles and the api's auth mode. */

@@ -7,6 +7,7 @@ export { createClient, JobstreamClient } from './client.js';
 export type { AdminJobListOptions, ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
 export type { Webhooks, WebhookDeliveriesOptions } from './webhooks.js';
+export type { PushDevices } from './push.js';
 export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
 
@@ -56,6 +57,10 @@ export type {
   ErrorDetail,
   FeedProgressResponse,
   InboxPage,
+  PushPayload,
+  PushSubscriptionList,
+  PushSubscriptionRequest,
+  PushSubscriptionView,
   JobNotificationName,
   JobListResponse,
   JobSnapshot,

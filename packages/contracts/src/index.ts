@@ -10,3 +10,4 @@ export * from './operations.js';
 export * from './operations-status.js';
 export * from './sign-in-codes.js';
 export * from './webhooks.js';
+export * from './push.js';

@@ -9,6 +9,7 @@ import { JobsModel } from './jobs/jobs-model.js';
 import { LiveConnection } from './live/live-connection.js';
 import { parseStreamItem } from './live/messages.js';
 import { DesktopNotifier } from './notify/desktop-notifier.js';
+import { WebPushModel } from './notify/web-push.js';
 import { ToastModel } from './notify/toast-model.js';
 import { formatDuration, shortId } from './ui/format.js';
 import { createStore, type Store } from './ui/store.js';
@@ -38,6 +39,8 @@ export class Session {
   readonly inbox: InboxModel;
   readonly toasts = new ToastModel();
   readonly desktop = new DesktopNotifier();
+  /** Push notifications for when no page is open (offered after a submission). */
+  readonly webPush: WebPushModel;
   readonly admin: AdminModel | undefined;
   /** Cancel and retry from the job cards. */
   readonly jobActions: JobActions;
@@ -67,6 +70,7 @@ export class Session {
     });
     this.jobActions = new JobActions(this.client, this.jobs, onUnauthorized);
     this.inbox = new InboxModel({ client: this.client, onUnauthorized });
+    this.webPush = new WebPushModel(this.client);
     this.admin = this.isAdmin ? new AdminModel({ client: this.client, onUnauthorized }) : undefined;
     this.connection = new LiveConnection(this.client, {
       onItem: (item) => this.route(item),

@@ -35,3 +35,6 @@ export * from './webhooks/endpoint-store.js';
 export * from './webhooks/settings.js';
 export * from './webhooks/signature.js';
 export * from './webhooks/target-policy.js';
+export * from './push/endpoint-policy.js';
+export * from './push/push-config.js';
+export * from './push/push-subscriptions.js';

@@ -113,6 +113,18 @@ export interface JobstreamKeys {
   webhookCursor: string;
   /** Held by the one worker process that currently dispatches webhooks. */
   webhookLock: string;
+  /** Hash of one user's push subscriptions: subscription id to its JSON (endpoint and keys, or an Expo token). */
+  pushSubscriptions(userId: string): string;
+  /** Set of the users with at least one push subscription: the dispatcher reads nothing for anyone else. */
+  pushUsers: string;
+  /** Hash: hash of an endpoint (or Expo token) to the user it is registered to, so one device belongs to one user. */
+  pushEndpoints: string;
+  /** The id of the last feed entry the push dispatcher has handed to its queue. */
+  pushCursor: string;
+  /** Held by the one worker process that currently dispatches pushes. */
+  pushLock: string;
+  /** Counter of the pushes one user was sent in one minute (start in ms). */
+  pushRate(userId: string, minuteStartMs: number): string;
 }
 
 /** The keys of one user's inbox (see `JobstreamKeys.inbox`). */
@@ -175,5 +187,11 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     jobCallback: (jobId) => `${base}:js:callback:${jobId}`,
     webhookCursor: `${base}:js:webhook:cursor`,
     webhookLock: `${base}:js:webhook:lock`,
+    pushSubscriptions: (userId) => `${base}:js:user:${userId}:push`,
+    pushUsers: `${base}:js:push:users`,
+    pushEndpoints: `${base}:js:push:endpoints`,
+    pushCursor: `${base}:js:push:cursor`,
+    pushLock: `${base}:js:push:lock`,
+    pushRate: (userId, minuteStartMs) => `${base}:js:limits:push:${minuteStartMs}:${userId}`,
   };
 }

@@ -2,6 +2,7 @@ import {
   InboxStore,
   KillSwitchWatcher,
   notificationLimitsFrom,
+  PushSubscriptions,
   sharedSecret,
   startServiceHost,
   waitForReady,
@@ -173,6 +174,10 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       policy: webhookPolicy,
       queue: webhookQueue,
       settings: config.webhooks,
+    },
+    push: {
+      settings: config.push,
+      subscriptions: config.push.vapid ? new PushSubscriptions(command, keys, config.push.maxSubscriptionsPerUser) : undefined,
     },
     signInCodes: { redis: command, keys },
     security: limits.security,

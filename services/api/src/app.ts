@@ -21,6 +21,7 @@ import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes, type JobRoutesDeps } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
 import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
+import { pushRoutes, type PushRoutesDeps } from './routes/push.js';
 import { issueSignInCodeRoutes, redeemSignInCodeRoutes, type SignInCodeDeps } from './routes/sign-in-codes.js';
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import type { JobStreamDeps } from './sse/job-stream.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   health: HealthDeps;
   /** Webhook endpoints and their delivery logs. */
   webhooks: WebhookRoutesDeps;
+  /** Push subscriptions and the VAPID public key. */
+  push: PushRoutesDeps;
   /** Sign-in codes: Redis and the keys of the codes and their rate limits. */
   signInCodes: SignInCodeDeps;
   /** helmet's headers on everything, CORS on /api (see http/security-headers.ts). */
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(issueSignInCodeRoutes(deps.signInCodes, deps.authMode, signInCodeLimits));
   api.use(notificationRoutes(deps.notifications));
   api.use(webhookRoutes(deps.webhooks));
+  api.use(pushRoutes(deps.push));
   for (const router of deps.operations?.apiRouters ?? []) api.use(router);
   app.use('/api', rememberMountPath);
   // Before anything reads or waits: a body announced larger than the limit is refused at once.

@@ -6,6 +6,10 @@ import {
   notificationEnvShape,
   notificationSettingsFrom,
   parseEnv,
+  checkPushEnv,
+  pushEnvShape,
+  pushSettingsFrom,
+  type PushSettings,
   serviceSettingsFrom,
   type ServiceSettings,
   requireHashTagOnCluster,
@@ -39,8 +43,10 @@ const apiEnvSchema = z
     ...authEnvShape,
     ...limitsEnvShape,
     ...dashboardEnvShape,
+    ...pushEnvShape,
   })
   .superRefine(requireHashTagOnCluster)
+  .superRefine(checkPushEnv)
   .superRefine(checkAuthEnv);
 
 /** The host's settings (logging, Redis, queue, Sentry) and the api service's own. */
@@ -82,6 +88,8 @@ export interface ApiConfig extends ServiceSettings {
   jobIdSecret?: string | undefined;
   /** Serve GET /metrics on the api's port. Default true. */
   metricsEnabled: boolean;
+  /** Push subscriptions: the VAPID keys (push is off without them), the per-user cap, the endpoints allowed. */
+  push: PushSettings;
 }
 
 /** Reads the api's configuration from the environment; throws one error listing every bad variable. */
@@ -107,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     killSwitchRefreshMs: parsed.KILL_SWITCH_REFRESH_MS,
     jobIdSecret: parsed.JOB_ID_SECRET,
     metricsEnabled: parsed.API_METRICS_ENABLED,
+    push: pushSettingsFrom(parsed),
   };
 }

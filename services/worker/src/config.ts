@@ -14,6 +14,10 @@ import {
   webhookEnvShape,
   webhookSettingsFrom,
   type WebhookSettings,
+  checkPushEnv,
+  pushEnvShape,
+  pushSettingsFrom,
+  type PushSettings,
 } from '@jobstream/runtime';
 import { EVENT_RESULT_INLINE_MAX_BYTES } from '@jobstream/contracts';
 import { z } from 'zod';
@@ -54,12 +58,14 @@ const workerEnvSchema = z
     CIRCUIT_BREAKER_VOLUME: intVar(5, 1),
     CIRCUIT_BREAKER_RESET_MS: intVar(30_000, 100),
     CIRCUIT_BREAKER_WINDOW_MS: intVar(10_000, 1_000),
+    ...pushEnvShape,
   })
   .superRefine((env, ctx) => {
     requireHashTagOnCluster(env, ctx);
     if (env.WEBHOOK_BACKOFF_MAX_MS < env.WEBHOOK_BACKOFF_BASE_MS) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_BACKOFF_MAX_MS'], message: 'must not be less than WEBHOOK_BACKOFF_BASE_MS' });
     }
+    checkPushEnv(env, ctx);
     if (env.FLASHCARDS_PROVIDER === 'openai') {
       for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FLASHCARDS_PROVIDER=openai' });
@@ -133,6 +139,8 @@ export interface WorkerConfig extends ServiceSettings {
     /** Dead deliveries in a row that turn an endpoint off and tell its owner. Default 5; 0: never. */
     disableAfterFailures: number;
   };
+  /** Push delivery: on with the VAPID keys; the dispatcher runs in one worker process at a time, the sender in all. */
+  push: PushSettings;
 }
 
 /** Reads the worker's configuration from the environment; throws one error listing every bad variable. */
@@ -184,5 +192,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       backoffMaxMs: parsed.WEBHOOK_BACKOFF_MAX_MS,
       disableAfterFailures: parsed.WEBHOOK_DISABLE_AFTER_FAILURES,
     },
+    push: pushSettingsFrom(parsed),
   };
 }

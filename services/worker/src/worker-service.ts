@@ -8,12 +8,16 @@ import { createJobCatalog } from './jobs/index.js';
 import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
+import { createPushMetrics } from './push/push-metrics.js';
+import { startPushService, type PushService } from './push/push-service.js';
 import { EventRelay } from './relay/event-relay.js';
 import { startWebhookService, type WebhookService } from './webhooks/webhook-service.js';
 
 export interface WorkerService {
   logger: Logger;
   relay: EventRelay | undefined;
+  /** Push delivery; undefined while push is off (no VAPID keys). */
+  push: PushService | undefined;
   worker: Worker;
   /** Webhook dispatch and delivery (WEBHOOKS_ENABLED). */
   webhooks: WebhookService | undefined;
@@ -108,6 +112,17 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
     ? startWebhookService(config, { command, keys, logger: log, observer: operations.webhookObserver, onQueued: (outcome) => operations.webhookQueued(outcome) })
     : undefined;
   if (webhooks) operations.followWebhookDispatcher(() => webhooks.dispatcher.isLeader());
+  // The gauge reads `push` at scrape time, after it is set.
+  const pushMetrics = config.push.vapid ? createPushMetrics(operations.registry, () => push?.dispatcher.isLeader() ?? false) : undefined;
+  const push = startPushService({
+    settings: config.push,
+    command,
+    connect: (name) => host.connect('blocking', name),
+    keys,
+    queue: config.queue,
+    logger: log,
+    ...pushMetrics,
+  });
   // No await since the worker was created: its first 'active' event cannot have been emitted yet.
   await operations.attach(worker, () => relay?.getStats());
   log.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
@@ -131,11 +146,12 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
       await webhooks?.close(config.shutdownTimeoutMs);
       await cancels.close();
       await relay?.stop();
+      await push?.close();
       await operations.close();
       await host.close();
     })();
     return closing;
   };
 
-  return { logger: log, relay, worker, webhooks, operations, close };
+  return { logger: log, relay, push, worker, webhooks, operations, close };
 }

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import { Isolated } from '../ui/isolated.js';
 import { useStore, useTicker } from '../ui/store.js';
 import type { JobActions } from './job-actions.js';
@@ -13,6 +14,7 @@ export function JobList({ model, actions }: { model: JobsModel; actions: JobActi
   // Durations of running jobs tick; nothing ticks when nothing runs.
   const now = useTicker(1_000, running);
   const finished = jobs.filter(isFinished).length;
+  useLinkedJob(jobs.length);
   return (
     <section class="card jobs" aria-labelledby="jobs-title" aria-busy={listing.source === 'loading'}>
       <div class="section-head">
@@ -54,4 +56,22 @@ export function JobList({ model, actions }: { model: JobsModel; actions: JobActi
       </p>
     </section>
   );
+}
+
+/**
+ * A push opens the dashboard at `/?job=<id>`: once that job's card is on the page it is marked
+ * (`data-linked`, `aria-current`) and scrolled into view, once.
+ */
+function useLinkedJob(jobCount: number): void {
+  const wanted = useRef(typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('job'));
+  useEffect(() => {
+    const id = wanted.current;
+    if (!id) return;
+    const card = document.querySelector<HTMLElement>(`li.job[data-job-id="${CSS.escape(id)}"]`);
+    if (!card) return;
+    wanted.current = null;
+    card.dataset.linked = 'true';
+    card.setAttribute('aria-current', 'true');
+    card.scrollIntoView({ block: 'center' });
+  }, [jobCount]);
 }

@@ -1,5 +1,6 @@
 import { BudgetLimitError, JobstreamError, RateLimitError, UnauthorizedError, ValidationError, type ErrorDetail, type JobTypeName } from '@jobstream/client';
 import { useRef, useState } from 'preact/hooks';
+import { PushOffer } from '../notify/push-offer.js';
 import type { Session } from '../session.js';
 import { shortId } from '../ui/format.js';
 import { Isolated } from '../ui/isolated.js';
@@ -212,6 +213,7 @@ export function SubmitForm({ session }: { session: Session }) {
         </div>
         <div aria-live="polite" class="form-outcome">
           {outcome.kind === 'submitted' && <p class="notice success">{outcome.text}</p>}
+          {outcome.kind === 'submitted' && <PushOffer model={session.webPush} />}
         </div>
         {outcome.kind === 'refused' && !(outcome.paused && !paused) && (
           <div class="notice error" role="alert" data-testid="submit-error">

@@ -48,8 +48,12 @@ export function findDashboardDir(from: string = __dirname): string {
   return resolve(from, '..', '..', '..', '..', 'packages', 'dashboard', 'dist');
 }
 
+/** The service worker that shows pushes: unhashed (its URL is its identity), so browsers must check it on every update. */
+const SERVICE_WORKER = /[\\/]push-worker\.js$/;
+
 function cacheHeaders(res: Response, path: string): void {
-  if (/[\\/]assets[\\/][^\\/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+(\.map)?$/.test(path)) res.setHeader('Cache-Control', IMMUTABLE);
+  if (SERVICE_WORKER.test(path)) res.setHeader('Cache-Control', REVALIDATE);
+  else if (/[\\/]assets[\\/][^\\/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+(\.map)?$/.test(path)) res.setHeader('Cache-Control', IMMUTABLE);
   else if (path.endsWith('.html')) res.setHeader('Cache-Control', REVALIDATE);
   else res.setHeader('Cache-Control', SHORT);
 }

@@ -59,6 +59,8 @@ export function securityHeaders(options: SecurityHeadersOptions): SecurityHeader
         fontSrc: ["'self'"],
         // fetch and EventSource to the api on the same origin.
         connectSrc: ["'self'"],
+        // The service worker that shows pushes (`/push-worker.js`) is a file of the same origin.
+        workerSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -3,6 +3,7 @@ import type { Job, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { WorkerConfig } from '../config.js';
 import { createBreakerProvider, type BreakerProvider } from '../flashcards/breaker-provider.js';
 import type { FlashcardsProvider } from '../flashcards/provider.js';
@@ -26,6 +27,8 @@ export interface WorkerOperationsDeps {
  */
 export interface WorkerOperations {
   readonly workerId: string;
+  /** The registry `/metrics` serves, for the parts that add metrics of their own (push delivery). */
+  readonly registry: Registry;
   /** The port `/metrics` listens on, once attached (undefined when off or the port was taken). */
   metricsPort(): number | undefined;
   /** Puts the circuit breaker around the flashcards provider. */
@@ -56,6 +59,7 @@ export function createWorkerOperations(config: WorkerConfig, deps: WorkerOperati
 
   return {
     workerId,
+    registry: metrics.registry,
     metricsPort: () => server?.port,
 
     wrapProvider(provider) {
