@@ -1,6 +1,6 @@
 import {
   cancelledBySchema,
-  compareStreamIds,
+  isCursorCovered,
   JOB_CANCELLED_EVENT,
   JOB_CANCELLED_FIELD,
   readFields,
@@ -255,11 +255,13 @@ export class EventRelay {
     } catch {
       return; // no stream yet
     }
-    const maxDeleted = streamBoundsOf(info).maxDeletedId;
-    if (compareStreamIds(maxDeleted, cursor) > 0) {
+    // MAXLEN trimming moves the stream's first entry, not its max-deleted-entry-id (only XDEL does):
+    // the coverage rule checks both.
+    const bounds = streamBoundsOf(info);
+    if (!isCursorCovered(cursor, bounds)) {
       this.stats.gaps += 1;
       this.log.error(
-        { cursor, maxDeleted },
+        { cursor, firstId: bounds.firstId, maxDeleted: bounds.maxDeletedId },
         'queue events were trimmed before they were relayed; raise EVENTS_STREAM_MAX_LEN. Affected jobs show their outcome in snapshots only',
       );
     }
