@@ -17,7 +17,7 @@ import {
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Leadership } from '../relay/relay-lease.js';
+import { Leadership, paceRound } from '../relay/relay-lease.js';
 import { mayBePushed, pushMessageOf } from './push-message.js';
 import type { PushJobData } from './push-sender.js';
 
@@ -123,7 +123,9 @@ export class PushDispatcher {
           this.log.info({ cursor }, 'dispatching pushes');
           if (saved !== null) await this.detectGap(saved);
         }
+        const startedAt = Date.now();
         cursor = await this.dispatchOnce(cursor);
+        await paceRound(startedAt, () => this.stopping);
       } catch (err) {
         if (this.stopping) break;
         this.log.warn({ err }, 'push dispatch round failed; retrying');

@@ -116,3 +116,17 @@ export class Leadership {
     }
   }
 }
+
+/**
+ * The shortest time between two rounds of a dispatcher that follows the live feed (webhooks,
+ * push): under load a round then takes a tenth of a second of events at once instead of a few
+ * (each round costs a read, a lookup and a cursor write), and a delivery leaves at most this much
+ * later.
+ */
+export const DISPATCH_ROUND_MS = 100;
+
+/** Waits out what is left of a dispatcher round that began at `startedAt`, unless it is stopping. */
+export async function paceRound(startedAt: number, stopping: () => boolean): Promise<void> {
+  const rest = DISPATCH_ROUND_MS - (Date.now() - startedAt);
+  if (rest > 0 && !stopping()) await sleep(rest);
+}

@@ -15,7 +15,7 @@ import {
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Leadership } from '../relay/relay-lease.js';
+import { Leadership, paceRound } from '../relay/relay-lease.js';
 import { readWebhookEvents, type WebhookEvent } from './feed-events.js';
 
 /** KEYS: cursor, lock. ARGV: lock token, new cursor. Moves the cursor only for the lease holder. */
@@ -93,7 +93,9 @@ export class WebhookDispatcher {
           cursor = (await this.options.command.get(this.options.keys.webhookCursor)) ?? '0-0';
           this.log.info({ cursor }, 'dispatching webhooks');
         }
+        const startedAt = Date.now();
         cursor = await this.dispatchOnce(cursor);
+        await paceRound(startedAt, () => this.stopping);
       } catch (err) {
         if (this.stopping) break;
         this.log.warn({ err }, 'webhook dispatch round failed; retrying');
