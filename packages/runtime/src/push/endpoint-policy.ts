@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { isRefusedAddress } from '../webhooks/address-ranges.js';
 
 /*
  * A push endpoint is a URL a user hands the service, which the worker then POSTs to: without a
@@ -7,42 +8,9 @@ import { BlockList, isIP } from 'node:net';
  * operator may allow named hosts for a push service of their own (PUSH_ALLOWED_HOSTS). Names are
  * checked here when a subscription is registered, and the addresses they resolve to again on
  * every send (see `publicOnlyLookup`), which a DNS answer changed after registration cannot pass.
+ * The refused addresses are the webhooks' (`isRefusedAddress`): loopback, private, link-local and
+ * metadata, CGNAT, multicast, unspecified and reserved ranges, and IPv6 forms that carry one.
  */
-
-const nonPublic = new BlockList();
-for (const [address, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  nonPublic.addSubnet(address, prefix, 'ipv4');
-}
-for (const [address, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  nonPublic.addSubnet(address, prefix, 'ipv6');
-}
-
-/** Whether an IP address is loopback, private, link-local, shared, multicast or unspecified (an IPv4-mapped IPv6 address counts as its IPv4 one). */
-export function isNonPublicAddress(address: string): boolean {
-  const version = isIP(address);
-  if (version === 0) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return nonPublic.check(mapped[1], 'ipv4');
-  return nonPublic.check(address, version === 4 ? 'ipv4' : 'ipv6');
-}
 
 const INTERNAL_NAME = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/;
 
@@ -70,7 +38,7 @@ export function endpointProblem(endpoint: string, allowedHosts: readonly string[
   if (isAllowedHost(url, allowedHosts)) return url.protocol === 'https:' || url.protocol === 'http:' ? undefined : 'must be an https URL';
   if (url.protocol !== 'https:') return 'must be an https URL';
   const host = hostOf(url);
-  if (isIP(host) !== 0) return isNonPublicAddress(host) ? 'must not name a private, loopback or link-local address' : undefined;
+  if (isIP(host) !== 0) return isRefusedAddress(host) ? 'must not name a private, loopback or link-local address' : undefined;
   if (!host.includes('.') || INTERNAL_NAME.test(host)) return 'must name a public host';
   return undefined;
 }
@@ -88,7 +56,7 @@ export function publicOnlyLookup(allowedHosts: readonly string[], lookup: Lookup
       if (err) return callback(err, address, family);
       const host = hostname.toLowerCase();
       const addresses = typeof address === 'string' ? [address] : address.map((a) => a.address);
-      if (!allowedHosts.includes(host) && addresses.some(isNonPublicAddress)) {
+      if (!allowedHosts.includes(host) && addresses.some(isRefusedAddress)) {
         const refused = Object.assign(new Error(`push endpoint ${hostname} resolves to a non-public address`), { code: 'EPUSHADDRESS' });
         return callback(refused, address, family);
       }
