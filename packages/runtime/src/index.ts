@@ -38,3 +38,4 @@ export * from './webhooks/target-policy.js';
 export * from './push/endpoint-policy.js';
 export * from './push/push-config.js';
 export * from './push/push-subscriptions.js';
+export * from './queue-events.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appendQueueEvent } from './queue-events.js';
 import type { RedisClient } from './redis.js';
 
 /**
@@ -43,23 +44,11 @@ export interface RemovedJobCancel {
 
 /** Appends the cancel of a removed job to BullMQ's event stream, trimmed like BullMQ trims it. */
 export async function publishRemovedJobCancel(redis: RedisClient, eventsKey: string, maxLen: number, cancel: RemovedJobCancel): Promise<void> {
-  await redis.xadd(
-    eventsKey,
-    'MAXLEN',
-    '~',
-    maxLen,
-    '*',
-    'event',
-    JOB_CANCELLED_EVENT,
-    'jobId',
-    cancel.jobId,
-    'owner',
-    cancel.owner,
-    'jobType',
-    cancel.jobType,
-    'by',
-    cancel.by,
-    'previousState',
-    cancel.previousState,
-  );
+  await appendQueueEvent(redis, eventsKey, maxLen, JOB_CANCELLED_EVENT, {
+    jobId: cancel.jobId,
+    owner: cancel.owner,
+    jobType: cancel.jobType,
+    by: cancel.by,
+    previousState: cancel.previousState,
+  });
 }

@@ -1,4 +1,4 @@
-import type { RedisClient } from '@jobstream/runtime';
+import { appendQueueEvent, type RedisClient } from '@jobstream/runtime';
 
 /**
  * BullMQ writes no event of its own for a failed attempt that will be retried (it only writes
@@ -20,19 +20,9 @@ export async function publishAttemptFailed(
   maxLen: number,
   event: AttemptFailed,
 ): Promise<void> {
-  await redis.xadd(
-    eventsKey,
-    'MAXLEN',
-    '~',
-    maxLen,
-    '*',
-    'event',
-    ATTEMPT_FAILED_EVENT,
-    'jobId',
-    event.jobId,
-    'failedReason',
-    event.failedReason,
-    'attemptsMade',
-    String(event.attemptsMade),
-  );
+  await appendQueueEvent(redis, eventsKey, maxLen, ATTEMPT_FAILED_EVENT, {
+    jobId: event.jobId,
+    failedReason: event.failedReason,
+    attemptsMade: String(event.attemptsMade),
+  });
 }
