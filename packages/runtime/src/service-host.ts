@@ -37,6 +37,13 @@ export interface ServiceHost {
   readonly blocking: RedisClient;
   /** One more connection (a second blocking reader); it is closed with the host. */
   connect(role: RedisRole, connectionName: string, options?: Pick<CreateRedisOptions, 'autoPipelining'>): RedisClient;
+  /**
+   * A ready connection for BullMQ queues (fails fast like the command connection, pipelines
+   * nothing). BullMQ defines its ~60 scripts as ioredis commands on the connection it gets, and
+   * ioredis copies every defined command into each pipeline it makes: on the command connection,
+   * which pipelines every turn of the event loop, that cost more than the commands themselves.
+   */
+  queueConnection(connectionName: string): Promise<RedisClient>;
   /** Closes every connection and sends queued error reports; called once the service stopped its parts. */
   close(): Promise<void>;
 }
@@ -76,6 +83,11 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Ser
     command,
     blocking,
     connect,
+    async queueConnection(connectionName) {
+      const client = connect('command', connectionName, { autoPipelining: false });
+      await waitForReady(client, options.readyTimeoutMs ?? 30_000);
+      return client;
+    },
     close() {
       closing ??= Promise.allSettled([...connections.map((client) => client.quit()), flushSentry()]).then(() => undefined);
       return closing;

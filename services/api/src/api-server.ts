@@ -5,7 +5,6 @@ import {
   PushSubscriptions,
   sharedSecret,
   startServiceHost,
-  waitForReady,
   DeliveryLog,
   deliveryLogLimits,
   WebhookEndpointStore,
@@ -61,11 +60,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     connectionNames: { command: 'jobstream:api', blocking: 'jobstream:api:feed' },
   });
   const { logger: log, keys, command, blocking } = host;
-  // BullMQ defines its scripts (about 60) as ioredis commands on the connection it gets, and ioredis
-  // copies them into every pipeline that connection makes: on the command connection, which
-  // pipelines every turn of the event loop, that cost more than the commands themselves.
-  const queueConnection = host.connect('command', 'jobstream:api:queue', { autoPipelining: false });
-  await waitForReady(queueConnection, 30_000);
+  const queueConnection = await host.queueConnection('jobstream:api:queue');
 
   const queue = new Queue(config.queue.name, {
     connection: queueConnection,

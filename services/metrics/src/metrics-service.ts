@@ -35,7 +35,7 @@ export async function startMetricsService(config: MetricsConfig, logger?: Logger
   const { logger: log, keys, command, blocking } = host;
 
   const metrics = createMetricsRegistry();
-  const queue = new Queue(config.queue.name, { connection: command, prefix: config.queue.prefix });
+  const queue = new Queue(config.queue.name, { connection: await host.queueConnection('jobstream:metrics:queue'), prefix: config.queue.prefix });
   queue.on('error', (err) => log.warn({ err }, 'queue error'));
   const budget = new BudgetKeeper({
     redis: command,
