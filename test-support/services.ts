@@ -1,5 +1,5 @@
 import { loadConfig as loadApiConfig, startApiServer, type ApiServer } from '@jobstream/api';
-import { createLogger } from '@jobstream/runtime';
+import { createLogger, webhookQueueName } from '@jobstream/runtime';
 import { loadConfig as loadWorkerConfig, startWorkerService, type WorkerService } from '@jobstream/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -70,6 +70,22 @@ const quiet = () => createLogger({ name: 'test', level: (process.env.TEST_LOG_LE
 export async function startApi(env: Record<string, string>): Promise<ApiServer & { url: string }> {
   const api = await startApiServer(loadApiConfig(env), quiet().child({ service: 'api' }));
   return Object.assign(api, { url: `http://127.0.0.1:${api.port}` });
+}
+
+/**
+ * BullMQ's Queue writes its `meta` hash shortly after its connection is ready, not before
+ * `startApi` returns. A test that snapshots the keys under its prefix waits for the api's queues'
+ * meta hashes first (the jobs queue and the webhook delivery queue), so they are not taken for
+ * keys written by the requests under test.
+ */
+export async function waitForApiQueueMetas(redis: Redis | Cluster, env: Record<string, string>): Promise<void> {
+  const { queue } = loadApiConfig(env);
+  const metas = [queue.name, webhookQueueName(queue)].map((name) => `${queue.prefix}:${name}:meta`);
+  const deadline = Date.now() + 10_000;
+  while ((await Promise.all(metas.map((key) => redis.exists(key)))).some((found) => found === 0)) {
+    if (Date.now() > deadline) throw new Error(`the api's queue meta hashes were never written (${metas.join(', ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function startWorker(env: Record<string, string>): Promise<WorkerService> {

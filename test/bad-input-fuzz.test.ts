@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { authHeaders, tokenFor, type TestRole } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { requestOnce } from '../test-support/raw-http';
-import { cleanupPrefix, startApi, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
+import { cleanupPrefix, startApi, testEnv, testRedisUrl, waitForApiQueueMetas, type TestEnv } from '../test-support/services';
 
 /*
  * The generated part of the bad-input suite: fast-check throws arbitrary bodies, ids, cursors and
@@ -41,13 +41,7 @@ beforeEach(async () => {
   keys = jobstreamKeys(loadConfig(env).queue);
   redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
   user = await authHeaders(USER);
-  // BullMQ writes the queue's meta hash after its connection is ready, not before startApi returns:
-  // wait for it, so it is not taken for a key written by the requests under test.
-  const deadline = Date.now() + 10_000;
-  while (!(await keysNow()).some((key) => key.endsWith(':meta'))) {
-    if (Date.now() > deadline) throw new Error('the queue meta hash was never written');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitForApiQueueMetas(redis, env);
 });
 
 afterEach(async () => {

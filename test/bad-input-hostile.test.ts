@@ -10,7 +10,7 @@ import { authHeaders, DEFAULT_TEST_USER, TEST_JWT_SECRET, tokenFor } from '../te
 import { http } from '../test-support/http';
 import { vapidEnv } from '../test-support/push';
 import { openSseText, rawRequest, rawSseMessages, requestOnce, type RawSseMessage } from '../test-support/raw-http';
-import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, waitForApiQueueMetas, type TestEnv } from '../test-support/services';
 import { connectSse } from '../test-support/sse-client';
 import { waitUntil } from '../test-support/wait';
 
@@ -37,8 +37,8 @@ beforeEach(async () => {
   api = await startApi(env);
   keys = jobstreamKeys(loadConfig(env).queue);
   redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
-  // BullMQ's Queue writes its meta hash shortly after it connects: part of the baseline, not of a refusal.
-  await waitUntil('the queue meta hash to be written', async () => (await keysNow()).some((key) => key.endsWith(':meta')), 5_000);
+  // The queues' meta hashes are part of the baseline, not of a refusal.
+  await waitForApiQueueMetas(redis, env);
   baseline = new Set(await keysNow());
 });
 
