@@ -81,7 +81,7 @@ describe('ids that name BullMQ keys, not jobs', () => {
     }
     expect(mismatches).toEqual([]);
     // Every stream request was answered with a 404: none is left open on the api.
-    expect(api.hub.subscribers()).toHaveLength(0);
+    expect(api.hub.streams()).toHaveLength(0);
     expect((await http('GET', url('/healthz'))).status).toBe(200);
   });
 

@@ -1,6 +1,7 @@
 import { parseLifecycleEvent, type LifecycleEvent } from '@jobstream/contracts';
 import type { JobstreamKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
+import { lastEntryOf, streamBoundsOf, type StreamBounds } from './stream-bounds.js';
 import { FEED_FIELDS, HISTORY_FIELDS, readFields, type StreamEntry as RawEntry } from './stream-format.js';
 import { streamIdTime } from './stream-id.js';
 
@@ -65,10 +66,20 @@ export function decodeFeedEntry([id, fields]: RawEntry): FeedEntry | undefined {
 
 export interface HistoryRead {
   events: LifecycleEvent[];
-  /** Id of the oldest entry still stored, if any: a cursor older than it has a gap behind it. */
-  firstId?: string;
+  /** What the history stores (undefined: it does not exist), for the coverage rule (`isCursorCovered`). */
+  bounds?: StreamBounds;
   /** The newest entry stored, if any. */
   last?: LifecycleEvent;
+}
+
+/** A history read from a page of its entries and the history's `XINFO STREAM` reply (anything but a reply: no history). */
+export function historyReadOf(jobId: string, page: RawEntry[], info: unknown): HistoryRead {
+  const read: HistoryRead = { events: page.map((entry) => decodeHistoryEntry(jobId, entry)) };
+  if (!Array.isArray(info)) return read;
+  read.bounds = streamBoundsOf(info);
+  const last = lastEntryOf(info);
+  if (last) read.last = decodeHistoryEntry(jobId, last);
+  return read;
 }
 
 /**
@@ -88,19 +99,13 @@ export async function readHistory(
   const multi = redis.multi();
   if (count === undefined) multi.xrange(key, start, '+');
   else multi.xrange(key, start, '+', 'COUNT', count);
-  const results = await multi
-    .xrange(key, '-', '+', 'COUNT', 1)
-    .xrevrange(key, '+', '-', 'COUNT', 1)
-    .exec();
+  const results = await multi.xinfo('STREAM', key).exec();
   if (!results) throw new Error('history read was aborted');
-  for (const [err] of results) if (err) throw err;
-  const entries = (results[0]?.[1] ?? []) as RawEntry[];
-  const first = (results[1]?.[1] ?? []) as RawEntry[];
-  const last = (results[2]?.[1] ?? []) as RawEntry[];
-  const read: HistoryRead = { events: entries.map((entry) => decodeHistoryEntry(jobId, entry)) };
-  if (first[0]) read.firstId = first[0][0];
-  if (last[0]) read.last = decodeHistoryEntry(jobId, last[0]);
-  return read;
+  const [[rangeErr, entries] = [null, []], [infoErr, info] = [null, undefined]] = results;
+  if (rangeErr) throw rangeErr;
+  // XINFO fails on a missing history ("no such key"); that is no history, not an error.
+  if (infoErr && !/no such key/i.test(infoErr.message)) throw infoErr;
+  return historyReadOf(jobId, entries as RawEntry[], infoErr ? undefined : info);
 }
 
 /** Reads specific entries of one job's history (from `fromId` to `toId`, inclusive). */

@@ -1,3 +1,4 @@
+import type { RedisClient } from './redis.js';
 import { compareStreamIds } from './stream-id.js';
 
 /** The fields of XINFO STREAM (Redis 7) that tell whether a cursor is still covered. */
@@ -14,6 +15,12 @@ export interface StreamBounds {
 function infoField(info: unknown[], name: string): unknown {
   const at = info.indexOf(name);
   return at >= 0 ? info[at + 1] : undefined;
+}
+
+/** The newest entry in an `XINFO STREAM` reply, if the stream holds any. */
+export function lastEntryOf(info: unknown): [id: string, fields: string[]] | undefined {
+  const last = infoField(Array.isArray(info) ? info : [], 'last-entry');
+  return Array.isArray(last) && typeof last[0] === 'string' && Array.isArray(last[1]) ? [last[0], last[1].map(String)] : undefined;
 }
 
 /** The bounds in an `XINFO STREAM` reply. */
@@ -43,4 +50,17 @@ export function isCursorCovered(afterId: string, bounds: StreamBounds | undefine
   if (compareStreamIds(bounds.maxDeletedId, afterId) > 0) return false;
   if (afterId === '0-0') return !bounds.removed;
   return compareStreamIds(afterId, bounds.firstId) >= 0;
+}
+
+/**
+ * The bounds of the stream at `key`, undefined when it does not exist (XINFO's "no such key");
+ * every other error is thrown.
+ */
+export async function readStreamBounds(redis: RedisClient, key: string): Promise<StreamBounds | undefined> {
+  try {
+    return streamBoundsOf(await redis.xinfo('STREAM', key));
+  } catch (err) {
+    if (err instanceof Error && /no such key/i.test(err.message)) return undefined;
+    throw err;
+  }
 }

@@ -27,13 +27,13 @@ import { JobStore } from './jobs/job-store.js';
 import { createApiLimits } from './limits/api-limits.js';
 import { requestLog } from './http/request-context.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
-import { resyncNotificationStream, type NotificationStreamDeps } from './notifications/notification-stream.js';
+import type { NotificationStreamDeps } from './notifications/notification-stream.js';
 
 import { killSwitchAdmission } from './routes/admin.js';
 import { drainStreams } from './sse/drain-streams.js';
 import { EventHub } from './sse/event-hub.js';
 import { FeedReader } from './sse/feed-reader.js';
-import { resyncStream, type JobStreamDeps } from './sse/job-stream.js';
+import type { JobStreamDeps } from './sse/job-stream.js';
 import { JobCallbacks } from './webhooks/job-callbacks.js';
 
 export interface ApiServer {
@@ -107,10 +107,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     hub,
     logger: log,
     onResync: async () => {
-      const results = await Promise.allSettled([
-        ...hub.subscribers().map((sub) => resyncStream(streams, sub)),
-        ...hub.notificationSubscribers().map((sub) => resyncNotificationStream(notificationStreams, sub)),
-      ]);
+      const results = await Promise.allSettled(hub.streams().map((stream) => stream.resync()));
       const failed = results.filter((r) => r.status === 'rejected').length;
       if (failed > 0) throw new Error(`${failed} streams could not be resynced`);
     },

@@ -13,13 +13,17 @@ export const SYSTEM_CHANNEL: ChannelRef = 's';
 export const userChannelRef = (userId: string): ChannelRef => `u:${userId}`;
 export const topicChannelRef = (topic: string): ChannelRef => `t:${topic}`;
 
+/** The user whose channel `ref` is, or undefined for a topic or the system channel. */
+export const userOfChannel = (ref: ChannelRef): string | undefined => (ref.startsWith('u:') ? ref.slice(2) : undefined);
+
 // The channel field names live with the other stream layouts; re-exported for the scripts that import them from here.
 export { CHANNEL_FIELDS, FEED_CHANNEL_FIELDS };
 
 /** The Redis key of a channel. */
 export function channelKey(keys: Pick<JobstreamKeys, 'userChannel' | 'topicChannel' | 'system'>, ref: ChannelRef): string {
   if (ref === SYSTEM_CHANNEL) return keys.system;
-  return ref.startsWith('u:') ? keys.userChannel(ref.slice(2)) : keys.topicChannel(ref.slice(2));
+  const userId = userOfChannel(ref);
+  return userId === undefined ? keys.topicChannel(ref.slice(2)) : keys.userChannel(userId);
 }
 
 /** The channel entry a feed entry points at, if it points at one. */

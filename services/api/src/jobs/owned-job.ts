@@ -2,7 +2,7 @@ import { jobStateSchema, type JobState } from '@jobstream/contracts';
 import {
   JOB_CANCELLED_FIELD,
   cancelledBySchema,
-  decodeHistoryEntry,
+  historyReadOf,
   jobOwnerPrefix,
   registerScript,
   type CancelledBy,
@@ -63,7 +63,7 @@ const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
  * page starts (`-` or `(<id>`), '' for no history; 4 the page size.
  * Returns nil for a key that is not a job hash or a job of someone else, else the snapshot fields
  * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`), the state, the history
- * page with the oldest and newest entries stored, and who cancelled the job (false: nobody).
+ * page with the history's XINFO STREAM reply (false: no history), and who cancelled the job (false: nobody).
  *
  * The state is BullMQ's `getState` answer without its O(backlog) scan of the wait list: BullMQ moves
  * a job between its states in single scripts and sets `finishedOn` in the one that puts it in
@@ -95,11 +95,10 @@ local history = false
 if ARGV[3] ~= '' then
   local count = tonumber(ARGV[4])
   local page = redis.call('XRANGE', KEYS[10], ARGV[3], '+', 'COUNT', count)
-  -- The page itself holds the bounds when it starts at the beginning or reaches the end.
-  local first, last
-  if ARGV[3] == '-' and #page > 0 then first = { page[1] } else first = redis.call('XRANGE', KEYS[10], '-', '+', 'COUNT', 1) end
-  if #page > 0 and #page < count then last = { page[#page] } else last = redis.call('XREVRANGE', KEYS[10], '+', '-', 'COUNT', 1) end
-  history = { page, first, last }
+  -- The bounds (and newest entry) for the coverage rule; a history that does not exist has none.
+  local info = redis.pcall('XINFO', 'STREAM', KEYS[10])
+  if type(info) ~= 'table' or info.err then info = false end
+  history = { page, info }
 end
 return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9], state, history, f[10] or false }
 `;
@@ -146,17 +145,9 @@ export async function readOwnedJob(
   const fields = Object.fromEntries(FIELD_NAMES.map((name, i) => [name, row[i] ?? null])) as unknown as OwnedJobFields;
   const state = String(row[8]);
   const job: OwnedJob = { fields, state: STATES.has(state) ? (state as JobState) : 'unknown' };
-  const raw = row[9] as unknown as [RawEntry[], RawEntry[], RawEntry[]] | null;
-  if (raw) job.history = historyRead(jobId, raw);
+  const raw = row[9] as unknown as [RawEntry[], unknown] | null;
+  if (raw) job.history = historyReadOf(jobId, raw[0], raw[1]);
   const cancelledBy = cancelledBySchema.safeParse(row[10]);
   if (cancelledBy.success) job.cancelledBy = cancelledBy.data;
   return job;
-}
-
-/** The script's history page as `readHistory` answers it (see @jobstream/runtime). */
-function historyRead(jobId: string, [page, first, last]: [RawEntry[], RawEntry[], RawEntry[]]): HistoryRead {
-  const read: HistoryRead = { events: page.map((entry) => decodeHistoryEntry(jobId, entry)) };
-  if (first[0]) read.firstId = first[0][0];
-  if (last[0]) read.last = decodeHistoryEntry(jobId, last[0]);
-  return read;
 }

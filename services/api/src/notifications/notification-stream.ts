@@ -122,20 +122,15 @@ export async function openNotificationStream(
   cursor: StreamCursor | undefined,
 ): Promise<void> {
   const channels = channelsFor(viewer, query.topics);
-  const subscriber = new NotificationSubscriber(
-    viewer.userId,
-    channels,
-    createStreamFilter(query),
-    res,
-    deps.maxBufferBytes,
-    deps.hub.replays,
-    (sub, reason) => {
-      deps.hub.removeNotificationStream(sub);
-      deps.onClose?.(reason, sub.res);
+  const subscriber: NotificationSubscriber = new NotificationSubscriber(viewer.userId, channels, createStreamFilter(query), res, deps.maxBufferBytes, deps.hub.replays, {
+    onClose: (reason) => {
+      deps.hub.remove(subscriber);
+      deps.onClose?.(reason, res);
     },
-  );
+    resync: () => replayChannels(deps, subscriber),
+  });
   subscriber.beginReplay();
-  deps.hub.addNotificationStream(subscriber);
+  deps.hub.add(subscriber);
   // Also covers the paths below that answer with an error instead of a stream.
   res.on('close', () => subscriber.close('client_gone'));
 
@@ -157,14 +152,4 @@ export async function openNotificationStream(
   });
   for (const { channel, endId } of resets) subscriber.reset(channel, endId);
   await replayChannels(deps, subscriber, pending, { events, end: pending.size === 0 });
-}
-
-/**
- * Brings an open notification stream up to date after the live feed may have missed events (Redis
- * outage). Rejects when Redis cannot be read yet; the stream's live events then wait for the next try.
- * A stream still opening is left to its own replay, which reads Redis after this.
- */
-export async function resyncNotificationStream(deps: NotificationStreamDeps, subscriber: NotificationSubscriber): Promise<void> {
-  if (subscriber.closed || !subscriber.open) return;
-  await replayChannels(deps, subscriber);
 }

@@ -1,7 +1,6 @@
 import { activeTraceparent, compareStreamIds, type ChannelRef } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
-import { ReplayingSink, type ReplayCounter } from '../sse/replaying-sink.js';
-import type { CloseReason } from '../sse/stream-sink.js';
+import { ReplayingSink, type ReplayCounter, type StreamHooks } from '../sse/replaying-sink.js';
 import { traceDelivery } from '../sse/trace-delivery.js';
 import { eventBody, type ChannelEvent } from './channel-events.js';
 import { cursorKeyOf, formatStreamCursor, type StreamCursor } from './stream-cursor.js';
@@ -28,9 +27,9 @@ export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
     res: ServerResponse,
     maxBufferBytes: number,
     replays: ReplayCounter,
-    private readonly onClose: (subscriber: NotificationSubscriber, reason: CloseReason) => void,
+    hooks: StreamHooks,
   ) {
-    super(res, maxBufferBytes, replays);
+    super(res, maxBufferBytes, replays, hooks);
   }
 
   /** Where the stream is in `channel`. */
@@ -76,10 +75,6 @@ export class NotificationSubscriber extends ReplayingSink<ChannelEvent> {
   sendWithCursor(message: { event: string; data: unknown; retryMs?: number }): void {
     this.sentCursor = this.cursor();
     this.send({ ...message, id: this.sentCursor });
-  }
-
-  protected onClosed(reason: CloseReason): void {
-    this.onClose(this, reason);
   }
 
   protected deliver(event: ChannelEvent): void {

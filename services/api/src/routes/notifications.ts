@@ -9,19 +9,17 @@ import {
   type ReadAllResponse,
 } from '@jobstream/contracts';
 import { publishNotification, type InboxStore, type JobstreamKeys, type NotificationLimits, type RedisClient } from '@jobstream/runtime';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { principalOf, type Principal } from '../auth/principal.js';
 import { requireRole } from '../auth/require-role.js';
 import { mayFollowTopic } from '../auth/topic-grants.js';
 import { ApiError } from '../http/api-error.js';
-import { toApiError } from '../http/error-handler.js';
-import { withRequestId } from '../http/request-context.js';
 import type { StreamSlots } from '../limits/stream-slots.js';
 import { decodeInboxCursor, encodeInboxCursor } from '../notifications/inbox-cursor.js';
 import { openNotificationStream, type NotificationStreamDeps } from '../notifications/notification-stream.js';
 import { parseStreamCursor, topicsOfCursor, type StreamCursor } from '../notifications/stream-cursor.js';
-import { SSE_HEADERS } from '../sse/sse-format.js';
+import { streamOrRetryLater } from '../sse/stream-or-retry-later.js';
 
 export interface NotificationRoutesDeps {
   streams: NotificationStreamDeps;
@@ -76,26 +74,6 @@ function notFound(id: string): ApiError {
 }
 
 /**
- * A browser's EventSource treats any non-200 answer as final and never reconnects; while Redis is
- * away it gets an empty stream with a retry hint instead (as on the job streams).
- */
-async function streamOrRetryLater(deps: NotificationRoutesDeps, req: Request, res: Response): Promise<void> {
-  try {
-    const query = parse(notificationStreamQuerySchema, req.query, '(query)');
-    const cursor = streamCursorOf(req);
-    const viewer = principalOf(res);
-    requireTopicGrants(viewer, query.topics ?? [], cursor);
-    await deps.slots?.acquire(res, viewer.userId);
-    await openNotificationStream(deps.streams, res, viewer, query, cursor?.cursor);
-  } catch (err) {
-    const apiError = toApiError(err);
-    if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
-    res.writeHead(200, withRequestId(res, SSE_HEADERS));
-    res.end(`retry: ${deps.streams.retryMs * 2}\n: ${apiError.code}: ${apiError.message}\n\n`);
-  }
-}
-
-/**
  * The notification stream, the inbox and publishing: GET /api/notifications/stream,
  * GET /api/notifications, POST /api/notifications (service or admin),
  * POST /api/notifications/:id/read, POST /api/notifications/read-all.
@@ -103,7 +81,16 @@ async function streamOrRetryLater(deps: NotificationRoutesDeps, req: Request, re
 export function notificationRoutes(deps: NotificationRoutesDeps): Router {
   const router = Router();
 
-  router.get('/notifications/stream', (req, res) => streamOrRetryLater(deps, req, res));
+  router.get('/notifications/stream', (req, res) =>
+    streamOrRetryLater(req, res, deps.streams.retryMs, async () => {
+      const query = parse(notificationStreamQuerySchema, req.query, '(query)');
+      const cursor = streamCursorOf(req);
+      const viewer = principalOf(res);
+      requireTopicGrants(viewer, query.topics ?? [], cursor);
+      await deps.slots?.acquire(res, viewer.userId);
+      await openNotificationStream(deps.streams, res, viewer, query, cursor?.cursor);
+    }),
+  );
 
   router.get('/notifications', async (req, res) => {
     const query = parse(inboxQuerySchema, req.query, '(query)');

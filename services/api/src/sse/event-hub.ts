@@ -1,9 +1,16 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
+import type { ChannelRef } from '@jobstream/runtime';
+import { isJobChannel, type HubChannel, type JobChannelRef } from './hub-channel.js';
 import type { ChannelEvent } from '../notifications/channel-events.js';
 import type { NotificationSubscriber } from '../notifications/notification-subscriber.js';
-import type { ReplayCounter } from './replaying-sink.js';
-import type { StreamSink } from './stream-sink.js';
+import type { ReplayCounter, ReplayingSink } from './replaying-sink.js';
 import type { Subscriber } from './subscriber.js';
+
+/** Every kind of stream the hub feeds; each names the channels it follows. */
+export type HubStream = Subscriber | NotificationSubscriber;
+
+/** An event of the hub, with the id it has in its channel. */
+type HubEvent = LifecycleEvent | ChannelEvent;
 
 /**
  * Heartbeats go out in this many slices spread over the interval: one pass over 20,000 streams
@@ -12,20 +19,22 @@ import type { Subscriber } from './subscriber.js';
 const HEARTBEAT_SLICES = 10;
 
 /**
- * The in-process fan-out: which open streams watch which job, and which notification streams
- * follow which channel. One feed reader fills it for the whole process, and one timer sends every
+ * The in-process fan-out: which open streams follow which channel. A job stream follows its job's
+ * channel, a notification stream its user's channel, its topics and (for admins) the system
+ * channel; one feed reader fills the hub for the whole process, and one timer sends every
  * heartbeat, so an open stream costs no timer and no Redis connection of its own.
  */
 export class EventHub {
-  private readonly byJob = new Map<string, Set<Subscriber>>();
-  private readonly byChannel = new Map<string, Set<NotificationSubscriber>>();
-  private readonly slices: Set<StreamSink>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
-  private readonly sliceOf = new WeakMap<StreamSink, number>();
+  private readonly byChannel = new Map<HubChannel, Set<HubStream>>();
+  /** Channels in `byChannel` that are not job channels (the feed reader skips channel pointers while there are none). */
+  private notificationChannels = 0;
+  private readonly slices: Set<HubStream>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  private readonly sliceOf = new WeakMap<HubStream, number>();
   private nextSlice = 0;
   private heartbeatSlice = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private count = 0;
-  private readonly dispatchObservers: ((events: LifecycleEvent[]) => void)[] = [];
+  private readonly dispatchObservers: ((events: readonly { id: string }[]) => void)[] = [];
   /** Live events handed to streams (one per event per stream). */
   delivered = 0;
   /** Replays running in this process: each stream of the hub counts itself here while it replays. */
@@ -33,85 +42,60 @@ export class EventHub {
 
   constructor(private readonly heartbeatMs: number) {}
 
-  add(subscriber: Subscriber): void {
-    let set = this.byJob.get(subscriber.jobId);
-    if (!set) {
-      set = new Set();
-      this.byJob.set(subscriber.jobId, set);
-    }
-    set.add(subscriber);
-    this.track(subscriber);
-  }
-
-  remove(subscriber: Subscriber): void {
-    const set = this.byJob.get(subscriber.jobId);
-    if (!set?.delete(subscriber)) return;
-    this.untrack(subscriber);
-    if (set.size === 0) this.byJob.delete(subscriber.jobId);
-  }
-
-  /** Adds a notification stream under each channel it follows. */
-  addNotificationStream(subscriber: NotificationSubscriber): void {
-    for (const channel of subscriber.channels) {
+  /** Adds a stream under each channel it follows. */
+  add(stream: HubStream): void {
+    for (const channel of stream.channels) {
       let set = this.byChannel.get(channel);
       if (!set) {
         set = new Set();
         this.byChannel.set(channel, set);
+        if (!isJobChannel(channel)) this.notificationChannels += 1;
       }
-      set.add(subscriber);
+      set.add(stream);
     }
-    this.track(subscriber);
+    this.track(stream);
   }
 
-  removeNotificationStream(subscriber: NotificationSubscriber): void {
+  remove(stream: HubStream): void {
     let removed = false;
-    for (const channel of subscriber.channels) {
+    for (const channel of stream.channels) {
       const set = this.byChannel.get(channel);
-      if (!set?.delete(subscriber)) continue;
+      if (!set?.delete(stream)) continue;
       removed = true;
-      if (set.size === 0) this.byChannel.delete(channel);
+      if (set.size > 0) continue;
+      this.byChannel.delete(channel);
+      if (!isJobChannel(channel)) this.notificationChannels -= 1;
     }
-    if (removed) this.untrack(subscriber);
+    if (removed) this.untrack(stream);
   }
 
-  /** Whether any stream in this process watches the job. */
-  watches(jobId: string): boolean {
-    return this.byJob.has(jobId);
-  }
-
-  /** Whether any notification stream in this process follows the channel (`u:<user>`, `t:<topic>`, `s`). */
-  watchesChannel(channel: string): boolean {
+  /** Whether any stream in this process follows the channel. */
+  watches(channel: HubChannel): boolean {
     return this.byChannel.has(channel);
   }
 
   /** Whether any notification stream is open here at all (the feed reader skips channel pointers otherwise). */
-  get watchesAnyChannel(): boolean {
-    return this.byChannel.size > 0;
+  get watchesAnyNotificationChannel(): boolean {
+    return this.notificationChannels > 0;
   }
 
-  /** Live events for one job, oldest first. */
-  dispatch(jobId: string, events: LifecycleEvent[]): void {
-    const set = this.byJob.get(jobId);
+  /** Live events of one channel, oldest first. */
+  dispatch(channel: JobChannelRef, events: LifecycleEvent[]): void;
+  dispatch(channel: ChannelRef, events: ChannelEvent[]): void;
+  dispatch(channel: HubChannel, events: HubEvent[]): void {
+    const set = this.byChannel.get(channel);
     if (!set) return;
-    for (const subscriber of [...set]) {
-      for (const event of events) subscriber.push(event);
+    for (const stream of [...set]) {
+      // The overloads pair each channel with its streams' event type.
+      const sink = stream as ReplayingSink<HubEvent>;
+      for (const event of events) sink.push(event);
       this.delivered += events.length;
     }
     for (const observe of this.dispatchObservers) observe(events);
   }
 
-  /** Live events of one channel, oldest first. */
-  dispatchChannel(channel: string, events: ChannelEvent[]): void {
-    const set = this.byChannel.get(channel);
-    if (!set) return;
-    for (const subscriber of [...set]) {
-      for (const event of events) subscriber.push(event);
-      this.delivered += events.length;
-    }
-  }
-
-  /** Calls `observer` with each batch of live job events the hub hands out (for delivery metrics). */
-  observeDispatch(observer: (events: LifecycleEvent[]) => void): void {
+  /** Calls `observer` with each batch of live events the hub hands out (for delivery metrics). */
+  observeDispatch(observer: (events: readonly { id: string }[]) => void): void {
     this.dispatchObservers.push(observer);
   }
 
@@ -120,20 +104,8 @@ export class EventHub {
     return this.count;
   }
 
-  /** The open job streams. */
-  subscribers(): Subscriber[] {
-    return [...this.byJob.values()].flatMap((set) => [...set]);
-  }
-
-  /** The open notification streams. */
-  notificationSubscribers(): NotificationSubscriber[] {
-    const all = new Set<NotificationSubscriber>();
-    for (const set of this.byChannel.values()) for (const subscriber of set) all.add(subscriber);
-    return [...all];
-  }
-
-  /** Every open stream, whatever it carries (for shutdown). */
-  streams(): StreamSink[] {
+  /** Every open stream, whatever it carries (for resyncs and shutdown). */
+  streams(): HubStream[] {
     return this.slices.flatMap((slice) => [...slice]);
   }
 
@@ -153,7 +125,7 @@ export class EventHub {
     this.heartbeatTimer = undefined;
   }
 
-  private track(sink: StreamSink): void {
+  private track(sink: HubStream): void {
     const slice = this.nextSlice++ % HEARTBEAT_SLICES;
     this.slices[slice]?.add(sink);
     this.sliceOf.set(sink, slice);
@@ -161,7 +133,7 @@ export class EventHub {
     this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.heartbeatMs / HEARTBEAT_SLICES).unref();
   }
 
-  private untrack(sink: StreamSink): void {
+  private untrack(sink: HubStream): void {
     if (this.slices[this.sliceOf.get(sink) ?? 0]?.delete(sink)) this.count -= 1;
   }
 

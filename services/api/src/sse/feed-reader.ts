@@ -1,12 +1,9 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
 import {
-  channelKey,
   decodeFeedEntry,
   decodeFeedPointer,
   decodeHistoryEntry,
   StreamFollower,
-  type ChannelRef,
-  type FeedEntry,
   type JobstreamKeys,
   type Logger,
   type RedisClient,
@@ -14,6 +11,7 @@ import {
 } from '@jobstream/runtime';
 import { decodeChannelEntries } from '../notifications/channel-events.js';
 import type { EventHub } from './event-hub.js';
+import { hubChannelKey, isJobChannel, jobChannelRef, jobIdOf, type HubChannel } from './hub-channel.js';
 
 export interface FeedReaderOptions {
   /** Dedicated to the blocking XREAD. */
@@ -32,10 +30,10 @@ export interface FeedReaderOptions {
 }
 
 /**
- * Follows the live feed for the whole process with one blocking connection and hands each event
- * of a watched job, and each entry of a followed channel, to the hub. It starts from the feed's
+ * Follows the live feed for the whole process with one blocking connection and hands the entries
+ * of each followed channel (a job's history, a user's or a topic's channel) to the hub. It starts from the feed's
  * concrete newest id (never `$`, which would miss whatever is added before the first read) and
- * only the histories of jobs, and the channels, that someone here watches are read.
+ * only the channels someone here follows are read.
  */
 export class FeedReader {
   private readonly log: Logger;
@@ -68,74 +66,74 @@ export class FeedReader {
   }
 
   private async dispatch(entries: StreamEntry[]): Promise<void> {
-    const { keys, hub } = this.options;
-    // For each watched job, the span of history ids this batch announces, with the events when
-    // every entry carried its own (small events do); the span of entry ids for each channel.
-    const jobs = new Map<string, JobSpan>();
-    const channelSpans = new Map<ChannelRef, Span>();
-    const anyChannel = hub.watchesAnyChannel;
+    const { hub } = this.options;
+    // For each followed channel, the span of its entry ids this batch announces, with the entries
+    // themselves when the feed carried every one of them (a job's small events).
+    const spans = new Map<HubChannel, Span>();
+    const anyNotificationChannel = hub.watchesAnyNotificationChannel;
     for (const raw of entries) {
       const entry = decodeFeedEntry(raw);
-      if (entry && hub.watches(entry.jobId)) this.extendJob(jobs, entry);
-      if (!anyChannel) continue;
+      if (entry) {
+        const channel = jobChannelRef(entry.jobId);
+        if (hub.watches(channel)) extend(spans, channel, entry.historyId, entry.stored);
+      }
+      if (!anyNotificationChannel) continue;
       const pointer = decodeFeedPointer(raw);
-      if (pointer && hub.watchesChannel(pointer.channel)) extend(channelSpans, pointer.channel, pointer.channelId);
+      if (pointer && hub.watches(pointer.channel)) extend(spans, pointer.channel, pointer.channelId, undefined);
     }
-    const reads = [...jobs].filter(([, span]) => span.events === undefined);
-    for (const [jobId, span] of jobs) if (span.events) hub.dispatch(jobId, span.events);
-    if (reads.length === 0 && channelSpans.size === 0) return;
+    const reads: HubChannel[] = [];
+    for (const [channel, span] of spans) {
+      if (span.carried) this.deliver(channel, span.carried);
+      else reads.push(channel);
+    }
+    if (reads.length === 0) return;
     const pipeline = this.options.command.pipeline();
-    for (const [jobId, span] of reads) pipeline.xrange(keys.history(jobId), span.from, span.to);
-    for (const [channel, span] of channelSpans) pipeline.xrange(channelKey(keys, channel), span.from, span.to);
+    for (const channel of reads) {
+      const span = spans.get(channel) as Span;
+      pipeline.xrange(hubChannelKey(this.options.keys, channel), span.from, span.to);
+    }
     const results = (await pipeline.exec()) ?? [];
-    let i = 0;
-    for (const [jobId] of reads) {
-      const [err, rows] = results[i++] ?? [null, []];
+    reads.forEach((channel, i) => {
+      const [err, rows] = results[i] ?? [null, []];
       if (err) throw err;
-      hub.dispatch(jobId, (rows as StreamEntry[]).flatMap((row) => this.decode(jobId, row)));
-    }
-    for (const channel of channelSpans.keys()) {
-      const [err, rows] = results[i++] ?? [null, []];
-      if (err) throw err;
-      hub.dispatchChannel(channel, decodeChannelEntries(channel, rows as StreamEntry[], this.log));
-    }
+      this.deliver(channel, rows as StreamEntry[]);
+    });
   }
 
-  /** Adds a feed entry to its job's span; an entry without its event makes the whole span a read. */
-  private extendJob(jobs: Map<string, JobSpan>, entry: FeedEntry): void {
-    let span = jobs.get(entry.jobId);
-    if (!span) {
-      span = { from: entry.historyId, to: entry.historyId, events: [] };
-      jobs.set(entry.jobId, span);
+  /** Decodes a channel's entries and hands them to the hub; an entry that does not decode is logged and skipped. */
+  private deliver(channel: HubChannel, rows: StreamEntry[]): void {
+    if (!isJobChannel(channel)) {
+      this.options.hub.dispatch(channel, decodeChannelEntries(channel, rows, this.log));
+      return;
     }
-    span.to = entry.historyId;
-    if (!span.events) return;
-    if (entry.stored) span.events.push(...this.decode(entry.jobId, entry.stored));
-    else span.events = undefined;
-  }
-
-  private decode(jobId: string, row: StreamEntry): LifecycleEvent[] {
-    try {
-      return [decodeHistoryEntry(jobId, row)];
-    } catch (err) {
-      this.log.error({ err, jobId, id: row[0] }, 'skipping an undecodable history entry');
-      return [];
+    const jobId = jobIdOf(channel);
+    const events: LifecycleEvent[] = [];
+    for (const row of rows) {
+      try {
+        events.push(decodeHistoryEntry(jobId, row));
+      } catch (err) {
+        this.log.error({ err, jobId, id: row[0] }, 'skipping an undecodable history entry');
+      }
     }
+    this.options.hub.dispatch(channel, events);
   }
-}
-
-interface JobSpan extends Span {
-  /** The events of the span, when the feed carried every one of them. */
-  events: LifecycleEvent[] | undefined;
 }
 
 interface Span {
   from: string;
   to: string;
+  /** The entries of the span, while the feed carried every one of them. */
+  carried: StreamEntry[] | undefined;
 }
 
-function extend<K>(spans: Map<K, Span>, key: K, id: string): void {
-  const span = spans.get(key);
-  if (span) span.to = id;
-  else spans.set(key, { from: id, to: id });
+/** Adds an entry to its channel's span; an entry the feed did not carry makes the whole span a read. */
+function extend(spans: Map<HubChannel, Span>, channel: HubChannel, id: string, carried: StreamEntry | undefined): void {
+  const span = spans.get(channel);
+  if (!span) {
+    spans.set(channel, { from: id, to: id, carried: carried ? [carried] : undefined });
+    return;
+  }
+  span.to = id;
+  if (span.carried && carried) span.carried.push(carried);
+  else span.carried = undefined;
 }

@@ -1,13 +1,16 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
+import type { HistoryRead, StreamBounds } from '@jobstream/runtime';
 import { planReplay } from './history-replay';
 
 const ev = (id: string, event: LifecycleEvent['event'] = 'progress'): LifecycleEvent =>
   ({ id, event, data: event === 'completed' ? { jobId: 'j', timestamp: 't', result: 1, duration: 1 } : { jobId: 'j', timestamp: 't', progress: 1 } }) as LifecycleEvent;
 
 const history = [ev('10-0', 'waiting'), ev('10-1', 'active'), ev('12-0'), ev('15-0', 'completed')];
-const read = (afterIndex?: number) => ({
+/** As XINFO STREAM tells it for `history`: nothing trimmed yet unless `removed`. */
+const bounds = (firstId: string, lastId: string, removed = false): StreamBounds => ({ firstId, lastGeneratedId: lastId, maxDeletedId: '0-0', removed });
+const read = (afterIndex?: number): HistoryRead => ({
   events: afterIndex === undefined ? history : history.slice(afterIndex + 1),
-  firstId: '10-0',
+  bounds: bounds('10-0', '15-0'),
   last: history.at(-1)!,
 });
 
@@ -27,6 +30,12 @@ describe('planReplay', () => {
 
   it('resets when the cursor is older than the oldest stored event (trimmed)', () => {
     expect(planReplay(read(), '9-5', isTerminalEvent)).toEqual({ kind: 'reset' });
+    const trimmed = { ...read(), bounds: bounds('10-0', '15-0', true) };
+    expect(planReplay(trimmed, '0-0', isTerminalEvent)).toEqual({ kind: 'reset' });
+  });
+
+  it('replays everything after 0-0 while nothing was ever trimmed', () => {
+    expect(planReplay(read(), '0-0', isTerminalEvent)).toEqual({ kind: 'replay', events: history });
   });
 
   it('resets when the cursor is newer than anything stored, or nothing is stored', () => {
@@ -35,7 +44,7 @@ describe('planReplay', () => {
   });
 
   it('compares ids numerically, not as text', () => {
-    const wide = { events: [], firstId: '9-0', last: ev('100-0') };
+    const wide = { events: [], bounds: bounds('9-0', '100-0'), last: ev('100-0') };
     expect(planReplay(wide, '10-0', isTerminalEvent).kind).toBe('replay');
   });
 });

@@ -1,5 +1,5 @@
 import type { LifecycleEvent } from '@jobstream/contracts';
-import { compareStreamIds, type HistoryRead } from '@jobstream/runtime';
+import { compareStreamIds, isCursorCovered, type HistoryRead } from '@jobstream/runtime';
 
 /** What a stream must send after `afterId`, given what the job's history holds. */
 export type ReplayPlan =
@@ -10,16 +10,13 @@ export type ReplayPlan =
   | { kind: 'finished' };
 
 /**
- * Decides how a stream resumes. A cursor is covered when it lies between the oldest and the
- * newest stored event; anything else (trimmed, expired, from another job, made up) is a reset,
+ * Decides how a stream resumes, by the coverage rule every stream shares (`isCursorCovered`): a
+ * cursor the history no longer covers (trimmed, expired, from another job, made up) is a reset,
  * never a silent gap.
  */
 export function planReplay(read: HistoryRead, afterId: string | undefined, isTerminal: (e: LifecycleEvent) => boolean): ReplayPlan {
   if (afterId === undefined) return { kind: 'replay', events: read.events };
-  if (!read.firstId || !read.last) return { kind: 'reset' };
-  if (compareStreamIds(afterId, read.firstId) < 0) return { kind: 'reset' };
-  const vsLast = compareStreamIds(afterId, read.last.id);
-  if (vsLast > 0) return { kind: 'reset' };
-  if (vsLast === 0 && isTerminal(read.last)) return { kind: 'finished' };
+  if (!isCursorCovered(afterId, read.bounds)) return { kind: 'reset' };
+  if (read.last && compareStreamIds(afterId, read.last.id) === 0 && isTerminal(read.last)) return { kind: 'finished' };
   return { kind: 'replay', events: read.events };
 }

@@ -11,7 +11,8 @@ import { planReplay } from './history-replay.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from './replaying-sink.js';
 import { SSE_HEADERS } from './sse-format.js';
 import { streamSnapshot } from './stream-snapshot.js';
-import { Subscriber, type CloseReason } from './subscriber.js';
+import type { CloseReason } from './stream-sink.js';
+import { Subscriber } from './subscriber.js';
 
 export interface JobStreamDeps {
   redis: RedisClient;
@@ -34,9 +35,12 @@ export interface JobStreamDeps {
  * script), so nothing falls between the read and the live feed.
  */
 export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
-  const subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, (sub, reason) => {
-    deps.hub.remove(sub);
-    deps.onClose?.(reason, sub.res);
+  const subscriber: Subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, {
+    onClose: (reason) => {
+      deps.hub.remove(subscriber);
+      deps.onClose?.(reason, res);
+    },
+    resync: () => replayHistory(deps, subscriber),
   });
   subscriber.beginReplay();
   deps.hub.add(subscriber);
@@ -71,16 +75,6 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
     first = { events: plan.events, end: plan.events.length < REPLAY_PAGE_SIZE };
   }
   await replayHistory(deps, subscriber, first).catch((err: unknown) => closeAfterFailure(deps, subscriber, err));
-}
-
-/**
- * Brings an open stream up to date after the live feed may have missed events (Redis outage).
- * Rejects when Redis cannot be read yet; the stream's live events then wait for the next try.
- * A stream still opening is left to its own replay, which reads Redis after this.
- */
-export async function resyncStream(deps: JobStreamDeps, subscriber: Subscriber): Promise<void> {
-  if (subscriber.closed || !subscriber.open) return;
-  await replayHistory(deps, subscriber);
 }
 
 /** Replays what is stored after `subscriber.lastSentId` (from the start when undefined), then goes live. */

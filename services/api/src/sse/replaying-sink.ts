@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { StreamSink } from './stream-sink.js';
+import { StreamSink, type CloseReason } from './stream-sink.js';
 
 /**
  * Entries one replay read asks for (per channel). A stream that replays holds at most one page
@@ -34,6 +34,14 @@ export interface ReplayCounter {
   running: number;
 }
 
+/** What the code that opened a stream does when the stream closes, or when it must catch up with Redis. */
+export interface StreamHooks {
+  /** Called once, after the stream closed (the opener takes it out of the hub). */
+  onClose(reason: CloseReason): void;
+  /** Replays what is stored after the stream's position (its `replay` with the stream's own page reader). */
+  resync(): Promise<void>;
+}
+
 /**
  * A stream fed from two sides in any interleaving: the replay of what is stored after the
  * client's cursor, read page by page, and the live feed. Live events wait (up to
@@ -53,8 +61,23 @@ export abstract class ReplayingSink<E> extends StreamSink {
     res: ServerResponse,
     maxBufferBytes: number,
     private readonly replays: ReplayCounter,
+    private readonly hooks: StreamHooks,
   ) {
     super(res, maxBufferBytes);
+  }
+
+  /**
+   * Brings the stream up to date after the live feed may have missed events (Redis outage).
+   * Rejects when Redis cannot be read yet; the stream's live events then wait for the next try.
+   * A stream still opening is left to its own replay, which reads Redis after this.
+   */
+  resync(): Promise<void> {
+    if (this.closed || !this.open) return Promise.resolve();
+    return this.hooks.resync();
+  }
+
+  protected onClosed(reason: CloseReason): void {
+    this.hooks.onClose(reason);
   }
 
   /** Live events wait from now on, until a replay reaches the end of what is stored. */

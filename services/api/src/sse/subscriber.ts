@@ -2,38 +2,29 @@ import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
 import { activeTraceparent, compareStreamIds, relayTraceparentOf } from '@jobstream/runtime';
 import type { ServerResponse } from 'node:http';
 import { formatLifecycleEvent } from './sse-format.js';
-import { ReplayingSink, type ReplayCounter } from './replaying-sink.js';
+import { jobChannelRef, type JobChannelRef } from './hub-channel.js';
+import { ReplayingSink, type ReplayCounter, type StreamHooks } from './replaying-sink.js';
 import { traceDelivery } from './trace-delivery.js';
-import type { CloseReason } from './stream-sink.js';
-
-export type { CloseReason } from './stream-sink.js';
 
 /**
  * One open stream of one job, fed by the replay of the job's history and the live feed (see
  * ReplayingSink); it ends after the terminal event.
  */
 export class Subscriber extends ReplayingSink<LifecycleEvent> {
+  /** The one channel the stream follows: the job's. */
+  readonly channels: readonly [JobChannelRef];
   /** The id of the last event the client has: where a replay reads on from (undefined: from the start). */
   lastSentId: string | undefined;
   /** The span of the request that opened the stream (made inside it), when tracing is on. */
   private readonly openedBy = activeTraceparent();
 
-  constructor(
-    readonly jobId: string,
-    res: ServerResponse,
-    maxBufferBytes: number,
-    replays: ReplayCounter,
-    private readonly onClose: (subscriber: Subscriber, reason: CloseReason) => void,
-  ) {
-    super(res, maxBufferBytes, replays);
+  constructor(readonly jobId: string, res: ServerResponse, maxBufferBytes: number, replays: ReplayCounter, hooks: StreamHooks) {
+    super(res, maxBufferBytes, replays, hooks);
+    this.channels = [jobChannelRef(jobId)];
   }
 
   heartbeat(timestamp: string): void {
     this.send({ event: 'heartbeat', data: { jobId: this.jobId, timestamp } });
-  }
-
-  protected onClosed(reason: CloseReason): void {
-    this.onClose(this, reason);
   }
 
   protected deliver(event: LifecycleEvent): void {
@@ -53,6 +44,4 @@ export class Subscriber extends ReplayingSink<LifecycleEvent> {
     }
     if (isTerminalEvent(event)) this.close('terminal');
   }
-
-
 }

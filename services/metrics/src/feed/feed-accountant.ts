@@ -4,7 +4,9 @@ import {
   decodeFeedEntry,
   decodeHistoryEntry,
   HISTORY_FIELDS,
+  isCursorCovered,
   readFields,
+  readStreamBounds,
   StreamFollower,
   streamIdMs as msOf,
   type FeedEntry,
@@ -64,10 +66,10 @@ export class FeedAccountant {
   async start(): Promise<void> {
     const { command, keys } = this.options;
     const cursor = (await command.get(keys.metricsCursor)) ?? '0-0';
-    const oldest = (await command.xrange(keys.feed, '-', '+', 'COUNT', 1)) as RawEntry[];
-    const first = oldest[0]?.[0];
-    if (cursor !== '0-0' && first && compareStreamIds(first, cursor) > 0) {
-      this.log.error({ cursor, oldest: first }, 'feed entries were trimmed before they were accounted for; spend and failure counts miss them (raise FEED_MAX_LEN)');
+    const bounds = await readStreamBounds(command, keys.feed);
+    // A first start (0-0) or no feed yet: nothing to miss. Otherwise the coverage rule every stream reader shares.
+    if (cursor !== '0-0' && bounds && !isCursorCovered(cursor, bounds)) {
+      this.log.error({ cursor, oldest: bounds.firstId }, 'feed entries were trimmed before they were accounted for; spend and failure counts miss them (raise FEED_MAX_LEN)');
     }
     this.log.info({ cursor }, 'following the live feed');
     this.follower.start(cursor);

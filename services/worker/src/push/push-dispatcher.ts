@@ -13,7 +13,9 @@ import {
   type PushSubscriptions,
   type RedisClient,
   type StreamEntry,
-  streamBoundsOf,
+  readStreamBounds,
+  userChannelRef,
+  userOfChannel,
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -139,13 +141,8 @@ export class PushDispatcher {
    * entries past the cursor are gone, and so are their pushes. Said loudly, never papered over.
    */
   private async detectGap(cursor: string): Promise<void> {
-    let info: unknown[];
-    try {
-      info = (await this.options.command.xinfo('STREAM', this.options.keys.feed)) as unknown[];
-    } catch {
-      return; // no feed yet
-    }
-    const bounds = streamBoundsOf(info);
+    const bounds = await readStreamBounds(this.options.command, this.options.keys.feed);
+    if (!bounds) return; // no feed yet
     if (!isCursorCovered(cursor, bounds)) {
       this.options.onGap?.();
       this.log.error({ cursor, firstId: bounds.firstId }, 'feed entries were trimmed before their pushes were dispatched; those pushes are lost (raise FEED_MAX_LEN, or keep a worker running)');
@@ -177,11 +174,12 @@ export class PushDispatcher {
     const candidates: { feedId: string; userId: string; channelId: string }[] = [];
     for (const entry of entries) {
       const pointer = decodeFeedPointer(entry);
-      if (!pointer?.channel.startsWith('u:')) continue;
+      const userId = pointer && userOfChannel(pointer.channel);
+      if (!pointer || userId === undefined) continue;
       const fields = readFields(entry[1]);
       // A job's waiting, active and progress events carry their name inline: most entries stop here.
       if (fields[FEED_FIELDS.jobId] !== undefined && !mayBePushed(fields[HISTORY_FIELDS.event])) continue;
-      candidates.push({ feedId: pointer.feedId, userId: pointer.channel.slice(2), channelId: pointer.channelId });
+      candidates.push({ feedId: pointer.feedId, userId, channelId: pointer.channelId });
     }
     if (candidates.length === 0) return [];
     const subscribed = await this.options.subscriptions.subscribed([...new Set(candidates.map((c) => c.userId))]);
@@ -189,7 +187,7 @@ export class PushDispatcher {
     if (wanted.length === 0) return [];
 
     const pipeline = this.options.command.pipeline();
-    for (const c of wanted) pipeline.xrange(channelKey(this.options.keys, `u:${c.userId}`), c.channelId, c.channelId);
+    for (const c of wanted) pipeline.xrange(channelKey(this.options.keys, userChannelRef(c.userId)), c.channelId, c.channelId);
     const rows = (await pipeline.exec()) ?? [];
     const planned: Planned[] = [];
     wanted.forEach((c, i) => {

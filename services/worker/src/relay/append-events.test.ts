@@ -54,7 +54,8 @@ describe('the relay append script', () => {
       [ids[2], 'completed'],
     ]);
     expect(read.events[2]!.data).toEqual({ jobId, timestamp: streamIdTime(ids[2]!), result: { words: 'x'.repeat(60) }, duration: 4 });
-    expect(read.firstId).toBe(ids[0]);
+    expect(read.bounds?.firstId).toBe(ids[0]);
+    expect(read.last?.id).toBe(ids[2]);
     expect(await redis.pttl(keys.history(jobId))).toBeGreaterThan(LIMITS.retentionMs - 5_000);
     expect(await redis.exists(keys.relayCompact)).toBe(0);
     const info = (await redis.xinfo('STREAM', keys.history(jobId))) as unknown[];

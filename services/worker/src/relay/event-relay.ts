@@ -4,7 +4,7 @@ import {
   JOB_CANCELLED_EVENT,
   JOB_CANCELLED_FIELD,
   readFields,
-  streamBoundsOf,
+  readStreamBounds,
   tracingEnabled,
   type JobstreamKeys,
   type Logger,
@@ -249,15 +249,10 @@ export class EventRelay {
    */
   private async detectGap(cursor: string): Promise<void> {
     if (cursor === '0-0') return;
-    let info: unknown[];
-    try {
-      info = (await this.options.command.xinfo('STREAM', this.options.keys.bullEvents)) as unknown[];
-    } catch {
-      return; // no stream yet
-    }
-    // MAXLEN trimming moves the stream's first entry, not its max-deleted-entry-id (only XDEL does):
-    // the coverage rule checks both.
-    const bounds = streamBoundsOf(info);
+    const bounds = await readStreamBounds(this.options.command, this.options.keys.bullEvents);
+    // No stream yet: nothing was trimmed. MAXLEN trimming moves the stream's first entry, not its
+    // max-deleted-entry-id (only XDEL does): the coverage rule checks both.
+    if (!bounds) return;
     if (!isCursorCovered(cursor, bounds)) {
       this.stats.gaps += 1;
       this.log.error(

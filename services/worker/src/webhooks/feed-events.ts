@@ -1,5 +1,5 @@
 import type { WebhookEventType, WebhookPayload } from '@jobstream/contracts';
-import { channelEntryFields, channelKey, decodeFeedPointer, streamIdMs, type JobstreamKeys, type RedisClient, type StreamEntry } from '@jobstream/runtime';
+import { channelEntryFields, channelKey, decodeFeedPointer, streamIdMs, userOfChannel, type JobstreamKeys, type RedisClient, type StreamEntry } from '@jobstream/runtime';
 
 /** An event of one user that webhooks carry, read from the live feed. */
 export interface WebhookEvent {
@@ -36,7 +36,19 @@ function typeOf(event: string | undefined, data: Record<string, unknown>): Webho
   }
 }
 
-type Pointer = ReturnType<typeof decodeFeedPointer>;
+/** A feed pointer at an entry of a user's channel, with that user. */
+type Pointer = NonNullable<ReturnType<typeof decodeFeedPointer>> & { owner: string };
+
+/** The pointers of a batch that point at a user's channel. */
+function userPointers(entries: StreamEntry[]): Pointer[] {
+  const pointers: Pointer[] = [];
+  for (const entry of entries) {
+    const pointer = decodeFeedPointer(entry);
+    const owner = pointer && userOfChannel(pointer.channel);
+    if (pointer && owner !== undefined) pointers.push({ ...pointer, owner });
+  }
+  return pointers;
+}
 
 /**
  * The pointers whose user has registered an endpoint (job callbacks included): one EXISTS per
@@ -44,7 +56,7 @@ type Pointer = ReturnType<typeof decodeFeedPointer>;
  * of their channel entries.
  */
 async function ofOwnersWithEndpoints(redis: RedisClient, keys: JobstreamKeys, pointers: Pointer[]): Promise<Pointer[]> {
-  const owners = [...new Set(pointers.map((p) => p!.channel.slice(2)))];
+  const owners = [...new Set(pointers.map((p) => p.owner))];
   if (owners.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const owner of owners) pipeline.exists(keys.webhookEndpoints(owner));
@@ -55,7 +67,7 @@ async function ofOwnersWithEndpoints(redis: RedisClient, keys: JobstreamKeys, po
     if (err) throw err;
     if (Number(count) > 0) withEndpoints.add(owner);
   });
-  return pointers.filter((p) => withEndpoints.has(p!.channel.slice(2)));
+  return pointers.filter((p) => withEndpoints.has(p.owner));
 }
 
 /**
@@ -65,11 +77,10 @@ async function ofOwnersWithEndpoints(redis: RedisClient, keys: JobstreamKeys, po
  * longer holds (trimmed before it was read), so the caller can say so.
  */
 export async function readWebhookEvents(redis: RedisClient, keys: JobstreamKeys, entries: StreamEntry[]): Promise<{ events: WebhookEvent[]; missing: number }> {
-  const all = entries.map(decodeFeedPointer).filter((p) => p !== undefined && p.channel.startsWith('u:'));
-  const pointers = await ofOwnersWithEndpoints(redis, keys, all);
+  const pointers = await ofOwnersWithEndpoints(redis, keys, userPointers(entries));
   if (pointers.length === 0) return { events: [], missing: 0 };
   const pipeline = redis.pipeline();
-  for (const p of pointers) pipeline.xrange(channelKey(keys, p!.channel), p!.channelId, p!.channelId);
+  for (const p of pointers) pipeline.xrange(channelKey(keys, p.channel), p.channelId, p.channelId);
   const replies = (await pipeline.exec()) ?? [];
   const events: WebhookEvent[] = [];
   let missing = 0;
@@ -77,7 +88,7 @@ export async function readWebhookEvents(redis: RedisClient, keys: JobstreamKeys,
     const [err, value] = replies[i] ?? [null, []];
     if (err) throw err;
     const entry = (value as StreamEntry[])[0];
-    if (!pointer || !entry) {
+    if (!entry) {
       missing += 1;
       return;
     }
@@ -89,7 +100,7 @@ export async function readWebhookEvents(redis: RedisClient, keys: JobstreamKeys,
     const timestamp = typeof data.timestamp === 'string' ? data.timestamp : typeof data.createdAt === 'string' ? data.createdAt : new Date(atMs).toISOString();
     events.push({
       feedId: pointer.feedId,
-      owner: pointer.channel.slice(2),
+      owner: pointer.owner,
       type,
       atMs,
       payload: { type, timestamp, data: fields.jobType === undefined ? data : { ...data, jobType: fields.jobType } },
