@@ -14,10 +14,9 @@ import {
 import type { Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import { hasRole, type Principal } from '../auth/principal.js';
-import { requestLog, withRequestId } from '../http/request-context.js';
 import type { EventHub } from '../sse/event-hub.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from '../sse/replaying-sink.js';
-import { SSE_HEADERS } from '../sse/sse-format.js';
+import { closeAfterReplayFailure, joinHub, startSse } from '../sse/stream-lifecycle.js';
 import type { CloseReason } from '../sse/stream-sink.js';
 import { decodeChannelEntries, type ChannelEvent } from './channel-events.js';
 import { NotificationSubscriber } from './notification-subscriber.js';
@@ -99,10 +98,7 @@ function replayChannels(
       for (const { channel, endId } of page.resets) subscriber.reset(channel, endId);
       return { events: page.events, end: pending.size === 0 };
     },
-    (err) => {
-      requestLog(subscriber.res, deps.logger).warn({ err, userId: subscriber.userId }, 'a replay page could not be read; closing the stream so that the client resumes');
-      subscriber.close('replay_failed', deps.retryMs);
-    },
+    (err) => closeAfterReplayFailure(subscriber, deps.logger, deps.retryMs, err, { userId: subscriber.userId }),
     first,
   );
 }
@@ -129,10 +125,7 @@ export async function openNotificationStream(
     },
     resync: () => replayChannels(deps, subscriber),
   });
-  subscriber.beginReplay();
-  deps.hub.add(subscriber);
-  // Also covers the paths below that answer with an error instead of a stream.
-  res.on('close', () => subscriber.close('client_gone'));
+  joinHub(deps.hub, subscriber);
 
   const pending = new Map<ChannelRef, string | undefined>();
   for (const channel of channels) {
@@ -142,9 +135,7 @@ export async function openNotificationStream(
   }
   const [{ events, resets }, unreadCount] = await Promise.all([readChannelPage(deps, subscriber, pending), deps.inbox.unreadCount(viewer.userId)]);
 
-  res.writeHead(200, withRequestId(res, SSE_HEADERS));
-  res.socket?.setNoDelay(true);
-  subscriber.open = true;
+  startSse(subscriber);
   subscriber.sendWithCursor({
     event: 'connected',
     data: { userId: viewer.userId, timestamp: new Date().toISOString(), unreadCount, channels: channels.map(cursorKeyOf) },

@@ -4,12 +4,12 @@ import type { Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
-import { requestLog, withRequestId } from '../http/request-context.js';
+import { withRequestId } from '../http/request-context.js';
 import type { JobStore, JobStreamStart } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
 import { planReplay } from './history-replay.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from './replaying-sink.js';
-import { SSE_HEADERS } from './sse-format.js';
+import { closeAfterReplayFailure, joinHub, startSse } from './stream-lifecycle.js';
 import { streamSnapshot } from './stream-snapshot.js';
 import type { CloseReason } from './stream-sink.js';
 import { Subscriber } from './subscriber.js';
@@ -42,10 +42,7 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
     },
     resync: () => replayHistory(deps, subscriber),
   });
-  subscriber.beginReplay();
-  deps.hub.add(subscriber);
-  // Also covers the client leaving during the read and the answers that are not a stream (204, errors).
-  res.on('close', () => subscriber.close('client_gone'));
+  joinHub(deps.hub, subscriber);
   let start: JobStreamStart | undefined;
   try {
     start = await deps.store.getStreamStart(jobId, viewer, afterId, REPLAY_PAGE_SIZE);
@@ -62,9 +59,7 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
     return;
   }
 
-  res.writeHead(200, withRequestId(res, SSE_HEADERS));
-  res.socket?.setNoDelay(true);
-  subscriber.open = true;
+  startSse(subscriber);
   const timestamp = new Date().toISOString();
   subscriber.send({ event: 'connected', data: { jobId, timestamp, job: streamSnapshot(snapshot, deps.resultInlineMaxBytes) }, retryMs: deps.retryMs });
 
@@ -120,11 +115,6 @@ function sendReset(deps: JobStreamDeps, subscriber: Subscriber, snapshot: JobSna
   subscriber.lastSentId = undefined;
 }
 
-/**
- * A page could not be read in the middle of a replay. Going live would skip the pages not read,
- * so the stream ends with a retry hint and the client resumes from the last event it got.
- */
 function closeAfterFailure(deps: JobStreamDeps, subscriber: Subscriber, err: unknown): void {
-  requestLog(subscriber.res, deps.logger).warn({ err, jobId: subscriber.jobId }, 'a replay page could not be read; closing the stream so that the client resumes');
-  subscriber.close('replay_failed', deps.retryMs);
+  closeAfterReplayFailure(subscriber, deps.logger, deps.retryMs, err, { jobId: subscriber.jobId });
 }
