@@ -19,6 +19,17 @@ export const JOB_CANCELLED_FIELD = 'jsCancelledBy';
 export const cancelledBySchema = z.enum(['owner', 'admin']);
 export type CancelledBy = z.infer<typeof cancelledBySchema>;
 
+/**
+ * Who cancelled, from a stored value (a hash field, a request key, an abort reason), or undefined
+ * for anything else. Nearly every job was never cancelled, so an absent value (null, undefined,
+ * false from Lua) is answered without a parse, whose failure would build an issue each time.
+ */
+export function cancelledByOf(value: unknown): CancelledBy | undefined {
+  if (value === null || value === undefined || value === false) return undefined;
+  const parsed = cancelledBySchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** A message on the cancel channel. */
 export const cancelMessageSchema = z.object({ jobId: z.string().min(1).max(128), by: cancelledBySchema });
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;

@@ -10,7 +10,10 @@ const traceparentSchema = z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{1
  * the job's options), or undefined for a job enqueued without tracing or by something else.
  */
 export function enqueueTraceparent(job: Job): string | undefined {
-  const parsed = traceparentSchema.safeParse(job.opts.telemetry?.metadata);
+  const metadata = job.opts.telemetry?.metadata;
+  // Without tracing there is none: no parse (whose failure builds an issue) per attempt.
+  if (metadata === undefined) return undefined;
+  const parsed = traceparentSchema.safeParse(metadata);
   return parsed.success ? parsed.data : undefined;
 }
 

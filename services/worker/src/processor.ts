@@ -1,5 +1,5 @@
 import { isJobTypeName, jobTypes, zodIssuesToDetails } from '@jobstream/contracts';
-import { cancelledBySchema, inSpan, recordSpan, type CancelledBy, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
+import { cancelledByOf, inSpan, recordSpan, type CancelledBy, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { CancelRequests } from './cancel/cancel-requests.js';
 import type { JobCatalog } from './jobs/index.js';
@@ -50,8 +50,7 @@ class JobCancelledError extends UnrecoverableError {
 function cancelledBy(err: unknown, cancel: AbortSignal | undefined, shutdown: AbortSignal): CancelledBy | undefined {
   if (err instanceof JobCancelledError) return err.by;
   if (shutdown.aborted || !cancel?.aborted) return undefined;
-  const by = cancelledBySchema.safeParse(cancel.reason);
-  return by.success ? by.data : 'owner';
+  return cancelledByOf(cancel.reason) ?? 'owner';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { JOB_CANCELLED_FIELD, LUA_JOB_OWNER, cancelledBySchema, registerScript, type CancelledBy, type RedisClient } from '@jobstream/runtime';
+import { JOB_CANCELLED_FIELD, LUA_JOB_OWNER, cancelledByOf, registerScript, type CancelledBy, type RedisClient } from '@jobstream/runtime';
 
 /** What operators see of a job, read from its hash without its payload or result. */
 export interface JobRow {
@@ -56,11 +56,11 @@ export async function readJobRows(redis: RedisClient, jobKey: (jobId: string) =>
     const row: JobRow = { jobId, type: name ?? 'unknown', owner: owner ? owner : null, createdAtMs: int(timestamp) ?? 0, attemptsMade: int(attempts) ?? 0 };
     const startedAtMs = int(processedOn);
     const finishedAtMs = int(finishedOn);
-    const by = cancelledBySchema.safeParse(cancelledBy);
+    const by = cancelledByOf(cancelledBy);
     if (startedAtMs) row.startedAtMs = startedAtMs;
     if (finishedAtMs) row.finishedAtMs = finishedAtMs;
     if (failedReason) row.failedReason = failedReason;
-    if (by.success) row.cancelledBy = by.data;
+    if (by) row.cancelledBy = by;
     return row;
   });
 }

@@ -1,7 +1,7 @@
 import { jobStateSchema, type JobState } from '@jobstream/contracts';
 import {
   JOB_CANCELLED_FIELD,
-  cancelledBySchema,
+  cancelledByOf,
   historyReadOf,
   jobOwnerPrefix,
   registerScript,
@@ -147,7 +147,7 @@ export async function readOwnedJob(
   const job: OwnedJob = { fields, state: STATES.has(state) ? (state as JobState) : 'unknown' };
   const raw = row[9] as unknown as [RawEntry[], unknown] | null;
   if (raw) job.history = historyReadOf(jobId, raw[0], raw[1]);
-  const cancelledBy = cancelledBySchema.safeParse(row[10]);
-  if (cancelledBy.success) job.cancelledBy = cancelledBy.data;
+  const cancelledBy = cancelledByOf(row[10]);
+  if (cancelledBy) job.cancelledBy = cancelledBy;
   return job;
 }

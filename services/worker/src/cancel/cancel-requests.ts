@@ -1,4 +1,4 @@
-import { cancelledBySchema, JOB_CANCELLED_FIELD, type CancelledBy, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
+import { cancelledByOf, JOB_CANCELLED_FIELD, type CancelledBy, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
 
 /** The worker's side of cancel requests kept in Redis (see `job-cancel.ts` in runtime). */
 export class CancelRequests {
@@ -9,8 +9,7 @@ export class CancelRequests {
 
   /** Who asked to stop the job, if anyone did: a job cancelled just as a worker took it is stopped here. */
   async requestedBy(jobId: string): Promise<CancelledBy | undefined> {
-    const by = cancelledBySchema.safeParse(await this.redis.get(this.keys.cancelRequest(jobId)));
-    return by.success ? by.data : undefined;
+    return cancelledByOf(await this.redis.get(this.keys.cancelRequest(jobId)));
   }
 
   /**

@@ -1,5 +1,5 @@
 import {
-  cancelledBySchema,
+  cancelledByOf,
   isCursorCovered,
   JOB_CANCELLED_EVENT,
   JOB_CANCELLED_FIELD,
@@ -225,9 +225,9 @@ export class EventRelay {
         const [processedOn, finishedOn, atm, cancelledBy, opts] = values as (string | null)[];
         const traceparent = traceparentFromOptsField(opts);
         if (traceparent) traces.set(jobId, traceparent);
-        const cancelled = cancelledBySchema.safeParse(cancelledBy);
+        const cancelled = cancelledByOf(cancelledBy);
         jobFields.set(jobId, {
-          ...(cancelled.success ? { cancelledBy: cancelled.data } : {}),
+          ...(cancelled ? { cancelledBy: cancelled } : {}),
           ...(processedOn ? { processedOn: Number(processedOn) } : {}),
           ...(finishedOn ? { finishedOn: Number(finishedOn) } : {}),
           ...(atm ? { attemptsMade: Number(atm) } : {}),

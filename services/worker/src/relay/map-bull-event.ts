@@ -1,5 +1,5 @@
 import type { LifecycleEventData, LifecycleEventName } from '@jobstream/contracts';
-import { cancelledBySchema, JOB_CANCELLED_EVENT, streamIdTime, type CancelledBy } from '@jobstream/runtime';
+import { cancelledByOf, JOB_CANCELLED_EVENT, streamIdTime, type CancelledBy } from '@jobstream/runtime';
 import { ATTEMPT_FAILED_EVENT } from './attempt-failed.js';
 
 /** A BullMQ event stream entry, fields as a flat name/value list. */
@@ -96,14 +96,14 @@ export function mapBullEvent(
         data: { jobId, timestamp, error: f.failedReason ?? 'unknown error', attemptsMade: Number(f.attemptsMade ?? 0), willRetry: true },
       };
     case JOB_CANCELLED_EVENT: {
-      const by = cancelledBySchema.safeParse(f.by);
+      const by = cancelledByOf(f.by);
       const previousState = f.previousState ?? '';
-      if (!by.success || !REMOVED_STATES.has(previousState)) return undefined;
+      if (!by || !REMOVED_STATES.has(previousState)) return undefined;
       return {
         jobId,
         id,
         event: 'cancelled',
-        data: { jobId, timestamp, by: by.data, previousState: previousState as 'waiting' | 'delayed' | 'prioritized' },
+        data: { jobId, timestamp, by, previousState: previousState as 'waiting' | 'delayed' | 'prioritized' },
       };
     }
     default:
