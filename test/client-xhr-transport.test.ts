@@ -2,6 +2,10 @@ import type { ApiServer } from '@jobstream/api';
 import { createClient, type ConnectionState, type FetchLike, type JobWatchItem, type LifecycleEvent, type XhrConstructor, type XhrLike } from '@jobstream/client';
 import type { WorkerService } from '@jobstream/worker';
 import { XMLHttpRequest as NodeXMLHttpRequest } from 'xmlhttprequest';
+import { Transport } from '../packages/client/src/http/transport';
+import { resolveStreamOptions } from '../packages/client/src/sse/stream-options';
+import { xhrStreamOpener } from '../packages/client/src/sse/xhr-stream';
+import { JobWatch } from '../packages/client/src/watch/job-watch';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { freePort } from '../test-support/redis-server';
@@ -187,6 +191,27 @@ describe('the client SDK over XMLHttpRequest', () => {
       expect(fetchUrls.filter((url) => url.includes('/events'))).toEqual([`${api.url}/api/jobs/${first.jobId}/events`]);
       expect(streamsOf(xhr.opened, first.jobId)).toHaveLength(1);
       expect(streamsOf(xhr.opened, second.jobId)).toHaveLength(1);
+    });
+
+    it('closes a request whose responseText grew past its cap and resumes on a new one from the last event, losing nothing', async () => {
+      const xhr = recordingXhr();
+      const client = createClient({ baseUrl: api.url, getToken: () => tokenFor(DEFAULT_TEST_USER) });
+      const { jobId } = await client.enqueue('demo.work', { durationMs: 1_000, steps: 8 });
+      // The SDK's own wiring with a cap of 1,500 characters instead of 4,000,000: a few events each.
+      const transport = new Transport(api.url, (input, init) => fetch(input, init), () => tokenFor(DEFAULT_TEST_USER), true, xhrStreamOpener(xhr.XMLHttpRequest, 1_500));
+      const reasons: (string | undefined)[] = [];
+      const watch = new JobWatch(jobId, transport, resolveStreamOptions({ retryBaseMs: 10 })).on('connection', (info) => reasons.push(info.reason));
+      const items: JobWatchItem[] = [];
+      for await (const item of watch) items.push(item);
+
+      const reference = await referenceEvents(api.url, jobId);
+      expect(lifecycleOf(items).map((e) => e.id)).toEqual(reference.map((e) => e.id));
+      expect(reasons).toContain('the response reached 1500 characters; reconnecting to free it');
+      const streams = streamsOf(xhr.opened, jobId);
+      expect(streams.length).toBeGreaterThanOrEqual(2);
+      // Every new request resumed after an event the watch had handled.
+      const handled = new Set(lifecycleOf(items).map((e) => e.id));
+      for (const stream of streams.slice(1)) expect(handled.has(stream.headers['Last-Event-ID'] ?? '')).toBe(true);
     });
 
     it('refuses the xhr transport at createClient when there is no XMLHttpRequest', () => {
