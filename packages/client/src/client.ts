@@ -9,8 +9,8 @@ import type {
   EnqueueResponse,
   JobListResponse,
   JobSnapshot,
+  JobPayloadInput,
   JobTypeName,
-  jobTypes,
   KillSwitchAuditEntry,
   KillSwitchState,
   Notification,
@@ -22,8 +22,7 @@ import type {
   SystemEventName,
   SystemEventsResponse,
   WorkersResponse,
-} from '@jobstream/contracts';
-import type { z } from 'zod';
+} from './contract-types.js';
 import {
   isAlertsResponse,
   isBudgetStatus,
@@ -46,6 +45,8 @@ import { Transport, type FetchLike, type TokenProvider } from './http/transport.
 import { createInbox, type Inbox } from './inbox.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
 import { createPushDevices, type PushDevices } from './push.js';
+import { selectStreamOpener, streamTransports, type StreamTransport } from './sse/stream-transport.js';
+import type { XhrConstructor } from './sse/xhr-stream.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
 import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
@@ -67,10 +68,21 @@ export interface ClientOptions {
   getToken?: TokenProvider;
   /**
    * The fetch to use. Default: the global one (browsers, Node 20). React Native's built-in fetch
-   * cannot stream response bodies; pass one that can (e.g. `fetch` from `expo/fetch`), otherwise
-   * watches poll.
+   * cannot stream response bodies: watches then read their streams through XMLHttpRequest (see
+   * `transport`), or pass a fetch that can (e.g. `fetch` from `expo/fetch`).
    */
   fetch?: FetchLike;
+  /**
+   * How watches read their event streams. Default `auto`: fetch where its responses have readable
+   * body streams, XMLHttpRequest progress events otherwise (React Native). `fetch` never uses
+   * XMLHttpRequest (without streaming bodies, watches poll); `xhr` always does.
+   */
+  transport?: StreamTransport;
+  /**
+   * The XMLHttpRequest for the `xhr` transport. Default: the global one (browsers, React Native);
+   * in Node, pass an implementation whose `responseText` grows as the response arrives.
+   */
+  XMLHttpRequest?: XhrConstructor;
   /** Defaults for every watch (each `watchJob` may override them). */
   stream?: StreamOptions;
 }
@@ -99,8 +111,7 @@ export interface AdminJobListOptions extends JobListOptions {
   state: AdminJobState;
 }
 
-/** A job type's payload as the caller writes it (fields with defaults may be left out). */
-export type JobPayloadInput<T extends JobTypeName> = z.input<(typeof jobTypes)[T]['payload']>;
+export type { JobPayloadInput };
 
 /**
  * What a publisher sends (`POST /api/notifications`): the contract's NotificationRequest, with
@@ -119,6 +130,20 @@ function checkOptions(options: ClientOptions): void {
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) throw new TypeError('jobstream: token must be a non-empty string');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('jobstream: getToken must be a function returning the token (or a promise of it)');
   if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('jobstream: no global fetch here; pass one as the fetch option');
+  if (options.transport !== undefined && !streamTransports.includes(options.transport)) {
+    throw new TypeError(`jobstream: transport must be one of ${streamTransports.join(', ')}, got ${JSON.stringify(options.transport)}`);
+  }
+  if (options.XMLHttpRequest !== undefined && typeof options.XMLHttpRequest !== 'function') throw new TypeError('jobstream: XMLHttpRequest must be a constructor');
+  if (options.transport === 'xhr' && xhrConstructor(options) === undefined) {
+    throw new TypeError('jobstream: the xhr transport needs an XMLHttpRequest: there is no global one here; pass one as the XMLHttpRequest option');
+  }
+}
+
+/** The XMLHttpRequest the options name, or the global one. */
+function xhrConstructor(options: ClientOptions): XhrConstructor | undefined {
+  // Typed loosely: the SDK compiles without the DOM library too (the repository's tests do).
+  const global = (globalThis as { XMLHttpRequest?: XhrConstructor }).XMLHttpRequest;
+  return options.XMLHttpRequest ?? (typeof global === 'function' ? global : undefined);
 }
 
 /** The jobstream SDK: one per api (and token source). Safe to share across a whole app. */
@@ -140,7 +165,8 @@ export class JobstreamClient {
     const tokenProvider = options.getToken ?? (token === undefined ? undefined : () => token);
     const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     // A fixed token cannot be refreshed: a TOKEN_EXPIRED is then final at once.
-    this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider, options.getToken !== undefined);
+    const streams = selectStreamOpener(options.transport ?? 'auto', fetchFn, options.fetch === undefined, xhrConstructor(options));
+    this.transport = new Transport(this.baseUrl, fetchFn, tokenProvider, options.getToken !== undefined, streams);
     this.streamDefaults = resolveStreamOptions(options.stream);
     this.inbox = createInbox(this.transport);
     this.webhooks = createWebhooks(this.transport);

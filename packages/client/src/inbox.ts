@@ -1,4 +1,4 @@
-import type { InboxPage, MarkReadResponse, ReadAllResponse } from '@jobstream/contracts';
+import type { InboxPage, MarkReadResponse, ReadAllResponse } from './contract-types.js';
 import type { RequestOptions } from './client.js';
 import { isInboxPage, isMarkReadResponse, isReadAllResponse } from './http/notification-checks.js';
 import type { Transport } from './http/transport.js';

@@ -1,5 +1,5 @@
 /**
- * @jobstream/client: the jobstream SDK for browsers, Node 20 and React Native.
+ * @jobstream/client: the jobstream SDK for browsers, Node and React Native.
  * No Node-only imports anywhere in this package (its tsconfig has no Node types), so bundlers
  * take it as it is.
  */
@@ -20,6 +20,8 @@ export type { ConnectionInfo, ConnectionState } from './sse/connection-state.js'
 export { formatUsd } from './format/format-usd.js';
 export { defaultStreamOptions } from './sse/stream-options.js';
 export type { StreamOptions } from './sse/stream-options.js';
+export type { StreamTransport } from './sse/stream-transport.js';
+export type { XhrConstructor, XhrLike } from './sse/xhr-stream.js';
 export { SseParser } from './sse/sse-parser.js';
 export type { SseMessage, SseParserCallbacks } from './sse/sse-parser.js';
 export { backoffDelay, parseRetryAfter } from './sse/backoff.js';
@@ -93,4 +95,4 @@ export type {
   WebhookPayload,
   WorkersResponse,
   WorkerStatus,
-} from '@jobstream/contracts';
+} from './contract-types.js';

@@ -1,4 +1,4 @@
-import type { PushSubscriptionList, PushSubscriptionRequest, PushSubscriptionView, VapidPublicKeyResponse } from '@jobstream/contracts';
+import type { PushSubscriptionList, PushSubscriptionRequest, PushSubscriptionView, VapidPublicKeyResponse } from './contract-types.js';
 import type { RequestOptions } from './client.js';
 import { isRecord, str, type ShapeCheck } from './http/shape-checks.js';
 import type { Transport } from './http/transport.js';

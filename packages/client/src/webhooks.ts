@@ -1,4 +1,4 @@
-import type { WebhookCreateRequest, WebhookDelivery, WebhookEndpoint } from '@jobstream/contracts';
+import type { WebhookCreateRequest, WebhookDelivery, WebhookEndpoint } from './contract-types.js';
 import type { RequestOptions } from './client.js';
 import { isWebhookDelivery, isWebhookDeliveryList, isWebhookEndpoint, isWebhookEndpointWithSecret, isWebhookList } from './http/webhook-checks.js';
 import type { Transport } from './http/transport.js';

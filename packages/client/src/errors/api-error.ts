@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorDetail } from '@jobstream/contracts';
+import type { ErrorCode, ErrorDetail } from '../contract-types.js';
 import { JobstreamError } from './jobstream-error.js';
 
 /** A code the API answered with: one of the contract's codes, or a newer one this SDK does not know yet. */

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@jobstream/contracts';
+import type { ErrorCode } from '../contract-types.js';
 import { JobstreamApiError } from './api-error.js';
 
 /**

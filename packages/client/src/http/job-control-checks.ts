@@ -1,4 +1,4 @@
-import type { AdminJobListResponse, AdminJobRow, CancelJobResponse, CleanJobsResponse } from '@jobstream/contracts';
+import type { AdminJobListResponse, AdminJobRow, CancelJobResponse, CleanJobsResponse } from '../contract-types.js';
 import { isRecord, num, optStr, str, type ShapeCheck } from './shape-checks.js';
 
 /** Checks of the job control answers (cancel, the admin's job browser and clean-up), like shape-checks.ts. */

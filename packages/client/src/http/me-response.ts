@@ -1,4 +1,4 @@
-import type { AuthMode as KnownAuthMode, MeResponse as ContractMeResponse, Role } from '@jobstream/contracts';
+import type { AuthMode as KnownAuthMode, MeResponse as ContractMeResponse, Role } from '../contract-types.js';
 import { isRecord, str, type ShapeCheck } from './shape-checks.js';
 
 /** A role the api knows (`admin` sees every job and runs operations; `service` publishes notifications), or one a newer api adds. */

@@ -1,4 +1,4 @@
-import type { InboxPage, MarkReadResponse, Notification, NotificationStreamData, NotificationStreamEventName, ReadAllResponse } from '@jobstream/contracts';
+import type { InboxPage, MarkReadResponse, Notification, NotificationStreamData, NotificationStreamEventName, ReadAllResponse } from '../contract-types.js';
 import { bool, isRecord, lifecycleDataChecks, num, optStr, str, type Rec, type ShapeCheck } from './shape-checks.js';
 
 /**

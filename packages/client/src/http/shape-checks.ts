@@ -16,7 +16,7 @@ import type {
   QueueStats,
   SystemEventsResponse,
   WorkersResponse,
-} from '@jobstream/contracts';
+} from '../contract-types.js';
 
 /**
  * Checks of the answers and events the SDK reads, with the contract's types.

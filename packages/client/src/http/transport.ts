@@ -1,6 +1,8 @@
 import { errorFromResponse } from '../errors/error-from-response.js';
 import { JobstreamNetworkError } from '../errors/network-error.js';
 import { JobstreamProtocolError } from '../errors/protocol-error.js';
+import { fetchStreamOpener } from '../sse/fetch-stream.js';
+import type { StreamOpener } from '../sse/stream-response.js';
 
 /** The part of `fetch` the SDK uses; the global one in browsers and Node 20, or a streaming one in React Native. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -40,13 +42,19 @@ export function isAbortError(err: unknown): boolean {
 
 /** HTTP to one api: URLs, the bearer token, JSON bodies, and error answers turned into typed errors. */
 export class Transport {
+  /** Opens the SSE streams of watches (fetch or XMLHttpRequest, see stream-transport.ts). */
+  readonly openStream: StreamOpener;
+
   constructor(
     readonly baseUrl: string,
     private readonly fetchFn: FetchLike,
     private readonly tokenProvider: TokenProvider | undefined,
     /** Whether asking the provider again can give another token (`getToken`; a fixed `token` cannot). */
     private readonly refreshable: boolean = tokenProvider !== undefined,
-  ) {}
+    openStream?: StreamOpener,
+  ) {
+    this.openStream = openStream ?? fetchStreamOpener((input, init = {}) => this.fetch(input, init));
+  }
 
   /** `path` under the base URL, with `query` (arrays joined by commas; undefined values left out). */
   url(path: string, query: Record<string, QueryValue> = {}): string {
@@ -77,6 +85,12 @@ export class Transport {
       .clone()
       .text()
       .catch(() => '');
+    return this.refusedTextAsExpired(res.status, body);
+  }
+
+  /** The same decision from an answer's status and body text (a stream's error answer, read whole). */
+  refusedTextAsExpired(status: number, body: string): boolean {
+    if (status !== 401 || !this.refreshable) return false;
     let code: unknown;
     try {
       code = (JSON.parse(body) as { code?: unknown } | null)?.code;

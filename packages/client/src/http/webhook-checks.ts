@@ -1,4 +1,4 @@
-import type { WebhookDelivery, WebhookDeliveryList, WebhookEndpoint, WebhookListResponse } from '@jobstream/contracts';
+import type { WebhookDelivery, WebhookDeliveryList, WebhookEndpoint, WebhookListResponse } from '../contract-types.js';
 import { bool, isRecord, num, str, type ShapeCheck } from './shape-checks.js';
 
 /** Checks of the webhook answers (see shape-checks.ts for why these are not the contract's zod schemas). */

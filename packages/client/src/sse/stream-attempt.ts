@@ -4,6 +4,7 @@ import type { JobstreamError } from '../errors/jobstream-error.js';
 import { JobstreamProtocolError } from '../errors/protocol-error.js';
 import { describe, type Transport } from '../http/transport.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
+import type { StreamResponse } from './stream-response.js';
 
 /** What handling a message or a poll tells the engine: go on, or everything has arrived. */
 export type StreamProgress = 'continue' | 'done';
@@ -55,9 +56,10 @@ export function isFinalError(err: unknown): err is JobstreamApiError {
 }
 
 /**
- * One SSE connection over fetch, from the request to the end of its body: a fresh token (and
- * one more, at once, when the api refuses it as expired), the cursor, the status checks, the spec parser over a TextDecoder, and a watchdog that cuts the
- * connection when no message (or comment) arrives for `stallMs`. Never throws.
+ * One SSE connection (fetch or XMLHttpRequest, see stream-transport.ts), from the request to the
+ * end of its body: a fresh token (and one more, at once, when the api refuses it as expired), the
+ * cursor, the status checks, the spec parser, and a watchdog that cuts the connection when no
+ * message (or comment) arrives for `stallMs`. Never throws.
  */
 export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAttemptParams): Promise<StreamAttemptResult> {
   const { controller } = handle;
@@ -73,35 +75,35 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
   try {
     armWatchdog();
     let res = await connect(p, controller.signal, false);
+    // A non-2xx answer is read whole once: for the error, and for the expired-token check.
+    let errorText = typeof res !== 'string' && !isSuccess(res.status) ? await res.text().catch(() => '') : '';
     // The api does not close a stream whose token expires while it is open, so a token is only
     // ever refused at a (re)connect: ask getToken for a new one and try once more at once.
-    if (typeof res !== 'string' && (await p.transport.refusedAsExpired(res))) {
-      await res.body?.cancel().catch(() => undefined);
+    if (typeof res !== 'string' && p.transport.refusedTextAsExpired(res.status, errorText)) {
       res = await connect(p, controller.signal, true);
+      errorText = typeof res !== 'string' && !isSuccess(res.status) ? await res.text().catch(() => '') : '';
     }
     if (typeof res === 'string') return { kind: 'failed', reason: res };
 
     if (res.status === 204) {
-      await res.body?.cancel().catch(() => undefined);
+      res.cancel();
       await p.onNoContent();
       return { kind: 'done' };
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      const error = errorFromResponse(res, parseMaybeJson(text));
+    if (!isSuccess(res.status)) {
+      const error = errorFromResponse({ status: res.status, headers: { get: (name) => res.header(name) } }, parseMaybeJson(errorText));
       if (FINAL_STATUSES.has(res.status)) return { kind: 'fatal', error };
       return { kind: 'failed', reason: `HTTP ${res.status} ${error.code}`, retryAfterMs: error.retryAfterMs };
     }
-    if (!/^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '')) {
-      await res.body?.cancel().catch(() => undefined);
-      return { kind: 'failed', reason: `not an event stream (content-type ${res.headers.get('content-type') ?? 'none'})` };
+    if (!/^text\/event-stream\b/i.test(res.header('content-type') ?? '')) {
+      res.cancel();
+      return { kind: 'failed', reason: `not an event stream (content-type ${res.header('content-type') ?? 'none'})` };
     }
-    if (!res.body || typeof res.body.getReader !== 'function') {
+    if (!res.streams) {
+      res.cancel();
       return { kind: 'unsupported', reason: 'this fetch cannot stream response bodies; polling instead' };
     }
 
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
     // Messages of one chunk, handled in order after it was parsed: a handler may wait (a watch
     // fetching a result the event left out) and the messages after it wait with it.
     const parsed: SseMessage[] = [];
@@ -130,19 +132,12 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
       },
       p.lastEventId,
     );
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
+    // Leaving the loop (break or throw) closes the connection.
+    for await (const chunk of res.chunks()) {
+      parser.feed(chunk);
       await handleParsed();
-      if (result.progress === 'done') {
-        await reader.cancel().catch(() => undefined);
-        return { kind: 'done' };
-      }
+      if (result.progress === 'done') return { kind: 'done' };
     }
-    parser.feed(decoder.decode());
-    await handleParsed();
-    if (result.progress === 'done') return { kind: 'done' };
     return handle.live ? { kind: 'dropped', reason: 'the server ended the stream' } : { kind: 'failed', reason: 'the stream ended before its first event' };
   } catch (err) {
     if (p.isClosed()) return { kind: 'closed' };
@@ -161,7 +156,7 @@ export async function runStreamAttempt(handle: StreamAttemptHandle, p: StreamAtt
 }
 
 /** Opens the stream with a token from getToken; a string says why getToken failed. */
-async function connect(p: StreamAttemptParams, signal: AbortSignal, forceRefresh: boolean): Promise<Response | string> {
+async function connect(p: StreamAttemptParams, signal: AbortSignal, forceRefresh: boolean): Promise<StreamResponse | string> {
   let auth: Record<string, string>;
   try {
     auth = await p.transport.authorization(forceRefresh);
@@ -170,7 +165,11 @@ async function connect(p: StreamAttemptParams, signal: AbortSignal, forceRefresh
   }
   const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', ...auth };
   if (p.lastEventId) headers['Last-Event-ID'] = p.lastEventId;
-  return p.transport.fetch(p.url, { headers, signal });
+  return p.transport.openStream(p.url, headers, signal);
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 function parseMaybeJson(text: string): unknown {

@@ -1,4 +1,4 @@
-import type { JobSnapshot, LifecycleEvent } from '@jobstream/contracts';
+import type { JobSnapshot, LifecycleEvent } from '../contract-types.js';
 
 /**
  * The job as a watcher knows it after one more lifecycle event: what the events say moves the

@@ -1,4 +1,4 @@
-import type { JobSnapshot, JobState, LifecycleEvent } from '@jobstream/contracts';
+import type { JobSnapshot, JobState, LifecycleEvent } from '../contract-types.js';
 import { JobstreamProtocolError } from '../errors/protocol-error.js';
 import { isJobSnapshot, isLifecycleData, isLifecycleEventName, isSnapshotEventData } from '../http/shape-checks.js';
 import type { Transport } from '../http/transport.js';

@@ -1,4 +1,4 @@
-import type { JobTypeName, LifecycleEventData, LifecycleEventName, NotificationStreamData, NotificationStreamEventName, Severity } from '@jobstream/contracts';
+import type { JobTypeName, LifecycleEventData, LifecycleEventName, NotificationStreamData, NotificationStreamEventName, Severity } from '../contract-types.js';
 import { JobstreamProtocolError } from '../errors/protocol-error.js';
 import { isNotificationStreamData, isNotificationStreamEventName } from '../http/notification-checks.js';
 import type { Transport } from '../http/transport.js';

@@ -1,4 +1,4 @@
-import type { JobSnapshot } from '@jobstream/contracts';
+import type { JobSnapshot } from '../contract-types.js';
 import { ForbiddenError } from '../errors/forbidden-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { isJobSnapshot } from '../http/shape-checks.js';
