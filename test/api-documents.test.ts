@@ -3,6 +3,7 @@ import {
   apiDocumentFiles,
   apiRoutes,
   asyncApiDocument,
+  errorStatus,
   jobStreamEventNames,
   notificationStreamEventNames,
   openApiDocument,
@@ -63,6 +64,14 @@ describe('the api documents (OpenAPI, AsyncAPI and the reference page)', () => {
     expect(codes('404')).toEqual(['JOB_NOT_FOUND']);
     expect(codes('409')).toEqual(['JOB_ALREADY_FINISHED']);
     expect(codes('401')).toEqual(['AUTH_REQUIRED', 'GATEWAY_UNTRUSTED', 'INVALID_TOKEN', 'TOKEN_EXPIRED']);
+  });
+
+  it("gives each error code the status of docs/api.md's error table", async () => {
+    const table = await readFile(join(__dirname, '..', 'docs', 'api.md'), 'utf8');
+    // The table's rows, and the sentence under it about the one code that is always a bug.
+    const rows = [...table.matchAll(/^\| (\d{3}) \| `([A-Z_]+)` \|/gm), ...table.matchAll(/^A `(\d{3}) ([A-Z_]+)` is always a bug/gm)];
+    const documented = rows.map(([, status, code]) => `${code} ${status}`);
+    expect([...new Set(documented)].sort()).toEqual(Object.entries(errorStatus).map(([code, status]) => `${code} ${status}`).sort());
   });
 
   it('generates an AsyncAPI 3 document of both streams that @asyncapi/parser parses without an error', async () => {
