@@ -26,7 +26,7 @@ function parameterRows(params: OpenApiParameter[]): string {
     (p) =>
       `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${prose(p.description ?? '')}</td><td><code>${escape(JSON.stringify(p.schema))}</code></td></tr>`,
   );
-  return `<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>what</th><th>schema</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table border="1"><thead><tr><th>parameter</th><th>in</th><th>required</th><th>what</th><th>schema</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function responseRows(responses: Record<string, OpenApiResponse>): string {
@@ -34,7 +34,7 @@ function responseRows(responses: Record<string, OpenApiResponse>): string {
     const bodies = Object.entries(response.content ?? {}).map(([type, { schema }]) => schemaBlock(escape(type), schema));
     return `<tr><td>${escape(status)}</td><td>${prose(response.description)}${bodies.join('')}</td></tr>`;
   });
-  return `<table><thead><tr><th>status</th><th>answer</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table border="1"><thead><tr><th>status</th><th>answer</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 interface Entry {

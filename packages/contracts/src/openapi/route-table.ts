@@ -105,7 +105,8 @@ export function routeErrors(route: ApiRoute): ErrorCode[] {
   const add = (list: readonly ErrorCode[]): void => list.forEach((code) => codes.add(code));
   if (route.access !== 'public') add(AUTH_ERRORS);
   if (Array.isArray(route.access)) add(['FORBIDDEN']);
-  if (route.body) add(BODY_ERRORS);
+  // Every POST: the api's JSON parser refuses a body that is not JSON, too deep or too large, whether or not the route reads one.
+  if (route.body || route.method === 'post') add(BODY_ERRORS);
   if (route.query) add(['VALIDATION_FAILED']);
   if (route.stream) add(STREAM_ERRORS);
   return [...codes].sort();
