@@ -4,14 +4,18 @@ import {
   apiRoutes,
   asyncApiDocument,
   errorStatus,
+  jobResultsSchema,
+  jobSnapshotSchema,
   jobStreamEventNames,
   notificationStreamEventNames,
   openApiDocument,
   openApiPath,
+  withJobResults,
 } from '@jobstream/contracts';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Parser } from '@asyncapi/parser';
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { join } from 'node:path';
 import { routesOf } from '../test-support/express-routes';
 import { http } from '../test-support/http';
@@ -55,6 +59,14 @@ describe('the api documents (OpenAPI, AsyncAPI and the reference page)', () => {
   it('describes each job type’s payload in the body of POST /api/jobs', () => {
     const body = openApiDocument().paths['/api/jobs']?.post?.requestBody?.content['application/json']?.schema as { oneOf: { properties: { type: { const: string } } }[] };
     expect(body.oneOf.map((shape) => shape.properties.type.const).sort()).toEqual(['demo.work', 'flashcards.generate']);
+  });
+
+  it('describes the result of each job type that declares a result schema, and leaves the others open', () => {
+    const results = jobResultsSchema({ 'cards.make': { result: z.object({ cards: z.array(z.string()) }) }, 'demo.free': {} });
+    const snapshot = z.toJSONSchema(withJobResults(jobSnapshotSchema, results)) as { properties: { result: { title?: string; required?: string[] } } };
+    expect(snapshot.properties.result).toMatchObject({ title: 'cards.make result', required: ['cards'] });
+    expect(jobResultsSchema({ 'demo.free': {} })).toBeUndefined();
+    expect(z.toJSONSchema(withJobResults(jobSnapshotSchema, undefined))).toEqual(z.toJSONSchema(jobSnapshotSchema));
   });
 
   it('lists every refusal of a route under the status the api answers it with, its code one of the stable codes', () => {

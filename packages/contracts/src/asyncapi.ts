@@ -8,6 +8,7 @@ import {
 } from './event-catalog.js';
 import { notificationStreamSchemas } from './notifications.js';
 import { API_VERSION, type JsonObject } from './openapi/document.js';
+import { withJobResults } from './openapi/job-results.js';
 
 /** One SSE message: its event name, what it means, and the schema of its one-line JSON `data:`. */
 interface StreamMessage {
@@ -51,7 +52,8 @@ function streams(): StreamChannel[] {
       parameters: { jobId: { description: 'The job id (a lowercase UUID) from the submission.' } },
       messages: jobStreamEventNames.map((name) => {
         const { kind, description } = jobStreamEventDefinition(name);
-        return { name, summary: `${description}${kind === 'lifecycle' ? ' Sent with an id.' : ''}`, schema: jobStreamEventSchemas[name] };
+        const schema = name === 'completed' ? withJobResults(jobStreamEventSchemas.completed) : jobStreamEventSchemas[name];
+        return { name, summary: `${description}${kind === 'lifecycle' ? ' Sent with an id.' : ''}`, schema };
       }),
     },
     {
@@ -62,7 +64,8 @@ function streams(): StreamChannel[] {
       description: `${SSE_FRAMING} Every job of the caller, their notifications and unread count, topics (\`?topics=\`), and system events for admins. Its id is a cursor over channels (\`u=<id>,s=<id>,t:<topic>=<id>\`). \`types\`, \`severity\` and \`jobType\` filter.`,
       messages: notificationStreamEventNames.map((name) => {
         const { channel, severity, description } = notificationStreamEventDefinition(name);
-        return { name, summary: `${description} Channel: ${channel}; default severity: ${severity}.`, schema: notificationStreamSchemas[name] };
+        const schema = name === 'job.completed' ? withJobResults(notificationStreamSchemas['job.completed']) : notificationStreamSchemas[name];
+        return { name, summary: `${description} Channel: ${channel}; default severity: ${severity}.`, schema };
       }),
     },
   ];

@@ -16,4 +16,4 @@ export * from './openapi/document.js';
 export * from './openapi/files.js';
 export * from './openapi/html.js';
 export { errorStatus, openApiPath, routeErrors, routeTags, type ApiRoute, type RouteResponse, type RouteTag } from './openapi/route-table.js';
-export { jobResultSchema } from './openapi/routes-jobs.js';
+export * from './openapi/job-results.js';

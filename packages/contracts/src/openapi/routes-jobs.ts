@@ -2,13 +2,8 @@ import { z } from 'zod';
 import { cancelJobResponseSchema, adminJobListQuerySchema, adminJobListResponseSchema, cleanJobsRequestSchema, cleanJobsResponseSchema } from '../job-control.js';
 import { jobIdSchema, enqueueResponseSchema, idempotencyKeySchema, jobListQuerySchema, jobListResponseSchema, jobSnapshotSchema, jobSubmissionSchema, queueStatsSchema } from '../jobs.js';
 import { flashcardsGenerate, jobTypeNames, jobTypes, type JobTypeName } from '../job-types/index.js';
+import { withJobResults } from './job-results.js';
 import type { ApiRoute } from './route-table.js';
-
-/** A job type's `result` schema, when its definition declares one. */
-export function jobResultSchema(name: JobTypeName): z.ZodType | undefined {
-  const result = (jobTypes[name] as { result?: unknown }).result;
-  return result instanceof z.ZodType ? result : undefined;
-}
 
 /** One job type's submission: its name and its own payload schema. */
 const submissionOf = (name: JobTypeName) =>
@@ -26,21 +21,13 @@ const flashcardsBodySchema = flashcardsGenerate.payload.extend({
   callbackUrl: jobSubmissionSchema.shape.callbackUrl,
 });
 
-/** The job snapshot, its `result` described by the result schemas the job types declare. */
-function jobSnapshotWithResults(): z.ZodType {
-  const results = jobTypeNames.flatMap((name) => jobResultSchema(name)?.meta({ title: `${name} result` }) ?? []);
-  const [first, ...rest] = results;
-  if (!first) return jobSnapshotSchema;
-  return jobSnapshotSchema.extend({ result: (rest.length === 0 ? first : z.union([first, ...rest])).optional() });
-}
-
 const jobId = { id: 'The job id (a lowercase UUID) from the submission.' };
 const idempotencyKey = { 'Idempotency-Key': 'Makes the submission safe to retry: the same key from the same user names the same job.' };
 const SUBMISSION_REFUSALS = ['BUDGET_LIMIT_EXCEEDED', 'RATE_LIMITED', 'JOB_QUOTA_EXCEEDED', 'STORAGE_QUOTA_EXCEEDED', 'REDIS_UNAVAILABLE'] as const;
 const jobStream = 'The job lifecycle as Server-Sent Events: `connected` with the job, its stored events after the cursor, then live ones (see docs/asyncapi.json).';
 
 export function jobRoutesTable(): ApiRoute[] {
-  const snapshot = jobSnapshotWithResults();
+  const snapshot = withJobResults(jobSnapshotSchema);
   return [
     {
       method: 'post', path: '/api/jobs', tag: 'Jobs', summary: 'Submit a job',
@@ -57,7 +44,7 @@ export function jobRoutesTable(): ApiRoute[] {
     },
     {
       method: 'get', path: '/api/jobs', tag: 'Jobs', summary: "The caller's own jobs, newest first", access: 'user', query: jobListQuerySchema,
-      responses: { 200: { description: 'One page; `nextCursor` is null on the last.', schema: jobListResponseSchema } },
+      responses: { 200: { description: 'One page; `nextCursor` is null on the last.', schema: jobListResponseSchema.extend({ jobs: z.array(snapshot) }) } },
       errors: ['INVALID_CURSOR', 'REDIS_UNAVAILABLE'],
     },
     {
