@@ -91,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', refuseDeclaredOversizedBody(deps.bodyLimitBytes));
   // Before authentication: a preflight carries no token and must not be answered 401.
   app.use('/api', deps.security.cors);
-  // Public, so before authentication: it describes the api, not anyone's data.
+  // Public, so before authentication: they describe the api, not anyone's data.
   app.use('/api', eventCatalogRoutes());
   app.use('/api', apiReferenceRoutes());
   // Public too: the code is the credential, and it is good once.
