@@ -2,8 +2,9 @@ import { loadConfig, type ApiServer } from '@jobstream/api';
 import { alertNames, alertsSnapshotSchema, apiErrorBodySchema } from '@jobstream/contracts';
 import { DeliveryLog, jobstreamKeys } from '@jobstream/runtime';
 import { Redis } from 'ioredis';
-import type { Server } from 'node:http';
+import { documentedAnswers } from '../test-support/api-documents';
 import { authHeaders } from '../test-support/auth';
+import { routesOf } from '../test-support/express-routes';
 import { http } from '../test-support/http';
 import { testDevice, vapidEnv } from '../test-support/push';
 import { requestOnce } from '../test-support/raw-http';
@@ -110,7 +111,9 @@ const matrix: RouteCase[] = [
   { route: 'POST /api/webhooks/:id/rotate-secret',    request: (f) => ({ path: `/api/webhooks/${f.webhookId}/rotate-secret`, body: {} }),       expected: ownWebhook('200') },
   // The owner's delete comes after the others' refusals (callers go in the order of `roles`).
   { route: 'DELETE /api/webhooks/:id',                request: (f) => ({ path: `/api/webhooks/${f.webhookId}` }),                               expected: ownWebhook('204') },
-  // Public: it describes the api, not anyone's data.
+  // Public: they describe the api, not anyone's data.
+  { route: 'GET /api/openapi.json',                   request: () => ({ path: '/api/openapi.json' }),                                            expected: { anonymous: '200', ...all('200') } },
+  { route: 'GET /api/docs',                           request: () => ({ path: '/api/docs' }),                                                    expected: { anonymous: '200', ...all('200') } },
   { route: 'GET /api/events/catalog',                 request: () => ({ path: '/api/events/catalog' }),                                          expected: { anonymous: '200', ...all('200') } },
   // Any caller hands over its own token; redeeming is public (the code is the credential), and an unknown code is 404 to all.
   { route: 'POST /api/sign-in-codes',                 request: () => ({ path: '/api/sign-in-codes', body: {} }),                                 expected: signedIn('201') },
@@ -125,35 +128,6 @@ const matrix: RouteCase[] = [
     expected: { anonymous: '401 AUTH_REQUIRED', ...all('404 PUSH_SUBSCRIPTION_NOT_FOUND') } },
   { route: 'POST /api/sign-in-codes/redeem',          request: () => ({ path: '/api/sign-in-codes/redeem', body: { code: 'A'.repeat(43) } }),   expected: { anonymous: '404 SIGN_IN_CODE_INVALID', ...all('404 SIGN_IN_CODE_INVALID') } },
 ];
-
-interface Layer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-  rawPath?: unknown;
-}
-
-/**
- * `METHOD /path` of every route the Express app serves, read from its router stack (router 2.x keeps
- * a mounted router's path in `rawPath`), so a route added without a row here fails the suite.
- */
-function routesOf(server: Server): string[] {
-  const app = server.listeners('request').find((listener) => 'router' in listener) as unknown as { router: { stack: Layer[] } } | undefined;
-  if (!app) throw new Error('the api server has no Express app among its request listeners');
-  const found: string[] = [];
-  const walk = (stack: Layer[], prefix: string): void => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-        const methods = Object.keys(layer.route.methods).filter((method) => method !== '_all');
-        for (const method of methods) for (const path of paths) found.push(`${method.toUpperCase()} ${prefix}${path}`);
-      } else if (layer.handle?.stack) {
-        walk(layer.handle.stack, prefix + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''));
-      }
-    }
-  };
-  walk(app.router.stack, '');
-  return found;
-}
 
 describe('authorization matrix', () => {
   let env: TestEnv;
@@ -205,7 +179,7 @@ describe('authorization matrix', () => {
 
   it('has a row for every /api route the app serves, and no row for a route it does not', () => {
     const served = routesOf(api.server).filter((route) => route.split(' ')[1]?.startsWith('/api/'));
-    expect([...new Set(served)].sort()).toEqual([...new Set(matrix.map((row) => row.route))].sort());
+    expect(served).toEqual([...new Set(matrix.map((row) => row.route))].sort());
   });
 
   const rows = matrix.map((row) => ({ ...row, title: row.variant ? `${row.route} with ${row.variant}` : row.route }));
@@ -221,5 +195,8 @@ describe('authorization matrix', () => {
       if (res.status >= 400) apiErrorBodySchema.parse(res.body);
     }
     expect(actual).toEqual(expected);
+    // The OpenAPI document lists every answer a caller gets here (docs/openapi.json).
+    const documented = documentedAnswers(route);
+    expect(roles.filter((role) => !documented.has(actual[role])).map((role) => `${role}: ${actual[role]}`)).toEqual([]);
   });
 });

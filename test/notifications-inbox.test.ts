@@ -1,4 +1,5 @@
 import type { ApiServer } from '@jobstream/api';
+import { eventCatalogResponseSchema } from '@jobstream/contracts';
 import { http } from '../test-support/http';
 import { rawRequest } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, testEnv, testRedisClient, testRedisUrl } from '../test-support/services';
@@ -197,5 +198,24 @@ describe('the notification inbox', () => {
     expect(byType['job.cancelled'].schema.properties.by.enum).toEqual(['owner', 'admin']);
     expect(byType.notification.schema.properties.priority.enum).toEqual(['low', 'normal', 'high', 'urgent']);
     expect(byType['system.alert']).toMatchObject({ channel: 'system', schema: { properties: { status: { enum: ['started', 'resolved'] } } } });
+  });
+
+  it("lists a job stream's messages in the public catalog too, each with its kind and JSON Schema, beside the notification stream's", async () => {
+    await start();
+    const res = await http('GET', `${api.url}/api/events/catalog`, undefined, { authorization: '' });
+    expect(res.status).toBe(200);
+    eventCatalogResponseSchema.parse(res.body);
+    const entries: { type: string; kind: string; schema: { properties: Record<string, unknown>; required?: string[] } }[] = res.body.jobStreamEvents;
+    expect(entries.map((e) => `${e.type}:${e.kind}`)).toEqual([
+      'connected:connection', 'heartbeat:connection', 'reset:connection',
+      'waiting:lifecycle', 'delayed:lifecycle', 'active:lifecycle', 'progress:lifecycle', 'stalled:lifecycle',
+      'completed:lifecycle', 'failed:lifecycle', 'cancelled:lifecycle',
+    ]);
+    const byType = Object.fromEntries(entries.map((e) => [e.type, e]));
+    expect(byType.connected?.schema.required).toEqual(expect.arrayContaining(['jobId', 'job']));
+    expect(Object.keys(byType.completed?.schema.properties ?? {})).toEqual(expect.arrayContaining(['result', 'resultOmitted', 'resultBytes', 'duration']));
+    expect(byType.failed?.schema.required).toEqual(expect.arrayContaining(['error', 'attemptsMade', 'willRetry']));
+    // The notification stream's entries keep their own list: no job stream message among them.
+    expect(res.body.events.map((e: { type: string }) => e.type)).not.toContain('completed');
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lifecycleEventSchemas, streamEventSchemas, type JobEventName } from './job-events.js';
 import {
   notificationStreamSchemas,
   severitySchema,
@@ -73,6 +74,34 @@ const definitions = {
   },
 } as const satisfies Record<NotificationStreamEventName, CatalogDefinition>;
 
+/**
+ * What the schemas cannot say about each message of a job stream (`GET /api/jobs/:id/events`):
+ * `lifecycle` events are stored in the job's history and carry an SSE `id:`; `connection`
+ * messages belong to one stream and carry none. The `satisfies` keeps it in step with job-events.ts.
+ */
+const jobStreamDefinitions = {
+  connected: { kind: 'connection', description: 'First message of every stream: the job as it is now.' },
+  heartbeat: { kind: 'connection', description: 'Keeps proxies from closing an idle stream.' },
+  reset: {
+    kind: 'connection',
+    description: "The job's history no longer covers the Last-Event-ID: the job as it is now; every event still stored follows.",
+  },
+  waiting: { kind: 'lifecycle', description: 'The job is queued and waits for a worker (also after a retry or a stall).' },
+  delayed: { kind: 'lifecycle', description: 'The job waits for a retry backoff to pass.' },
+  active: { kind: 'lifecycle', description: 'A worker started an attempt.' },
+  progress: { kind: 'lifecycle', description: 'The processor reported progress (a percentage, or an object of its own).' },
+  stalled: { kind: 'lifecycle', description: 'The worker running the job stopped answering; the job goes back to waiting.' },
+  completed: {
+    kind: 'lifecycle',
+    description: 'Terminal: the job succeeded. A result over EVENT_RESULT_INLINE_MAX_BYTES is left out (resultOmitted, resultBytes): GET /api/jobs/:id has it.',
+  },
+  failed: { kind: 'lifecycle', description: 'An attempt failed; terminal when willRetry is false.' },
+  cancelled: { kind: 'lifecycle', description: 'Terminal: the job was cancelled by its owner or an admin (by).' },
+} as const satisfies Record<JobEventName, { kind: 'lifecycle' | 'connection'; description: string }>;
+
+/** A job stream's messages by SSE event name, connection messages first. */
+export const jobStreamEventSchemas = { ...streamEventSchemas, ...lifecycleEventSchemas };
+
 /** One entry of `GET /api/events/catalog`. */
 export const eventCatalogEntrySchema = z.object({
   type: z.string(),
@@ -84,8 +113,23 @@ export const eventCatalogEntrySchema = z.object({
 });
 export type EventCatalogEntry = z.infer<typeof eventCatalogEntrySchema>;
 
-/** `GET /api/events/catalog`. */
-export const eventCatalogResponseSchema = z.object({ events: z.array(eventCatalogEntrySchema) });
+/** One message of a job stream in `GET /api/events/catalog` (`jobStreamEvents`). */
+export const jobStreamCatalogEntrySchema = z.object({
+  /** The SSE event name. */
+  type: z.string(),
+  /** `lifecycle`: stored in the job's history, sent with an `id:`; `connection`: this stream's own, without one. */
+  kind: z.enum(['lifecycle', 'connection']),
+  description: z.string(),
+  /** JSON Schema (draft 2020-12) of the message's `data`, generated from its zod schema. */
+  schema: z.record(z.string(), z.unknown()),
+});
+export type JobStreamCatalogEntry = z.infer<typeof jobStreamCatalogEntrySchema>;
+
+/** `GET /api/events/catalog`: the notification stream's messages (`events`) and a job stream's (`jobStreamEvents`). */
+export const eventCatalogResponseSchema = z.object({
+  events: z.array(eventCatalogEntrySchema),
+  jobStreamEvents: z.array(jobStreamCatalogEntrySchema),
+});
 export type EventCatalogResponse = z.infer<typeof eventCatalogResponseSchema>;
 
 /** The default severity of a stream message. */
@@ -95,13 +139,34 @@ export function defaultSeverity(type: NotificationStreamEventName): Severity {
 
 let cached: EventCatalogResponse | undefined;
 
-/** Every message of the notification stream with its channel, severity, description and JSON Schema. */
+/** What the catalog says of a job stream message, beyond its schema. */
+export function jobStreamEventDefinition(type: JobEventName): { kind: 'lifecycle' | 'connection'; description: string } {
+  return jobStreamDefinitions[type];
+}
+
+/** What the catalog says of a notification stream message, beyond its schema. */
+export function notificationStreamEventDefinition(type: NotificationStreamEventName): CatalogDefinition {
+  return definitions[type];
+}
+
+export const jobStreamEventNames = Object.keys(jobStreamDefinitions) as JobEventName[];
+export const notificationStreamEventNames = Object.keys(definitions) as NotificationStreamEventName[];
+
+/**
+ * Every message of the notification stream with its channel, severity, description and JSON
+ * Schema, and every message of a job stream with its kind, description and JSON Schema.
+ */
 export function eventCatalog(): EventCatalogResponse {
   cached ??= {
-    events: (Object.keys(definitions) as NotificationStreamEventName[]).map((type) => ({
+    events: notificationStreamEventNames.map((type) => ({
       type,
       ...definitions[type],
       schema: z.toJSONSchema(notificationStreamSchemas[type]) as Record<string, unknown>,
+    })),
+    jobStreamEvents: jobStreamEventNames.map((type) => ({
+      type,
+      ...jobStreamDefinitions[type],
+      schema: z.toJSONSchema(jobStreamEventSchemas[type]) as Record<string, unknown>,
     })),
   };
   return cached;

@@ -14,6 +14,7 @@ import { rememberMountPath } from './metrics/http-metrics.js';
 import type { OperationsHttp } from './metrics/operations-http.js';
 import type { CleanJobsDeps } from './jobs/clean-jobs.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
+import { apiReferenceRoutes } from './routes/api-reference.js';
 import { eventCatalogRoutes } from './routes/event-catalog.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
 import { jobControlRoutes, type JobControlRoutesDeps } from './routes/job-control.js';
@@ -90,8 +91,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', refuseDeclaredOversizedBody(deps.bodyLimitBytes));
   // Before authentication: a preflight carries no token and must not be answered 401.
   app.use('/api', deps.security.cors);
-  // Public, so before authentication: it describes the api, not anyone's data.
+  // Public, so before authentication: they describe the api, not anyone's data.
   app.use('/api', eventCatalogRoutes());
+  app.use('/api', apiReferenceRoutes());
   // Public too: the code is the credential, and it is good once.
   app.use('/api', redeemSignInCodeRoutes(deps.signInCodes, signInCodeLimits));
   app.use('/api', api);
