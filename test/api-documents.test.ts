@@ -72,7 +72,8 @@ describe('the api documents (OpenAPI, AsyncAPI and the reference page)', () => {
   it('lists every refusal of a route under the status the api answers it with, its code one of the stable codes', () => {
     const cancel = openApiDocument().paths['/api/jobs/{id}/cancel']?.post?.responses ?? {};
     const codes = (status: string) => (cancel[status]?.content?.['application/json']?.schema as { allOf: { properties?: { code: { enum: string[] } } }[] }).allOf[1]?.properties?.code.enum;
-    expect(Object.keys(cancel).sort()).toEqual(['202', '400', '401', '404', '409', '413', '415', '500', '503']);
+    expect(Object.keys(cancel).sort()).toEqual(['202', '400', '401', '404', '409', '413', '415', '429', '500', '503']);
+    expect(codes('429')).toEqual(['RATE_LIMITED']);
     expect(codes('400')).toEqual(['INVALID_JOB_ID', 'INVALID_JSON', 'VALIDATION_FAILED']);
     expect(codes('404')).toEqual(['JOB_NOT_FOUND']);
     expect(codes('409')).toEqual(['JOB_ALREADY_FINISHED']);

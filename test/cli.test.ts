@@ -124,7 +124,7 @@ describe('the jobstream CLI', () => {
   });
 
   it('formats durations over a minute without a sixtieth second', () => {
-    expect([119_600, 120_400, 61_000, 3_599_500].map(formatDuration)).toEqual(['2 min 0 s', '2 min 0 s', '1 min 1 s', '60 min 0 s']);
+    expect([119_600, 120_400, 61_000, 3_599_500].map(formatDuration)).toEqual(['2 min 00 s', '2 min 00 s', '1 min 01 s', '1 h 00 min']);
   });
 
   it('renders the progress line within the terminal width, with the connection when it is not live', () => {

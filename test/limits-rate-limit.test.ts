@@ -81,6 +81,24 @@ describe('per-user enqueue rate limit', () => {
     expect(first.headers.get('ratelimit-remaining')).toBe(String(POINTS - 1));
   });
 
+  it('gives cancels an allowance of their own: past it 429 RATE_LIMITED, while submissions keep theirs', async () => {
+    const heidi = await authHeaders(`heidi-${randomUUID()}`);
+    const cancel = (replica: number, jobId: string) => http('POST', `${replicas[replica]!.url}/api/jobs/${jobId}/cancel`, {}, heidi);
+    // Cancels of jobs that do not exist cost a point too: a loop of cancels must not be free.
+    const unknown = randomUUID();
+    const counted = [];
+    for (let i = 0; i < POINTS; i += 1) counted.push(await cancel(i % 2, unknown));
+    expect(counted.map((r) => `${r.status} ${r.body.code}`)).toEqual(Array.from({ length: POINTS }, () => '404 JOB_NOT_FOUND'));
+    expect(counted.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0']);
+    const refused = await cancel(0, unknown);
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('RATE_LIMITED');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const submitted = await http('POST', `${replicas[1]!.url}/api/jobs`, DEMO_JOB, heidi);
+    expect(submitted.status).toBe(202);
+    expect(submitted.headers.get('ratelimit-remaining')).toBe(String(POINTS - 1));
+  });
+
   it('starts a new window once the old one is over', async () => {
     const shortEnv = { ...env, RATE_LIMIT_ENQUEUE_POINTS: '1', RATE_LIMIT_ENQUEUE_WINDOW_S: '1' };
     const api = await startApi(shortEnv);

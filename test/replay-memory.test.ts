@@ -168,6 +168,11 @@ describe('replays to clients that do not read', () => {
     expect(api.hub.queuedBytes()).toBeLessThanOrEqual(bound);
     expect(heapAfterGc() - heapBefore).toBeLessThan(2 * bound);
     expect(bound).toBeLessThan(history / 5);
+    // Operators see what the clients that do not read make the replica hold.
+    const metricsText = (await http('GET', `${api.url}/metrics`)).body as string;
+    const queued = Number(/^jobstream_sse_queued_bytes (\d+)$/m.exec(metricsText)?.[1]);
+    expect(queued).toBeGreaterThan(0);
+    expect(queued).toBeLessThanOrEqual(bound);
 
     // Another client of the same job reads: it gets the whole history, each event once, in order.
     const reader = await connectSse(`${api.url}/api/jobs/${jobId}/events`);

@@ -102,14 +102,5 @@ export class Output {
   }
 }
 
-/** `1.2 s`, `850 ms`, `2 min 5 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
-  // Rounded to the second before splitting: 119.6 s is `2 min 0 s`, not `1 min 60 s`.
-  const seconds = Math.round(ms / 1_000);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-}
-
-/** Money as the dashboard shows it too (`$12.34`, `$0.000092`): one rule, in the SDK. */
-export { formatUsd } from '@jobstream/client';
+/** Durations and money as the dashboard shows them too (`2.4 s`, `$12.34`): one rule each, in the SDK. */
+export { formatDuration, formatUsd } from '@jobstream/client';

@@ -17,6 +17,7 @@ export { NotificationWatch } from './watch/notification-watch.js';
 export type { NotificationFilters, NotificationItem, NotificationItemData, NotificationItemName, NotificationWatchEvents, WatchNotificationsOptions } from './watch/notification-watch.js';
 export type { BaseWatchEvents } from './watch/watch-base.js';
 export type { ConnectionInfo, ConnectionState } from './sse/connection-state.js';
+export { formatDuration } from './format/format-duration.js';
 export { formatUsd } from './format/format-usd.js';
 export { defaultStreamOptions } from './sse/stream-options.js';
 export type { StreamOptions } from './sse/stream-options.js';

@@ -47,6 +47,8 @@ export interface JobstreamKeys {
   system: string;
   /** Prefix of the per-user enqueue rate-limit counters (rate-limiter-flexible appends `:<userId>`). */
   enqueueRateLimit: string;
+  /** Prefix of the per-user cancel counters (the user id is appended): cancels have an allowance of their own. */
+  cancelRateLimit: string;
   /** Sorted set of one user's open-stream leases: member `<replica>:<stream>`, score its expiry in ms. */
   streamLeases(userId: string): string;
   /**
@@ -157,6 +159,7 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     workers: `${base}:js:ops:workers`,
     system: `${base}:js:system`,
     enqueueRateLimit: `${base}:js:limits:enqueue`,
+    cancelRateLimit: `${base}:js:limits:cancel`,
     streamLeases: (userId) => `${base}:js:limits:streams:${userId}`,
     // The per-user limit keys end in the user id: no kind's prefix is a prefix of another's.
     activeJobSlots: (userId) => `${base}:js:limits:active:${userId}`,

@@ -154,6 +154,7 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       logger: log,
       // A retry is new work: the same admission and quotas as a submission.
       admit: admitNewWork,
+      admitCancel: limits.admitCancel,
       reserve: limits.reserveJob,
     },
     adminJobs: { queue, redis: command, keys, logger: log },

@@ -74,7 +74,7 @@ export function jobRoutesTable(): ApiRoute[] {
       description: '`removed` for a job that had not started, `stop_requested` for a running one; its stream ends with `cancelled`.',
       access: 'user', pathParams: jobId,
       responses: { 202: { description: 'The cancel is under way.', schema: cancelJobResponseSchema } },
-      errors: ['INVALID_JOB_ID', 'JOB_NOT_FOUND', 'JOB_ALREADY_FINISHED', 'REDIS_UNAVAILABLE'],
+      errors: ['INVALID_JOB_ID', 'RATE_LIMITED', 'JOB_NOT_FOUND', 'JOB_ALREADY_FINISHED', 'REDIS_UNAVAILABLE'],
     },
     {
       method: 'post', path: '/api/jobs/:id/retry', tag: 'Jobs', summary: 'Retry a failed job (its owner or an admin)',

@@ -1,13 +1,5 @@
-/** "850 ms", "2.4 s", "1 min 05 s", "2 h 03 min". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
-  const totalSeconds = Math.round(ms / 1_000);
-  const minutes = Math.floor(totalSeconds / 60);
-  if (minutes < 60) return `${minutes} min ${String(totalSeconds % 60).padStart(2, '0')} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
-}
+/** "850 ms", "2.4 s", "1 min 05 s", "2 h 03 min": the SDK's one rule, as the CLI shows them too. */
+export { formatDuration } from '@jobstream/client';
 
 /** Local clock time of an ISO timestamp ("14:03:27"), or the input when it does not parse. */
 export function formatClock(iso: string | undefined): string {

@@ -11,7 +11,7 @@ import { StreamSlots } from './stream-slots.js';
 export interface ApiLimitsDeps {
   /** The api's command connection (fails fast: a Redis outage becomes 503 REDIS_UNAVAILABLE). */
   redis: RedisClient;
-  keys: Pick<JobstreamKeys, 'enqueueRateLimit' | 'streamLeases' | 'unfinishedJobs' | 'storedBytes' | 'job'>;
+  keys: Pick<JobstreamKeys, 'enqueueRateLimit' | 'cancelRateLimit' | 'streamLeases' | 'unfinishedJobs' | 'storedBytes' | 'job'>;
   /** JOB_RETENTION_SECONDS: how long the bytes of a user's jobs count against their quota. */
   retentionSeconds: number;
   logger: Logger;
@@ -21,6 +21,12 @@ export interface ApiLimitsDeps {
 export interface ApiLimits {
   /** Step of the job routes' `admit` hook: one point of the caller's enqueue allowance. */
   admitEnqueue: (req: Request, res: Response) => Promise<void>;
+  /**
+   * One point of the caller's cancel allowance (as many per window as submissions, counted apart,
+   * so a user who used up their submissions can still cancel): a running job's cancel reaches every
+   * worker, and nobody may make them all work in a loop.
+   */
+  admitCancel: (req: Request, res: Response) => Promise<void>;
   /**
    * Step of the job routes for a new job (not an idempotent replay), once its id is known and before
    * it is added: counts it against its owner's quotas, atomically with the check, or refuses it with
@@ -42,6 +48,12 @@ export function createApiLimits(config: LimitsConfig, deps: ApiLimitsDeps): ApiL
     points: config.enqueue.points,
     windowS: config.enqueue.windowS,
   });
+  const cancels = new EnqueueRateLimit({
+    redis: deps.redis,
+    keyPrefix: deps.keys.cancelRateLimit,
+    points: config.enqueue.points,
+    windowS: config.enqueue.windowS,
+  });
   const streamSlots = new StreamSlots({
     redis: deps.redis,
     keyOf: deps.keys.streamLeases,
@@ -54,6 +66,7 @@ export function createApiLimits(config: LimitsConfig, deps: ApiLimitsDeps): ApiL
   const nothingToUndo = async (): Promise<void> => undefined;
   return {
     admitEnqueue: enqueueAdmission(enqueue),
+    admitCancel: enqueueAdmission(cancels),
     reserveJob: async (res, claim) => {
       if (!quotas.enabled) return nothingToUndo;
       try {

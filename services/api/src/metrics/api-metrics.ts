@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * The api's Prometheus metrics, on a registry of its own so that several api replicas can run in
  * one process (the integration tests do). Names follow the Prometheus conventions.
  */
-export function createApiMetrics(sources: { sseConnections: () => number; eventsDelivered: () => number }) {
+export function createApiMetrics(sources: { sseConnections: () => number; eventsDelivered: () => number; sseQueuedBytes: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -15,6 +15,14 @@ export function createApiMetrics(sources: { sseConnections: () => number; events
     registers,
     collect() {
       this.set(sources.sseConnections());
+    },
+  });
+  new Gauge({
+    name: 'jobstream_sse_queued_bytes',
+    help: "Bytes written to this replica's SSE streams that their clients have not read yet (what slow clients make it hold).",
+    registers,
+    collect() {
+      this.set(sources.sseQueuedBytes());
     },
   });
   let deliveredSeen = 0;
@@ -33,7 +41,7 @@ export function createApiMetrics(sources: { sseConnections: () => number; events
     registry,
     deliveryLag: new Histogram({
       name: 'jobstream_sse_delivery_lag_seconds',
-      help: "Time from a lifecycle event's creation (its BullMQ event id) to its hand-off to this replica's streams.",
+      help: "Time from an event's creation (its id: BullMQ's for a job event, its channel's for a notification) to its hand-off to this replica's streams.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

@@ -34,7 +34,7 @@ export interface OperationsHttpDeps {
 }
 
 export function createOperationsHttp(deps: OperationsHttpDeps): OperationsHttp {
-  const metrics = createApiMetrics({ sseConnections: () => deps.hub.size, eventsDelivered: () => deps.hub.delivered });
+  const metrics = createApiMetrics({ sseConnections: () => deps.hub.size, eventsDelivered: () => deps.hub.delivered, sseQueuedBytes: () => deps.hub.queuedBytes() });
   deps.hub.observeDispatch(deliveryLagObserver(metrics.deliveryLag));
   const metricsRoute = Router();
   if (deps.metricsEnabled) {

@@ -35,7 +35,7 @@ export class EventHub {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private count = 0;
   private readonly dispatchObservers: ((events: readonly { id: string }[]) => void)[] = [];
-  /** Live events handed to streams (one per event per stream). */
+  /** Live events handed to streams (one per event per stream; `jobstream_sse_events_delivered_total`). */
   delivered = 0;
   /** Replays running in this process: each stream of the hub counts itself here while it replays. */
   readonly replays: ReplayCounter = { running: 0 };
