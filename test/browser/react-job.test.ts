@@ -77,6 +77,16 @@ describe('@jobstream/react useJob in Chromium', () => {
     expect(app.errors).toEqual([]);
   });
 
+  it('shows why the watch stopped for a job the api does not know, and keeps no stream open', async () => {
+    app = await openFixtureApp(browser, stack, bundle, `react-${randomUUID()}`);
+    const jobId = `no-such-job-${randomUUID()}`;
+    await app.show({ jobs: [jobId] });
+    await card(jobId).and(app.page.locator('[data-watch-error="JOB_NOT_FOUND"][data-connection="closed"]')).waitFor({ state: 'attached' });
+    expect(await card(jobId).getAttribute('data-state')).toBe('');
+    expect(await openStreamsOnApi(stack)).toBe(0);
+    expect(app.streamRequests(`/api/jobs/${jobId}/events`)).toBe(1);
+  });
+
   it('shares one job stream between the components showing a job and closes it on the api when the last one unmounts', async () => {
     const user = `react-${randomUUID()}`;
     app = await openFixtureApp(browser, stack, bundle, user);

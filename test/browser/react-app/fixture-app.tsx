@@ -35,7 +35,15 @@ function JobCard({ jobId, index }: { jobId: string; index: number }) {
     if (log.at(-1) !== job.connection) log.push(job.connection);
   }, [jobId, index, job.connection]);
   return (
-    <section className="job" data-job-id={jobId} data-index={index} data-state={job.state ?? ''} data-connection={job.connection} data-finished={String(job.finished)}>
+    <section
+      className="job"
+      data-job-id={jobId}
+      data-index={index}
+      data-state={job.state ?? ''}
+      data-connection={job.connection}
+      data-finished={String(job.finished)}
+      data-watch-error={job.watchError?.code ?? ''}
+    >
       <p className="progress">{job.progress === undefined ? '' : JSON.stringify(job.progress)}</p>
       <pre className="result">{job.result === undefined ? '' : JSON.stringify(job.result)}</pre>
       <ol className="events">
