@@ -3,10 +3,10 @@ import type { Browser } from 'playwright-core';
 import { readJobHistories } from '../../test-support/job-history';
 import { waitUntil } from '../../test-support/wait';
 import { withBrowserStack, type TestStack } from './browser-support';
-import { bundleFixtureApp, enqueueDemoAs, openFixtureApp, openStreamsOnApi, renderedEvents, type FixturePage } from './react-app/react-fixture';
+import { REACT_MAJORS, bundleFixtureApp, enqueueDemoAs, openFixtureApp, openStreamsOnApi, renderedEvents, type FixturePage } from './react-app/react-fixture';
 
-/** useJob in a React app in Chromium (StrictMode, development build), against a real api and worker. */
-describe('@jobstream/react useJob in Chromium', () => {
+/** useJob in a React app in Chromium (StrictMode, development build, React 19 and 18), against a real api and worker. */
+describe.each(REACT_MAJORS)('@jobstream/react useJob in Chromium on React %s', (major) => {
   let browser: Browser;
   let stack: TestStack;
   let bundle: string;
@@ -17,7 +17,7 @@ describe('@jobstream/react useJob in Chromium', () => {
   });
 
   beforeAll(async () => {
-    bundle = await bundleFixtureApp();
+    bundle = await bundleFixtureApp(major);
   });
 
   afterEach(async () => {
@@ -35,6 +35,7 @@ describe('@jobstream/react useJob in Chromium', () => {
   it('renders the progress of a running job as it happens, then its result', async () => {
     const user = `react-${randomUUID()}`;
     app = await openFixtureApp(browser, stack, bundle, user);
+    expect(await app.reactVersion()).toMatch(new RegExp(`^${major}\\.`));
     const jobId = await enqueueDemoAs(stack, user, { durationMs: 2_000, steps: 4 });
     await app.show({ jobs: [jobId] });
 

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Locator } from 'playwright-core';
 import { waitUntil } from '../../test-support/wait';
 import { notify, withBrowserStack, type TestStack } from './browser-support';
-import { bundleFixtureApp, openFixtureApp, openStreamsOnApi, type FixturePage } from './react-app/react-fixture';
+import { REACT_MAJORS, bundleFixtureApp, openFixtureApp, openStreamsOnApi, type FixturePage } from './react-app/react-fixture';
 
 const STREAM_PATH = '/api/notifications/stream';
 
-/** useNotifications, useUnreadCount and useInbox in a React app in Chromium (StrictMode), against a real api. */
-describe('@jobstream/react notification hooks in Chromium', () => {
+/** useNotifications, useUnreadCount and useInbox in a React app in Chromium (StrictMode, React 19 and 18), against a real api. */
+describe.each(REACT_MAJORS)('@jobstream/react notification hooks in Chromium on React %s', (major) => {
   let browser: Browser;
   let stack: TestStack;
   let bundle: string;
@@ -18,7 +18,7 @@ describe('@jobstream/react notification hooks in Chromium', () => {
   });
 
   beforeAll(async () => {
-    bundle = await bundleFixtureApp();
+    bundle = await bundleFixtureApp(major);
   });
 
   afterEach(async () => {
@@ -32,6 +32,7 @@ describe('@jobstream/react notification hooks in Chromium', () => {
   it('gives two useNotifications components and the unread badge one shared stream, closed when the last of them unmounts', async () => {
     const user = `react-${randomUUID()}`;
     app = await openFixtureApp(browser, stack, bundle, user);
+    expect(await app.reactVersion()).toMatch(new RegExp(`^${major}\\.`));
     await app.show({ notificationPanels: 2, unreadBadge: true });
     await panel(1).and(app.page.locator('[data-connection="live"]')).waitFor({ state: 'attached' }); // an empty list is not visible
     await waitUntil('the api to hold the stream', async () => (await openStreamsOnApi(stack)) === 1);
@@ -86,7 +87,7 @@ describe('@jobstream/react notification hooks in Chromium', () => {
   });
 });
 
-/** Waits until the locator's text is `text` (Playwright's own wait, which retries). */
+/** Waits until the locator's text is exactly `text`. */
 async function expectText(locator: Locator, text: string): Promise<void> {
   await waitUntil(`the text "${text}"`, async () => (await locator.textContent()) === text);
 }

@@ -1,5 +1,5 @@
 import { useInbox, useJob, useNotifications, useUnreadCount } from '@jobstream/react';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, version } from 'react';
 
 /** What the page shows; the test changes it through `window.reactFixture.show(...)`. */
 export interface FixtureLayout {
@@ -13,6 +13,8 @@ export interface FixtureLayout {
 
 export interface FixtureControl {
   show(layout: Partial<FixtureLayout>): void;
+  /** React's version in the bundle. */
+  reactVersion: string;
   /** Each connection state a job card rendered, in order, per job id. */
   connectionLog: Record<string, string[]>;
 }
@@ -98,7 +100,7 @@ function InboxPanel() {
 export function FixtureApp() {
   const [layout, setLayout] = useState<FixtureLayout>(emptyLayout);
   useEffect(() => {
-    window.reactFixture = { show: (change) => setLayout((current) => ({ ...current, ...change })), connectionLog };
+    window.reactFixture = { show: (change) => setLayout((current) => ({ ...current, ...change })), reactVersion: version, connectionLog };
   }, []);
   return (
     <main>

@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { tokenFor } from '../../../test-support/auth';
@@ -8,12 +8,26 @@ import type { FixtureLayout } from './fixture-app';
 /** Where the fixture page is served: on the api's own origin, so the SDK needs no CORS. */
 const FIXTURE_PATH = '/react-fixture/';
 
+/** The React majors the hooks are tested on: the package's devDependency (19) and test/browser/react-18. */
+export const REACT_MAJORS = ['19', '18'] as const;
+export type ReactMajor = (typeof REACT_MAJORS)[number];
+
+/** Resolves `react` and `react-dom` (and their subpaths) from `dir`, wherever they are imported. */
+function reactFrom(dir: string): Plugin {
+  return {
+    name: 'react-from',
+    setup(build) {
+      build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => ({ path: require.resolve(args.path, { paths: [dir] }) }));
+    },
+  };
+}
+
 /**
  * The fixture app bundled for the browser as an app would ship it: esbuild from the built
- * @jobstream/react and @jobstream/client (`npm run build` first), React's development build (the
- * one whose StrictMode mounts every component twice).
+ * @jobstream/react and @jobstream/client (`npm run build` first), on React's development build
+ * (the one whose StrictMode mounts every component twice) of the major asked for.
  */
-export async function bundleFixtureApp(): Promise<string> {
+export async function bundleFixtureApp(major: ReactMajor): Promise<string> {
   const result = await build({
     entryPoints: [join(__dirname, 'main.tsx')],
     bundle: true,
@@ -21,6 +35,7 @@ export async function bundleFixtureApp(): Promise<string> {
     format: 'iife',
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"development"' },
+    plugins: major === '18' ? [reactFrom(join(__dirname, '..', 'react-18'))] : [],
     write: false,
     logLevel: 'silent',
   });
@@ -36,6 +51,8 @@ export interface FixturePage {
   errors: string[];
   /** The stream requests (`GET` of a URL containing `pathPart`) the page has made so far. */
   streamRequests(pathPart: string): number;
+  /** The version of React the page runs. */
+  reactVersion(): Promise<string>;
   /** Changes what the app shows (which job cards, panels, badge, inbox). */
   show(layout: Partial<FixtureLayout>): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +79,7 @@ export async function openFixtureApp(browser: Browser, stack: Pick<TestStack, 'u
     page,
     errors,
     streamRequests: (pathPart) => requested.filter((path) => path.includes(pathPart)).length,
+    reactVersion: () => page.evaluate(() => window.reactFixture?.reactVersion ?? ''),
     show: (layout) => page.evaluate((change) => window.reactFixture?.show(change), layout),
     close: () => context.close(),
   };
