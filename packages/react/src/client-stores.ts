@@ -3,7 +3,6 @@ import { InboxStore } from './inbox-store.js';
 import { JobStore } from './job-store.js';
 import { KeyedStores } from './keyed-stores.js';
 import { filtersKey, filtersOfKey, NotificationStore } from './notification-store.js';
-import type { StoreLifecycle } from './shared-store.js';
 
 /** Every store of one client: the unit that decides which components share a stream. */
 export interface ClientStores {
@@ -18,14 +17,13 @@ function createClientStores(client: JobstreamClient): ClientStores {
   const jobs = new KeyedStores((jobId, lifecycle) => new JobStore(client, jobId, lifecycle));
   const notifications = new KeyedStores((key, lifecycle) => new NotificationStore(client, filtersOfKey(key), lifecycle));
   const unfiltered = () => notifications.get(filtersKey({}));
-  // One inbox per client; the registry's lifecycle is not needed for a store that is never replaced.
+  // One inbox per client, never replaced, so it needs no registry.
   let inbox: InboxStore | undefined;
-  const noLifecycle: StoreLifecycle = {};
   return {
     jobs,
     notifications,
     unfiltered,
-    inbox: () => (inbox ??= new InboxStore(client, unfiltered(), noLifecycle)),
+    inbox: () => (inbox ??= new InboxStore(client, unfiltered)),
   };
 }
 

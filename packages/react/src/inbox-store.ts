@@ -53,8 +53,9 @@ export class InboxStore extends SharedStore<InboxView> {
 
   constructor(
     private readonly client: JobstreamClient,
-    private readonly stream: NotificationStore,
-    lifecycle: StoreLifecycle,
+    /** The unfiltered stream's store as the registry has it now (asked at each open: the one of the last open may have closed and been replaced). */
+    private readonly stream: () => NotificationStore,
+    lifecycle: StoreLifecycle = {},
   ) {
     super(loadingView, lifecycle);
   }
@@ -63,8 +64,9 @@ export class InboxStore extends SharedStore<InboxView> {
     const abort = new AbortController();
     this.abort = abort;
     this.nextCursor = null;
-    const release = this.stream.retain();
-    const stopListening = this.stream.onItem((item) => this.receive(item));
+    const stream = this.stream();
+    const release = stream.retain();
+    const stopListening = stream.onItem((item) => this.receive(item));
     void this.load(undefined);
     return () => {
       abort.abort();
