@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -27,6 +28,12 @@ export default defineConfig(
   {
     // The dashboard runs in browsers: their globals, not Node's.
     files: ['packages/dashboard/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // The React hooks package and the test app that drives it in Chromium: the rules of hooks.
+    files: ['packages/react/**/*.{ts,tsx}', 'test/browser/react-app/**/*.{ts,tsx}'],
+    extends: [reactHooks.configs.flat.recommended],
     languageOptions: { globals: globals.browser },
   },
   {
