@@ -15,6 +15,8 @@ export const jobTypes = {
 export type JobTypeName = keyof typeof jobTypes;
 export const jobTypeNames = Object.keys(jobTypes) as [JobTypeName, ...JobTypeName[]];
 export type JobPayload<T extends JobTypeName> = z.output<(typeof jobTypes)[T]['payload']>;
+/** What a job of type `T` completes with (its result schema's output). */
+export type JobResult<T extends JobTypeName> = z.output<(typeof jobTypes)[T]['result']>;
 
 export function isJobTypeName(name: string): name is JobTypeName {
   return Object.prototype.hasOwnProperty.call(jobTypes, name);
