@@ -22,7 +22,7 @@ export const demoWork = defineJobType({
         .max(10)
         .default(0)
         .meta({ title: 'Failing attempts', description: 'The first N attempts fail on purpose; a job has 3.' }),
-      result: z.unknown().optional().meta({ description: 'Returned as the job result when given.' }),
+      result: z.unknown().optional().meta({ title: 'Custom result', description: 'Any JSON; the job completes with it instead of its summary.' }),
     })
     .strict(),
   result: demoWorkResultSchema,
