@@ -5,6 +5,7 @@ import { flashcardsGenerate } from './flashcards-generate.js';
 export * from './define.js';
 export * from './demo-work.js';
 export * from './flashcards-generate.js';
+export * from './payload-form.js';
 export * from './payload-json-schema.js';
 
 /** Every job type jobstream knows. Adding a type: its definition file and one line here. */

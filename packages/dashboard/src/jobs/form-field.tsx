@@ -1,9 +1,9 @@
 import type { JSX } from 'preact';
 import { Isolated } from '../ui/isolated.js';
-import type { PayloadField } from './payload-fields.js';
+import type { PayloadFormField } from '@jobstream/contracts';
 
 interface FormFieldProps {
-  field: PayloadField;
+  field: PayloadFormField;
   value: string | boolean;
   /** The schema's message for the field, from the page's own check or the api's 400. */
   error: string | undefined;
@@ -28,7 +28,7 @@ export function FormField({ field, value, error, onValue }: FormFieldProps) {
         return <input {...common} type="checkbox" checked={value === true} onChange={(e) => onValue(field.name, (e.target as HTMLInputElement).checked)} />;
       case 'select':
         return (
-          <select {...common} value={text} onChange={(e) => onValue(field.name, (e.target as HTMLSelectElement).value)}>
+          <select {...common} class="field-select" value={text} onChange={(e) => onValue(field.name, (e.target as HTMLSelectElement).value)}>
             {!field.required && <option value="">(none)</option>}
             {field.options.map((option, index) => (
               <option key={index} value={String(index)}>

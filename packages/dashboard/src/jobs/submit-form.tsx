@@ -1,5 +1,5 @@
 import { BudgetLimitError, JobstreamError, RateLimitError, UnauthorizedError, ValidationError, type ErrorDetail, type JobPayloadInput, type JobTypeName } from '@jobstream/client';
-import { jobTypeNames, jobTypes } from '@jobstream/contracts';
+import { checkPayloadForm, initialFormValues, jobTypeNames, jobTypes, payloadFormFields, type FormValues, type PayloadFormField } from '@jobstream/contracts';
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { PushOffer } from '../notify/push-offer.js';
 import type { Session } from '../session.js';
@@ -7,7 +7,6 @@ import { shortId } from '../ui/format.js';
 import { Isolated } from '../ui/isolated.js';
 import { useStore } from '../ui/store.js';
 import { FormField } from './form-field.js';
-import { checkPayload, initialValues, payloadFields, type FieldValues, type PayloadField } from './payload-fields.js';
 
 /**
  * A refusal's `detail` is the api's message (it may quote what others wrote, such as the
@@ -20,8 +19,8 @@ type Outcome =
   | { kind: 'refused'; title: string; detail: string; after: string; paused: boolean };
 
 /** Every job type's form fields, read once from the payload schemas. */
-function formsOf(): Record<JobTypeName, PayloadField[]> {
-  return Object.fromEntries(jobTypeNames.map((name) => [name, payloadFields(jobTypes[name])])) as Record<JobTypeName, PayloadField[]>;
+function formsOf(): Record<JobTypeName, PayloadFormField[]> {
+  return Object.fromEntries(jobTypeNames.map((name) => [name, payloadFormFields(jobTypes[name])])) as Record<JobTypeName, PayloadFormField[]>;
 }
 
 /** Payload field errors by field, from the api's detail paths (`payload.durationMs` → `durationMs`, `payload.result.a` → `result`). */
@@ -55,7 +54,7 @@ function refusal(err: unknown): Outcome {
 export function SubmitForm({ session }: { session: Session }) {
   const forms = useMemo(formsOf, []);
   const [type, setType] = useState<JobTypeName>(jobTypeNames[0]);
-  const [values, setValues] = useState<Record<string, FieldValues>>(() => Object.fromEntries(jobTypeNames.map((name) => [name, initialValues(forms[name])])));
+  const [values, setValues] = useState<Record<string, FormValues>>(() => Object.fromEntries(jobTypeNames.map((name) => [name, initialFormValues(forms[name])])));
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
@@ -75,7 +74,7 @@ export function SubmitForm({ session }: { session: Session }) {
     if (busy) return;
     setErrors({});
     setOutcome({ kind: 'idle' });
-    const checked = checkPayload(jobTypes[type], fields, current);
+    const checked = checkPayloadForm(jobTypes[type], fields, current);
     if (Object.keys(checked.errors).length > 0) {
       showErrors(checked.errors);
       setOutcome({ kind: 'refused', title: 'Check the highlighted fields', detail: '', after: '', paused: false });

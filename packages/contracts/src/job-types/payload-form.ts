@@ -1,16 +1,24 @@
-import { payloadJsonSchema, zodIssuesToDetails, type JobTypeDefinition, type PayloadFieldSchema } from '@jobstream/contracts';
+import { zodIssuesToDetails } from '../errors.js';
+import type { JobTypeDefinition } from './define.js';
+import { payloadJsonSchema, type PayloadFieldSchema } from './payload-json-schema.js';
+
+/*
+ * A job type's payload as a submit form's fields (the dashboard builds its form from them): which
+ * control edits each field, and how the text a person typed becomes a payload, checked by the
+ * same schema the api checks.
+ */
 
 /** How a payload field is edited: by the JSON Schema type of its zod schema. */
-export type FieldKind = 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'json';
+export type PayloadFieldKind = 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'json';
 
 /** One field of a job type's submit form, read from the type's payload schema. */
-export interface PayloadField {
+export interface PayloadFormField {
   name: string;
   /** The field's `.meta({ title })`, or its name. */
   label: string;
   /** The field's `.meta({ description })`. */
   hint: string | undefined;
-  kind: FieldKind;
+  kind: PayloadFieldKind;
   /** Neither optional nor defaulted: an empty field is refused before the api sees it. */
   required: boolean;
   integer: boolean;
@@ -24,12 +32,12 @@ export interface PayloadField {
 }
 
 /** A form's values by field name: the text of an input, or a checkbox's state. */
-export type FieldValues = Record<string, string | boolean>;
+export type FormValues = Record<string, string | boolean>;
 
 /** Strings that may be longer than this get a text area. */
 const SINGLE_LINE_MAX = 200;
 
-function kindOf(schema: PayloadFieldSchema): FieldKind {
+function kindOf(schema: PayloadFieldSchema): PayloadFieldKind {
   if (schema.enum !== undefined) return 'select';
   switch (schema.type) {
     case 'string':
@@ -45,7 +53,7 @@ function kindOf(schema: PayloadFieldSchema): FieldKind {
   }
 }
 
-function initialOf(schema: PayloadFieldSchema, kind: FieldKind): string | boolean {
+function initialOf(schema: PayloadFieldSchema, kind: PayloadFieldKind): string | boolean {
   const start = schema.default !== undefined ? schema.default : schema.examples?.[0];
   if (kind === 'checkbox') return start === true;
   if (start === undefined) return '';
@@ -55,7 +63,7 @@ function initialOf(schema: PayloadFieldSchema, kind: FieldKind): string | boolea
 }
 
 /** The form fields of a job type, in the order its payload schema declares them. */
-export function payloadFields(definition: Pick<JobTypeDefinition, 'name' | 'payload'>): PayloadField[] {
+export function payloadFormFields(definition: Pick<JobTypeDefinition, 'name' | 'payload'>): PayloadFormField[] {
   const { properties, required } = payloadJsonSchema(definition);
   return Object.entries(properties).map(([name, schema]) => {
     const kind = kindOf(schema);
@@ -76,12 +84,12 @@ export function payloadFields(definition: Pick<JobTypeDefinition, 'name' | 'payl
 }
 
 /** Each field's starting value. */
-export function initialValues(fields: readonly PayloadField[]): FieldValues {
+export function initialFormValues(fields: readonly PayloadFormField[]): FormValues {
   return Object.fromEntries(fields.map((field) => [field.name, field.initial]));
 }
 
 /** What a submission of these values sends, or the fields whose text cannot become a value. */
-function collect(fields: readonly PayloadField[], values: FieldValues): { payload: Record<string, unknown>; errors: Record<string, string> } {
+function collect(fields: readonly PayloadFormField[], values: FormValues): { payload: Record<string, unknown>; errors: Record<string, string> } {
   const payload: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const field of fields) {
@@ -113,10 +121,10 @@ function collect(fields: readonly PayloadField[], values: FieldValues): { payloa
  * The payload of a submission, checked against the job type's payload schema in the page: `errors`
  * holds the schema's messages by field (the ones the api would answer with), empty when it passes.
  */
-export function checkPayload(
+export function checkPayloadForm(
   definition: Pick<JobTypeDefinition, 'name' | 'payload'>,
-  fields: readonly PayloadField[],
-  values: FieldValues,
+  fields: readonly PayloadFormField[],
+  values: FormValues,
 ): { payload: Record<string, unknown>; errors: Record<string, string> } {
   const { payload, errors } = collect(fields, values);
   const parsed = definition.payload.safeParse(payload);
