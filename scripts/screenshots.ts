@@ -5,6 +5,7 @@
  * (`/usr/bin/chromium`, or CHROMIUM_PATH) through the screens at desktop and phone widths:
  *
  *   dashboard-jobs.png          jobs running, finished and failed, a completion toast
+ *   dashboard-submit-form.png   the submit form of flashcards.generate, a value its schema refuses
  *   dashboard-inbox.png         the notification inbox open, unread and read items
  *   dashboard-admin.png         an admin's view: a firing alert, the budget bar, the kill-switch
  *   dashboard-phone-jobs.png    the job list on a 390 px wide phone
@@ -178,6 +179,18 @@ async function main(): Promise<void> {
     await page.locator('li.job[data-state="active"] details.job-log summary').click();
     await page.mouse.move(0, 0);
     await shoot(page, 'dashboard-jobs.png', true);
+
+    // The submit form, built from flashcards.generate's payload schema, refusing a value in the page.
+    const form = await open(browser, base, alice, { width: 1280, height: 900 });
+    await form.getByRole('button', { name: 'Not now' }).click();
+    await form.getByRole('radio', { name: 'flashcards.generate' }).check();
+    await form.getByLabel('Number of cards').fill('80');
+    await form.getByRole('button', { name: 'Submit job' }).click();
+    await form.locator('#payload-count-error').waitFor();
+    await form.mouse.move(0, 0);
+    await form.locator('section[aria-labelledby="submit-title"]').screenshot({ path: join(outDir, 'dashboard-submit-form.png'), animations: 'disabled' });
+    say('wrote docs/screenshots/dashboard-submit-form.png');
+    await form.context().close();
 
     // Notifications: four, two of them read.
     const notices = [

@@ -1,6 +1,6 @@
 import { loadConfig as loadApiConfig, startApiServer, type ApiServer } from '@jobstream/api';
 import { createLogger, webhookQueueName } from '@jobstream/runtime';
-import { loadConfig as loadWorkerConfig, startWorkerService, type WorkerService } from '@jobstream/worker';
+import { loadConfig as loadWorkerConfig, startWorkerService, type WorkerService, type WorkerServiceOptions } from '@jobstream/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -88,8 +88,8 @@ export async function waitForApiQueueMetas(redis: Redis | Cluster, env: Record<s
   }
 }
 
-export async function startWorker(env: Record<string, string>): Promise<WorkerService> {
-  return startWorkerService(loadWorkerConfig(env), quiet().child({ service: 'worker' }));
+export async function startWorker(env: Record<string, string>, options: WorkerServiceOptions = {}): Promise<WorkerService> {
+  return startWorkerService(loadWorkerConfig(env), quiet().child({ service: 'worker' }), options);
 }
 
 /** A client of the suite's Redis: a Cluster client on the cluster run. The caller disconnects it. */

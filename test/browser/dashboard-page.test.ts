@@ -63,16 +63,21 @@ describe('dashboard: the page', () => {
     await context.close();
   });
 
-  it("shows the api's validation error next to the field it concerns, and focuses that field", async () => {
+  it('refuses an empty required field in the page, next to the field, focuses it and sends nothing', async () => {
     const { page, context } = await openDashboard(browser, stack, 'olga');
+    const submissions: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/jobs') submissions.push(request.url());
+    });
     await page.getByLabel('Duration (ms)').fill('');
     await page.getByRole('button', { name: 'Submit job' }).click();
     await page.getByTestId('submit-error').filter({ hasText: 'Check the highlighted fields' }).waitFor();
     const duration = page.getByLabel('Duration (ms)');
     expect(await duration.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('#demo-durationMs-error').textContent()).toMatch(/number/i);
+    expect(await page.locator('#payload-durationMs-error').textContent()).toBe('Required');
     expect(await duration.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await page.locator('li.job').count()).toBe(0);
+    expect(submissions).toEqual([]);
     await context.close();
   });
 

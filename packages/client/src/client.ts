@@ -8,7 +8,6 @@ import type {
   CleanJobsResponse,
   EnqueueResponse,
   JobListResponse,
-  JobSnapshot,
   JobPayloadInput,
   JobTypeName,
   KillSwitchAuditEntry,
@@ -48,7 +47,7 @@ import { createPushDevices, type PushDevices } from './push.js';
 import { selectStreamOpener, streamTransports, type StreamTransport } from './sse/stream-transport.js';
 import type { XhrConstructor } from './sse/xhr-stream.js';
 import { resolveStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './sse/stream-options.js';
-import { JobWatch, type WatchJobOptions } from './watch/job-watch.js';
+import { JobWatch, type KnownJobType, type TypedJobSnapshot, type WatchJobOptions } from './watch/job-watch.js';
 import { NotificationWatch, type NotificationFilters, type WatchNotificationsOptions } from './watch/notification-watch.js';
 
 export interface ClientOptions {
@@ -112,6 +111,15 @@ export interface AdminJobListOptions extends JobListOptions {
 }
 
 export type { JobPayloadInput };
+
+/**
+ * A job id that remembers its job type at compile time: `enqueue` returns one, and `watchJob` and
+ * `getJob` then type the job's result by it. A plain string is a JobId of no known type.
+ */
+export type JobId<T extends KnownJobType = string> = string & { readonly __jobType?: T };
+
+/** `enqueue`'s answer: the contract's EnqueueResponse, its `jobId` and `type` typed by the job type. */
+export type TypedEnqueueResponse<T extends JobTypeName> = Omit<EnqueueResponse, 'jobId' | 'type'> & { jobId: JobId<T>; type: T };
 
 /**
  * What a publisher sends (`POST /api/notifications`): the contract's NotificationRequest, with
@@ -191,9 +199,12 @@ export class JobstreamClient {
     });
   }
 
-  /** Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. */
-  enqueue<T extends JobTypeName>(type: T, payload: JobPayloadInput<T>, options: EnqueueOptions = {}): Promise<EnqueueResponse> {
-    return this.transport.json('POST', '/api/jobs', {
+  /**
+   * Submits a job (`POST /api/jobs`); resolves with its id as soon as it is queued. The id carries
+   * the job type: `watchJob(jobId)` and `getJob(jobId)` then type the result by it.
+   */
+  async enqueue<T extends JobTypeName>(type: T, payload: JobPayloadInput<T>, options: EnqueueOptions = {}): Promise<TypedEnqueueResponse<T>> {
+    const answer = await this.transport.json('POST', '/api/jobs', {
       body: {
         type,
         payload,
@@ -204,11 +215,14 @@ export class JobstreamClient {
       expected: 'an enqueue answer',
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // The api answers with the type it was sent.
+    return answer as TypedEnqueueResponse<T>;
   }
 
-  /** The job as it is now (`GET /api/jobs/:id`). */
-  getJob(jobId: string, options: RequestOptions = {}): Promise<JobSnapshot> {
-    return this.transport.json('GET', `/api/jobs/${encodeURIComponent(jobId)}`, { check: isJobSnapshot, expected: 'a job snapshot', ...(options.signal ? { signal: options.signal } : {}) });
+  /** The job as it is now (`GET /api/jobs/:id`); its result typed by the job type `T` when the id (or the caller) names it. */
+  async getJob<T extends KnownJobType = string>(jobId: JobId<T>, options: RequestOptions = {}): Promise<TypedJobSnapshot<T>> {
+    const job = await this.transport.json('GET', `/api/jobs/${encodeURIComponent(jobId)}`, { check: isJobSnapshot, expected: 'a job snapshot', ...(options.signal ? { signal: options.signal } : {}) });
+    return job as TypedJobSnapshot<T>;
   }
 
   /** The caller's own jobs, newest first (`GET /api/jobs`); pass the answer's `nextCursor` for the next page. */
@@ -252,10 +266,11 @@ export class JobstreamClient {
   /**
    * Watches a job live: iterate it (`for await (const e of client.watchJob(id))`) or listen
    * (`.on('progress', fn).on('state', fn)`). It reconnects, resumes, falls back to polling, and
-   * ends after the job's terminal event.
+   * ends after the job's terminal event. Its jobs and results are typed by the job type `T` when
+   * the id came from `enqueue` or the caller names it (`watchJob<'flashcards.generate'>(id)`).
    */
-  watchJob(jobId: string, options: WatchJobOptions = {}): JobWatch {
-    return new JobWatch(jobId, this.transport, resolveStreamOptions(this.streamDefaults, options), options);
+  watchJob<T extends KnownJobType = string>(jobId: JobId<T>, options: WatchJobOptions = {}): JobWatch<T> {
+    return new JobWatch<T>(jobId, this.transport, resolveStreamOptions(this.streamDefaults, options), options);
   }
 
   /**

@@ -4,7 +4,7 @@
  * take it as it is.
  */
 export { createClient, JobstreamClient } from './client.js';
-export type { AdminJobListOptions, ClientOptions, EnqueueOptions, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions } from './client.js';
+export type { AdminJobListOptions, ClientOptions, EnqueueOptions, JobId, JobListOptions, JobPayloadInput, PublishNotificationInput, RequestOptions, TypedEnqueueResponse } from './client.js';
 export type { Inbox, InboxListOptions } from './inbox.js';
 export type { Webhooks, WebhookDeliveriesOptions } from './webhooks.js';
 export type { PushDevices } from './push.js';
@@ -12,7 +12,7 @@ export type { ApiRole, AuthMode, MeResponse } from './http/me-response.js';
 export type { FetchLike, TokenProvider, TokenRequest } from './http/transport.js';
 
 export { JobWatch } from './watch/job-watch.js';
-export type { JobProgress, JobSnapshotItem, JobSnapshotReason, JobWatchEvents, JobWatchItem, WatchJobOptions } from './watch/job-watch.js';
+export type { JobProgress, JobResultOf, JobSnapshotItem, JobSnapshotReason, JobWatchEvents, JobWatchItem, KnownJobType, TypedJobSnapshot, TypedLifecycleEvent, WatchJobOptions } from './watch/job-watch.js';
 export { NotificationWatch } from './watch/notification-watch.js';
 export type { NotificationFilters, NotificationItem, NotificationItemData, NotificationItemName, NotificationWatchEvents, WatchNotificationsOptions } from './watch/notification-watch.js';
 export type { BaseWatchEvents } from './watch/watch-base.js';
@@ -55,8 +55,11 @@ export type {
   CancelJobResponse,
   CleanJobsRequest,
   CleanJobsResponse,
+  DemoWorkResult,
   EnqueueResponse,
   ErrorCode,
+  Flashcard,
+  FlashcardsResult,
   ErrorDetail,
   FeedProgressResponse,
   InboxPage,
@@ -66,6 +69,8 @@ export type {
   PushSubscriptionView,
   JobNotificationName,
   JobListResponse,
+  JobPayload,
+  JobResult,
   JobSnapshot,
   JobState,
   JobTypeName,

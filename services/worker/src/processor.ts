@@ -1,8 +1,9 @@
-import { isJobTypeName, jobTypes, zodIssuesToDetails } from '@jobstream/contracts';
 import { cancelledByOf, inSpan, recordSpan, type CancelledBy, type Logger, type RedisClient, type TraceSpan } from '@jobstream/runtime';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { CancelRequests } from './cancel/cancel-requests.js';
 import type { JobCatalog } from './jobs/index.js';
+import type { JobHandler } from './jobs/job-handler.js';
+import { checkResult, parsePayload } from './jobs/job-io.js';
 import type { AttemptEnd, JobQuotas } from './limits/job-quotas.js';
 import { publishAttemptFailed } from './relay/attempt-failed.js';
 import { enqueueTraceparent, jobSpanAttributes } from './job-trace.js';
@@ -35,6 +36,12 @@ function ownerOf(job: Job): string | undefined {
   return typeof owner === 'string' && owner !== '' ? owner : undefined;
 }
 
+/** The processor of a job type; a name the catalog does not know fails the job for good. */
+function handlerFor(catalog: JobCatalog, type: string): JobHandler {
+  if (!Object.hasOwn(catalog, type)) throw new UnrecoverableError(`unknown job type "${type}"`);
+  return catalog[type as keyof JobCatalog];
+}
+
 /** A job stopped because it was cancelled; never retried. */
 class JobCancelledError extends UnrecoverableError {
   constructor(readonly by: CancelledBy) {
@@ -56,8 +63,8 @@ function cancelledBy(err: unknown, cancel: AbortSignal | undefined, shutdown: Ab
 /**
  * The BullMQ processor for every job type: takes the owner's active slot (a job whose owner runs as
  * many jobs as allowed goes back to delayed, without using an attempt), validates the payload at the
- * worker's edge, runs the type's handler and, for an attempt that will be retried, records the
- * failure as an event.
+ * worker's edge, runs the type's handler, checks its result against the type's result schema and,
+ * for an attempt that will be retried, records the failure as an event.
  */
 export function createProcessor(deps: ProcessorDeps) {
   const runAttempt = async (job: Job, token: string | undefined, cancel: AbortSignal | undefined, span: TraceSpan | undefined): Promise<unknown> => {
@@ -76,16 +83,12 @@ export function createProcessor(deps: ProcessorDeps) {
     }
     const end: AttemptEnd = { outcome: 'retry', progressReports: 0 };
     try {
-      if (!isJobTypeName(job.name)) throw new UnrecoverableError(`unknown job type "${job.name}"`);
-      const parsed = jobTypes[job.name].payload.safeParse(job.data.payload);
-      if (!parsed.success) {
-        const details = zodIssuesToDetails(parsed.error, ['payload']).map((d) => `${d.path}: ${d.message}`);
-        throw new UnrecoverableError(`invalid payload: ${details.join('; ')}`);
-      }
+      const handler = handlerFor(deps.catalog, job.name);
+      const payload = parsePayload(handler.definition, job.data.payload);
       const requestedBy = await deps.cancels.requestedBy(jobId);
       if (requestedBy) throw new JobCancelledError(requestedBy);
       log.debug('attempt started');
-      const result = await deps.catalog[job.name].process(parsed.data, {
+      const result = await handler.process(payload, {
         jobId,
         attempt,
         logger: log,
@@ -95,6 +98,7 @@ export function createProcessor(deps: ProcessorDeps) {
           return job.updateProgress(progress);
         },
       });
+      checkResult(handler.definition, result);
       log.info('attempt completed');
       end.outcome = 'completed';
       end.result = result;

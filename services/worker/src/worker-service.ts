@@ -4,7 +4,7 @@ import { listenForCancels } from './cancel/cancel-listener.js';
 import { CancelRequests } from './cancel/cancel-requests.js';
 import type { WorkerConfig } from './config.js';
 import { createFlashcardsProvider } from './flashcards/create-provider.js';
-import { createJobCatalog } from './jobs/index.js';
+import { createJobCatalog, type JobCatalog } from './jobs/index.js';
 import { JobQuotas } from './limits/job-quotas.js';
 import { createWorkerOperations, type WorkerOperations } from './metrics/worker-operations.js';
 import { createProcessor } from './processor.js';
@@ -27,8 +27,16 @@ export interface WorkerService {
   close(): Promise<void>;
 }
 
+export interface WorkerServiceOptions {
+  /**
+   * Processors that take the place of the catalog's own for their job types (an embedding app's
+   * own processor, a test's). Each still has its payload and its result checked. Default: none.
+   */
+  handlers?: Partial<JobCatalog>;
+}
+
 /** Starts a worker process's parts: the BullMQ worker running the catalog, and the event relay. */
-export async function startWorkerService(config: WorkerConfig, logger?: Logger): Promise<WorkerService> {
+export async function startWorkerService(config: WorkerConfig, logger?: Logger, options: WorkerServiceOptions = {}): Promise<WorkerService> {
   const host = await startServiceHost({
     service: 'worker',
     settings: config,
@@ -43,7 +51,7 @@ export async function startWorkerService(config: WorkerConfig, logger?: Logger):
 
   const abort = new AbortController();
   const operations = createWorkerOperations(config, { redis: command, keys, logger: log });
-  const catalog = createJobCatalog({ flashcardsProvider: operations.wrapProvider(createFlashcardsProvider(config.flashcards)) });
+  const catalog = createJobCatalog({ flashcardsProvider: operations.wrapProvider(createFlashcardsProvider(config.flashcards)) }, options.handlers);
   const quotas = JobQuotas.anyOn(config.quotas)
     ? new JobQuotas({
         redis: command,

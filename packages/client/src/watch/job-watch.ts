@@ -1,4 +1,4 @@
-import type { JobSnapshot, JobState, LifecycleEvent } from '../contract-types.js';
+import type { JobResult, JobSnapshot, JobState, JobTypeName, LifecycleEvent, LifecycleEventData } from '../contract-types.js';
 import { JobstreamProtocolError } from '../errors/protocol-error.js';
 import { isJobSnapshot, isLifecycleData, isLifecycleEventName, isSnapshotEventData } from '../http/shape-checks.js';
 import type { Transport } from '../http/transport.js';
@@ -8,6 +8,30 @@ import type { ResolvedStreamOptions, StreamOptions } from '../sse/stream-options
 import { applyEvent, isFinished, rewind, sameJson } from './job-view.js';
 import { fetchCompletedJob, resultLeftOut, withInlineResult } from './omitted-result.js';
 import { WatchBase, type BaseWatchEvents } from './watch-base.js';
+
+/**
+ * The job type a watch, snapshot or event is typed by: a name the caller gave (directly, or through
+ * the job id `enqueue` returned), or `string` (the default) when the compiler does not know it.
+ * `string` rather than `undefined`, so that a watch of a known type is also a watch of some type.
+ */
+export type KnownJobType = string;
+
+/** What a job of type `T` completes with: its result schema's type; `unknown` when `T` is not known. */
+export type JobResultOf<T extends KnownJobType> = T extends JobTypeName ? JobResult<T> : unknown;
+
+/**
+ * A job snapshot whose `type` and `result` are typed by the job type `T`; the contract's JobSnapshot
+ * when `T` is not known. The SDK does not check results at run time: the worker checked them
+ * against the job type's schema before the job completed.
+ */
+export type TypedJobSnapshot<T extends KnownJobType = string> = T extends JobTypeName
+  ? Omit<JobSnapshot, 'type' | 'result'> & { type: T; result?: JobResult<T> }
+  : JobSnapshot;
+
+/** A lifecycle event whose `completed` result is typed by the job type `T` (the contract's LifecycleEvent when `T` is not known). */
+export type TypedLifecycleEvent<T extends KnownJobType = string> = T extends JobTypeName
+  ? Exclude<LifecycleEvent, { event: 'completed' }> | { id: string; event: 'completed'; data: Omit<LifecycleEventData<'completed'>, 'result'> & { result?: JobResult<T> } }
+  : LifecycleEvent;
 
 /** Why a whole snapshot of the job arrived instead of an event. */
 export type JobSnapshotReason =
@@ -19,37 +43,37 @@ export type JobSnapshotReason =
   | 'poll';
 
 /** The job as a whole, where the event history alone does not tell the story. */
-export interface JobSnapshotItem {
+export interface JobSnapshotItem<T extends KnownJobType = string> {
   event: 'snapshot';
   reason: JobSnapshotReason;
-  job: JobSnapshot;
+  job: TypedJobSnapshot<T>;
 }
 
 /** What iterating a job watch yields: each lifecycle event once, in order, and snapshots. */
-export type JobWatchItem = LifecycleEvent | JobSnapshotItem;
+export type JobWatchItem<T extends KnownJobType = string> = TypedLifecycleEvent<T> | JobSnapshotItem<T>;
 
 export type JobProgress = JobSnapshot['progress'];
 
-/** The listeners of a job watch (`watch.on(name, listener)`). */
-export interface JobWatchEvents extends BaseWatchEvents {
+/** The listeners of a job watch (`watch.on(name, listener)`); jobs and results typed by the job type `T`. */
+export interface JobWatchEvents<T extends KnownJobType = string> extends BaseWatchEvents {
   /** A lifecycle event from the stream (`waiting`, `active`, `progress`, `completed`, ...), each id once. */
-  event: [event: LifecycleEvent];
+  event: [event: TypedLifecycleEvent<T>];
   /** The job arrived as a whole (first connect, reset, poll). */
-  snapshot: [job: JobSnapshot, reason: JobSnapshotReason];
+  snapshot: [job: TypedJobSnapshot<T>, reason: JobSnapshotReason];
   /** The job as the watch knows it changed, whatever the source: re-render from here. */
-  job: [job: JobSnapshot];
+  job: [job: TypedJobSnapshot<T>];
   /** The job's state changed (`waiting` → `active` → `completed`), from events or polls. */
-  state: [state: JobState, job: JobSnapshot];
+  state: [state: JobState, job: TypedJobSnapshot<T>];
   /** The job's progress changed, from events or polls. */
-  progress: [progress: JobProgress, job: JobSnapshot];
+  progress: [progress: JobProgress, job: TypedJobSnapshot<T>];
   /** The server's history no longer covered the cursor; `job` is the job now. */
-  reset: [job: JobSnapshot];
+  reset: [job: TypedJobSnapshot<T>];
   /**
    * The job finished (completed, or failed with no retry left). The watch closes right after.
    * `replayed` is true when it had finished before the watch first saw it (its end is history,
    * not news: no "job finished" toast for it).
    */
-  end: [job: JobSnapshot, info: { replayed: boolean }];
+  end: [job: TypedJobSnapshot<T>, info: { replayed: boolean }];
 }
 
 export interface WatchJobOptions extends StreamOptions {
@@ -71,6 +95,11 @@ function parseData<T>(message: SseMessage, check: (data: unknown) => data is T):
   return data;
 }
 
+/** The snapshot as the caller's job type `T` types it: the type is their word, the result the worker's checked one. */
+function typed<T extends KnownJobType>(job: JobSnapshot): TypedJobSnapshot<T> {
+  return job as TypedJobSnapshot<T>;
+}
+
 /** The contract's rule (contracts' `isTerminalEvent`), kept here so that no zod reaches the bundle. */
 function isTerminal(event: LifecycleEvent): boolean {
   return event.event === 'completed' || event.event === 'cancelled' || (event.event === 'failed' && !event.data.willRetry);
@@ -81,8 +110,9 @@ function isTerminal(event: LifecycleEvent): boolean {
  * Ends by itself after the terminal event; see WatchBase for starting and closing.
  * A result the api left out of the stream (too large to copy into every message) is fetched once
  * with `GET /api/jobs/:id`: `completed` events and snapshots always carry it.
+ * `T`, the job type when the caller named it, types the jobs and results it hands out.
  */
-export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapshot | undefined> {
+export class JobWatch<T extends KnownJobType = string> extends WatchBase<JobWatchItem<T>, JobWatchEvents<T>, TypedJobSnapshot<T> | undefined> {
   protected readonly engine: StreamEngine<JobSnapshot>;
   private current: JobSnapshot | undefined;
   private lastPolled: string | undefined;
@@ -122,12 +152,12 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
   }
 
   /** The job as the watch knows it now (undefined before the first snapshot). */
-  get job(): JobSnapshot | undefined {
-    return this.current;
+  get job(): TypedJobSnapshot<T> | undefined {
+    return this.current && typed<T>(this.current);
   }
 
-  protected outcome(): JobSnapshot | undefined {
-    return this.finished ? this.current : undefined;
+  protected outcome(): TypedJobSnapshot<T> | undefined {
+    return this.finished && this.current ? typed<T>(this.current) : undefined;
   }
 
   private handleMessage(message: SseMessage): StreamProgress | Promise<StreamProgress> {
@@ -168,7 +198,7 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
       return 'continue';
     }
     this.setSnapshot(job, 'reset');
-    this.emit('reset', job);
+    this.emit('reset', typed<T>(job));
     return 'continue';
   }
 
@@ -186,8 +216,8 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
   }
 
   private handleEvent(event: LifecycleEvent): StreamProgress {
-    this.deliver(event);
-    this.emit('event', event);
+    this.deliver(event as TypedLifecycleEvent<T>);
+    this.emit('event', event as TypedLifecycleEvent<T>);
     const previous = this.current;
     if (previous) {
       this.current = applyEvent(previous, event);
@@ -195,7 +225,7 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
     }
     if (!isTerminal(event)) return 'continue';
     this.finished = true;
-    if (this.current) this.emit('end', this.current, { replayed: this.finishedWhenFirstSeen === true });
+    if (this.current) this.emit('end', typed<T>(this.current), { replayed: this.finishedWhenFirstSeen === true });
     return 'done';
   }
 
@@ -215,7 +245,7 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
   private settleFromPoll(): void {
     if (this.finished || !this.current) return;
     this.finished = true;
-    this.emit('end', this.current, { replayed: this.finishedWhenFirstSeen === true });
+    this.emit('end', typed<T>(this.current), { replayed: this.finishedWhenFirstSeen === true });
   }
 
   /** Publishes a snapshot; `known` is what the listeners and `job` get (the snapshot itself, or its rewound start). */
@@ -223,14 +253,15 @@ export class JobWatch extends WatchBase<JobWatchItem, JobWatchEvents, JobSnapsho
     this.finishedWhenFirstSeen ??= isFinished(job);
     const previous = this.current;
     this.current = known;
-    this.deliver({ event: 'snapshot', reason, job });
-    this.emit('snapshot', job, reason);
+    this.deliver({ event: 'snapshot', reason, job: typed<T>(job) });
+    this.emit('snapshot', typed<T>(job), reason);
     this.announce(previous, known);
   }
 
   private announce(previous: JobSnapshot | undefined, next: JobSnapshot): void {
-    this.emit('job', next);
-    if (previous?.state !== next.state) this.emit('state', next.state, next);
-    if (!previous || !sameJson(previous.progress, next.progress)) this.emit('progress', next.progress, next);
+    const job = typed<T>(next);
+    this.emit('job', job);
+    if (previous?.state !== next.state) this.emit('state', next.state, job);
+    if (!previous || !sameJson(previous.progress, next.progress)) this.emit('progress', next.progress, job);
   }
 }

@@ -1,4 +1,4 @@
-import { demoWork } from '@jobstream/contracts';
+import { demoWork, type DemoWorkResult } from '@jobstream/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineJobHandler } from './job-handler.js';
 
@@ -13,5 +13,6 @@ export const demoWorkHandler = defineJobHandler(demoWork, async (payload, ctx) =
   if (ctx.attempt <= payload.failAttempts) {
     throw new Error(`demo.work fails attempt ${ctx.attempt} of the first ${payload.failAttempts} on purpose`);
   }
-  return payload.result ?? { ok: true, durationMs: payload.durationMs, steps: payload.steps };
+  // The payload came from a JSON body, so its `result` is JSON; the worker checks it all the same.
+  return (payload.result as DemoWorkResult | undefined) ?? { ok: true, durationMs: payload.durationMs, steps: payload.steps };
 });

@@ -17,16 +17,19 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-/** A job type's processor, bound to its definition from the contracts package. */
+/**
+ * A job type's processor, bound to its definition from the contracts package: the payload's
+ * schema types its input, the result's schema its output (which the worker checks again at run time).
+ */
 export interface JobHandler<Def extends JobTypeDefinition = JobTypeDefinition> {
   definition: Def;
-  process(payload: z.output<Def['payload']>, ctx: JobContext): Promise<unknown>;
+  process(payload: z.output<Def['payload']>, ctx: JobContext): Promise<z.input<Def['result']>>;
 }
 
-/** Declares a handler; a helper only so that the payload type flows from the definition. */
+/** Declares a handler; a helper only so that the payload and result types flow from the definition. */
 export function defineJobHandler<Def extends JobTypeDefinition>(
   definition: Def,
-  process: (payload: z.output<Def['payload']>, ctx: JobContext) => Promise<unknown>,
+  process: (payload: z.output<Def['payload']>, ctx: JobContext) => Promise<z.input<Def['result']>>,
 ): JobHandler<Def> {
   return { definition, process };
 }
