@@ -38,6 +38,11 @@ const PRINT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias |
  * its structure; a generic one over a union of names (`LifecycleEventData<N>`) becomes a map of
  * each name's structure, indexed by the parameter.
  */
+/** Recursive aliases of zod that the printer names instead of writing them out, with their declarations. */
+const RECURSIVE_ALIASES = {
+  JSONType: 'type JSONType = string | number | boolean | null | JSONType[] | { [key: string]: JSONType };',
+};
+
 function expandContractTypes() {
   const first = program([contractTypes]);
   const checker = first.getTypeChecker();
@@ -100,6 +105,11 @@ function expandContractTypes() {
     lines.push(`interface ${map} {`, ...plan.keys.map((key, i) => `  ${JSON.stringify(key)}: ${printed.get(`${plan.name}__${i}`)};`), '}');
     const bound = `${plan.param} extends ${plan.constraintText}${plan.hasDefault ? ` = ${plan.constraintText}` : ''}`;
     lines.push(...doc, `export type ${plan.name}<${bound}> = ${map}[${plan.param}];`);
+  }
+  // A recursive type is printed by its alias's name (zod's `z.json()` result is `JSONType`): its
+  // declaration goes along, so the written-out types name nothing they do not declare.
+  for (const [alias, declaration] of Object.entries(RECURSIVE_ALIASES)) {
+    if (lines.some((line) => new RegExp(`\\b${alias}\\b`).test(line))) lines.push(declaration);
   }
   lines.push('');
   const text = lines.join('\n');

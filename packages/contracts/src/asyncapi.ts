@@ -8,6 +8,7 @@ import {
 } from './event-catalog.js';
 import { notificationStreamSchemas } from './notifications.js';
 import { API_VERSION, type JsonObject } from './openapi/document.js';
+import { embeddableJsonSchema } from './openapi/embeddable-schema.js';
 import { withJobResults } from './openapi/job-results.js';
 
 /** One SSE message: its event name, what it means, and the schema of its one-line JSON `data:`. */
@@ -22,8 +23,7 @@ interface StreamMessage {
  * draft-07 (the catalog and OpenAPI use 2020-12; for these shapes the two say the same).
  */
 function payload(schema: z.ZodType): JsonObject {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-7' }) as JsonObject;
-  return rest;
+  return embeddableJsonSchema(schema, { target: 'draft-7' });
 }
 
 const ref = ($ref: string) => ({ $ref });

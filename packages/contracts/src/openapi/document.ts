@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiErrorBodySchema, type ErrorCode } from '../errors.js';
 import { errorStatus, openApiPath, routeErrors, routeTags, type ApiRoute, type RouteResponse } from './route-table.js';
+import { embeddableJsonSchema } from './embeddable-schema.js';
 import { jobRoutesTable } from './routes-jobs.js';
 import { notificationRoutesTable } from './routes-notifications.js';
 import { operationsRoutesTable } from './routes-operations.js';
@@ -50,8 +51,7 @@ export function apiRoutes(): ApiRoute[] {
 
 /** JSON Schema (2020-12, the dialect of OpenAPI 3.1) of a zod schema, as a request (`input`) or an answer (`output`). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io }) as JsonObject;
-  return rest;
+  return embeddableJsonSchema(schema, { io });
 }
 
 const SIGNED_IN: Record<string, string[]>[] = [{ bearerAuth: [] }, { gateway: [] }];
