@@ -250,13 +250,22 @@ describe('replays to clients that do not read', () => {
 
     slow.resume();
     await withTimeout('the stream to end after completed', slow.ended, 30_000);
-    // Before the reset: the start of the history, without a hole; after it: everything stored.
+    // Before the first reset: the start of the history, without a hole. A socket may take more while
+    // the job still runs (a busy machine lets the kernel grow its buffers), so the replay can run
+    // into the trimming again: each reset goes on from the oldest event stored then. Every segment
+    // is a run of the history without a hole, and the last one ends with everything stored.
     const [before, ...after] = segments(slow.events);
-    expect(after).toHaveLength(1);
+    expect(after.length).toBeGreaterThanOrEqual(1);
     expect(before).toEqual(written.slice(0, before!.length));
     expect(before!.length).toBeLessThan(HISTORY_EVENTS);
-    expect(after[0]).toEqual(stored);
-    expect(named(slow.events, 'reset')[0]?.data).toMatchObject({ jobId, reason: 'history_unavailable', job: { state: 'completed' } });
+    const history = [...written, ...stored.filter((id) => !written.includes(id))];
+    for (const segment of after) {
+      const start = history.indexOf(segment[0]!);
+      expect(start).toBeGreaterThan(before!.length);
+      expect(segment).toEqual(history.slice(start, start + segment.length));
+    }
+    expect(after.at(-1)!.slice(-stored.length)).toEqual(stored);
+    for (const reset of named(slow.events, 'reset')) expect(reset.data).toMatchObject({ jobId, reason: 'history_unavailable', job: { jobId } });
   });
 
   it('turns a channel trimmed while the replay waits for its client into a reset of that channel, never a silent gap', async () => {
