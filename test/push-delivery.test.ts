@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { authHeaders } from '../test-support/auth';
 import { startFakePushService, type FakePushService } from '../test-support/fake-push-service';
 import { http } from '../test-support/http';
+import { logSink, type LogSink } from '../test-support/log-sink';
 import { vapidEnv } from '../test-support/push';
 import { openSseText } from '../test-support/raw-http';
 import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, type TestEnv } from '../test-support/services';
@@ -32,12 +33,12 @@ describe('push delivery', () => {
     publisher = await authHeaders('notifier', ['service']);
   });
 
-  async function start(overrides: Record<string, string> = {}): Promise<void> {
+  async function start(overrides: Record<string, string> = {}, logs?: LogSink): Promise<void> {
     const vapid = vapidEnv();
     fake = await startFakePushService({ publicKey: vapid.VAPID_PUBLIC_KEY as string, subject: vapid.VAPID_SUBJECT as string });
     env = testEnv({ ...vapid, PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_BACKOFF_MS: '50', MAX_STREAMS_PER_USER: '10', STREAM_LEASE_TTL_MS: '3000', ...overrides });
     api = await startApi(env);
-    workers = [await startWorker(env)];
+    workers = [await startWorker(env, logs?.logger)];
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
   }
 
@@ -224,6 +225,55 @@ describe('push delivery', () => {
     await waitUntil('bob’s push', () => pushesTo('bob-phone').length === 1);
     const queued = (await withPushQueue((queue) => queue.getJobs(['completed', 'active', 'waiting', 'delayed']))).filter((job) => job.data.userId === 'alice');
     expect(queued.map((job) => job.data.payload.title).sort()).toEqual(['alice 1', 'alice 2']);
+  });
+
+  /** A push limit counts in clock minutes: a test that needs one minute for all its pushes starts early in one. */
+  async function earlyInAMinute(): Promise<void> {
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 40_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50));
+  }
+
+  /** The worker's count of pushes not sent for `reason` (jobstream_push_skipped_total). */
+  const skipped = async (reason: string): Promise<number> => {
+    const text = await workers[0]!.operations.registry.getSingleMetricAsString('jobstream_push_skipped_total');
+    return Number(new RegExp(`jobstream_push_skipped_total\\{reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? Number.NaN);
+  };
+
+  it("drops a chatty device's pushes past PUSH_MAX_PER_DEVICE_PER_MINUTE while the user's other device still gets its pushes", async () => {
+    await earlyInAMinute();
+    await start({ PUSH_MAX_PER_DEVICE_PER_MINUTE: '2', PUSH_MAX_PER_USER_PER_MINUTE: '100' });
+    const phone = await register(alice, 'alice-phone');
+    for (const n of [1, 2]) await notify('alice', `alice ${n}`);
+    await waitUntil('the phone’s two pushes', () => pushesTo('alice-phone').length === 2);
+    // The laptop joins once the phone has used its minute: the user's next pushes reach the laptop only.
+    await register(alice, 'alice-laptop');
+    for (const n of [3, 4]) await notify('alice', `alice ${n}`);
+    await waitUntil('the laptop’s two pushes', () => pushesTo('alice-laptop').length === 2);
+    // The phone's jobs would have been queued in the same batches as the laptop's.
+    const queuedForPhone = (await withPushQueue((queue) => queue.getJobs(['completed', 'active', 'waiting', 'delayed']))).filter((job) => job.data.subscriptionId === phone);
+    expect(queuedForPhone.map((job) => job.data.payload.title).sort()).toEqual(['alice 1', 'alice 2']);
+    expect(pushesTo('alice-phone').map((p) => p.payload.title)).toEqual(['alice 1', 'alice 2']);
+    expect(pushesTo('alice-laptop').map((p) => p.payload.title)).toEqual(['alice 3', 'alice 4']);
+    expect(await skipped('device_rate_limited')).toBe(2);
+    expect(await skipped('rate_limited')).toBe(0);
+  });
+
+  it('refuses, for each device, a push whose request is over PUSH_MAX_PAYLOAD_BYTES, and says so in its log and metrics', async () => {
+    const logs = logSink();
+    await start({ PUSH_MAX_PAYLOAD_BYTES: '1024' }, logs);
+    const phone = await register(alice, 'alice-phone');
+    const laptop = await register(alice, 'alice-laptop');
+    // 400 characters of three UTF-8 bytes each: 1,200 bytes of body alone.
+    expect((await http('POST', `${api.url}/api/notifications`, { userId: 'alice', type: 'chat.message', title: 'big', message: '€'.repeat(400) }, publisher)).status).toBe(201);
+    await notify('alice', 'small');
+    await waitUntil('the small push on both devices', () => pushesTo('alice-phone').length === 1 && pushesTo('alice-laptop').length === 1);
+    await waitUntil('both refusals counted', async () => (await skipped('oversized')) === 2);
+    expect(fake.received.map((p) => p.payload.title)).toEqual(['small', 'small']);
+    const refusals = logs.lines().filter((line) => line.msg === 'push refused for this device: its request is over PUSH_MAX_PAYLOAD_BYTES');
+    expect(refusals.map((line) => line.subscriptionId).sort()).toEqual([phone, laptop].sort());
+    for (const line of refusals) expect(line).toMatchObject({ level: 40, userId: 'alice', kind: 'web', maxBytes: 1024, bytes: expect.any(Number) });
+    for (const line of refusals) expect(line.bytes as number).toBeGreaterThan(1024);
+    expect(await skipped('device_rate_limited')).toBe(0);
   });
 
   it('sends nothing to an endpoint that resolves to a loopback address when its host is not allowed', async () => {
