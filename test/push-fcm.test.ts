@@ -92,9 +92,13 @@ describe('push delivery to FCM', () => {
     await notify('eventually');
     await waitUntil('the push', () => sentTo(fcmToken('phone')).length === 1);
     expect(fcm.requests.map((r) => r.status)).toEqual([429, 503, 200]);
-    const sends = await worker.operations.registry.getSingleMetricAsString('jobstream_push_sends_total');
+    // The worker counts the send once it has read FCM's answer, a moment after FCM wrote it.
+    const registry = worker.operations.registry;
+    const sends = await waitUntil('the send counted', async () => {
+      const text = await registry.getSingleMetricAsString('jobstream_push_sends_total');
+      return text.includes('jobstream_push_sends_total{kind="fcm",outcome="sent"} 1') ? text : undefined;
+    });
     expect(sends).toContain('jobstream_push_sends_total{kind="fcm",outcome="retry"} 2');
-    expect(sends).toContain('jobstream_push_sends_total{kind="fcm",outcome="sent"} 1');
   });
 
   it('asks the token server for a new bearer when FCM refuses the one it has (401), and delivers with it', async () => {
@@ -133,8 +137,10 @@ describe('push delivery to FCM', () => {
     expect(await devices()).toEqual([]);
   });
 
-  it('will not start a worker with FCM_PROJECT_ID but no service account to send with', () => {
+  it('will not start a worker with FCM_PROJECT_ID but no service account to send with, or with push off', () => {
     const { FCM_SERVICE_ACCOUNT_JSON: _, ...withoutAccount } = env;
+    const { VAPID_PUBLIC_KEY: _public, VAPID_PRIVATE_KEY: _private, VAPID_SUBJECT: _subject, ...pushOff } = env;
+    expect(() => loadWorkerConfig(pushOff)).toThrow(/FCM_PROJECT_ID: needs push on: set the VAPID variables too/);
     expect(() => loadWorkerConfig(withoutAccount)).toThrow(/FCM_SERVICE_ACCOUNT_JSON: is required when FCM_PROJECT_ID is set/);
     expect(() => loadWorkerConfig({ ...env, FCM_SERVICE_ACCOUNT_JSON: '{"client_email":"not json' })).toThrow(/FCM_SERVICE_ACCOUNT_JSON: must be the JSON of a service account key file/);
   });
