@@ -1,5 +1,5 @@
 import { loadConfig as loadApiConfig, startApiServer, type ApiServer } from '@jobstream/api';
-import { createLogger, webhookQueueName } from '@jobstream/runtime';
+import { createLogger, webhookQueueName, type Logger } from '@jobstream/runtime';
 import { loadConfig as loadWorkerConfig, startWorkerService, type WorkerService, type WorkerServiceOptions } from '@jobstream/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -88,8 +88,13 @@ export async function waitForApiQueueMetas(redis: Redis | Cluster, env: Record<s
   }
 }
 
-export async function startWorker(env: Record<string, string>, options: WorkerServiceOptions = {}): Promise<WorkerService> {
-  return startWorkerService(loadWorkerConfig(env), quiet().child({ service: 'worker' }), options);
+/**
+ * A worker in this process; its logs go to `options.logger` when one is given (see `logSink`),
+ * else nowhere. `options.handlers` replaces the processors of named job types.
+ */
+export async function startWorker(env: Record<string, string>, options: WorkerServiceOptions & { logger?: Logger } = {}): Promise<WorkerService> {
+  const { logger = quiet().child({ service: 'worker' }), ...serviceOptions } = options;
+  return startWorkerService(loadWorkerConfig(env), logger, serviceOptions);
 }
 
 /** A client of the suite's Redis: a Cluster client on the cluster run. The caller disconnects it. */

@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { tokenFor } from '../../test-support/auth';
 import { vapidEnv } from '../../test-support/push';
 import { waitUntil } from '../../test-support/wait';
+import { installPushWorker, registrations } from './dashboard-push-support';
 import { collectPageErrors, connectionIndicator, launchChromium, signInCode, startStack, submitDemoJob, type TestStack } from './browser-support';
 
 interface ShownPush {
@@ -46,18 +47,6 @@ describe('dashboard: push notifications', () => {
   }
 
   const permissionRequests = (page: Page) => page.evaluate(() => (window as unknown as { permissionRequests: number }).permissionRequests);
-  const registrations = (page: Page) => page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).map((r) => r.scope));
-
-  /** The id CDP knows the page's service worker registration by. */
-  async function registrationIdOf(cdp: CDPSession, scope: string): Promise<string> {
-    const found = new Map<string, string>();
-    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: updated }) => {
-      for (const r of updated) found.set(r.scopeURL, r.registrationId);
-    });
-    await cdp.send('ServiceWorker.enable');
-    return waitUntil(`a service worker registration for ${scope}`, () => found.get(scope));
-  }
-
   async function shownPushes(page: Page): Promise<ShownPush[]> {
     return page.evaluate(async () => {
       const registration = await navigator.serviceWorker.getRegistration('./');
@@ -92,14 +81,10 @@ describe('dashboard: push notifications', () => {
   it('shows a delivered push as a notification with its title, body, tag and the job link, and never a link to another origin', async () => {
     const { context, page, errors } = await openWithNotificationsAllowed('omar');
     await submitDemoJob(page, { durationMs: 200, steps: 0 });
-    await page.getByTestId('push-offer').click();
-    await waitUntil('the service worker', async () => (await registrations(page)).includes(`${stack.url}/`));
-    const cdp = await context.newCDPSession(page);
-    const registrationId = await registrationIdOf(cdp, `${stack.url}/`);
-    await waitUntil('the worker to be active', () => page.evaluate(async () => (await navigator.serviceWorker.getRegistration('./'))?.active?.state === 'activated'));
+    const deliver = await installPushWorker(context, page, stack.url);
 
     const push = { kind: 'job.completed', title: 'demo.work finished', body: 'Your job is done. Open it to see the result.', url: '/?job=abc', jobId: 'abc', tag: 'job-abc' };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: stack.url, registrationId, data: JSON.stringify(push) });
+    await deliver(push);
     const [shown] = await waitUntil('the notification', async () => {
       const list = await shownPushes(page);
       return list.length > 0 ? list : undefined;
@@ -107,7 +92,7 @@ describe('dashboard: push notifications', () => {
     expect(shown).toEqual({ title: 'demo.work finished', body: 'Your job is done. Open it to see the result.', tag: 'job-abc', url: `${stack.url}/?job=abc` });
 
     const hostile = { ...push, tag: 'job-evil', title: 'evil', url: 'https://evil.example/phish' };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: stack.url, registrationId, data: JSON.stringify(hostile) });
+    await deliver(hostile);
     const evil = await waitUntil('the second notification', async () => (await shownPushes(page)).find((n) => n.tag === 'job-evil'));
     expect(evil.url).toBe(`${stack.url}/`);
     expect(errors).toEqual([]);

@@ -174,6 +174,9 @@ export function knownVariables(): Set<string> {
     'services/api/src/auth/auth-config.ts',
     'services/api/src/limits/limits-config.ts',
     'services/api/src/http/dashboard-config.ts',
+    // The shapes the api and the worker share.
+    'packages/runtime/src/webhooks/settings.ts',
+    'packages/runtime/src/push/push-config.ts',
   ];
   return new Set(files.flatMap((file) => [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string)));
 }

@@ -205,6 +205,44 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     }
   });
 
+  it('limits the worker’s egress to DNS, Redis and the internet on 443 and 80, never a private, loopback or metadata range', () => {
+    const egress = ofKind(objects, 'NetworkPolicy').filter((p) => (at(p, 'spec', 'policyTypes') ?? []).includes('Egress'));
+    expect(egress.map((p) => at(p, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/component'))).toEqual(['worker']);
+    const rules: any[] = at(egress[0], 'spec', 'egress');
+    const ports = (rule: any): string[] => rule.ports.map((p: any) => `${p.protocol}/${p.port}`).sort();
+    const dns = rules.filter((rule) => rule.to.some((t: any) => at(t, 'podSelector', 'matchLabels', 'k8s-app') === 'kube-dns'));
+    expect(dns.map(ports)).toEqual([['TCP/53', 'UDP/53']]);
+    const internet = rules.filter((rule) => rule.to.some((t: any) => at(t, 'ipBlock', 'cidr') === '0.0.0.0/0'));
+    expect(internet.map(ports)).toEqual([['TCP/443', 'TCP/80']]);
+    const excluded = internet[0].to.flatMap((t: any) => at(t, 'ipBlock', 'except') ?? []);
+    for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10', '::1/128', 'fc00::/7', 'fe80::/10']) {
+      expect(excluded).toContain(range);
+    }
+    // Every other rule reaches Redis only: 6379, or 6380 for a managed Redis with TLS.
+    for (const rule of rules.filter((r) => !dns.includes(r) && !internet.includes(r))) {
+      for (const port of ports(rule)) expect(['TCP/6379', 'TCP/6380']).toContain(port);
+    }
+    expect(rules.some((rule) => ports(rule).includes('TCP/6379'))).toBe(true);
+  });
+
+  it('gives the api and the worker the push keys from the Secret, and the FCM and Expo credentials to the worker only', () => {
+    const secretKeys = (deployment: string) =>
+      containersOf(named(objects, 'Deployment', deployment))
+        .flatMap((c) => c.env ?? [])
+        .map((e: any) => e.valueFrom?.secretKeyRef)
+        .filter((ref: any) => ref && /^(VAPID_|FCM_|EXPO_)/.test(ref.key));
+    const vapid = ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'];
+    expect(secretKeys('jobstream-api').map((ref: any) => ref.key)).toEqual(vapid);
+    expect(secretKeys('jobstream-worker').map((ref: any) => ref.key)).toEqual([...vapid, 'FCM_SERVICE_ACCOUNT_JSON', 'EXPO_ACCESS_TOKEN']);
+    // Optional: a cluster without push leaves them out of the Secret and runs with push off.
+    for (const ref of [...secretKeys('jobstream-api'), ...secretKeys('jobstream-worker')]) expect(ref).toMatchObject({ name: 'jobstream-secrets', optional: true });
+    const data = configData(objects);
+    expect(data.DASHBOARD_BASE_URL).toMatch(/^https?:\/\//);
+    for (const shared of ['PUSH_MAX_SUBSCRIPTIONS_PER_USER', 'PUSH_MAX_PER_DEVICE_PER_MINUTE', 'PUSH_MAX_PAYLOAD_BYTES', 'WEBHOOK_MAX_ENDPOINTS_PER_USER', 'WEBHOOK_MAX_ATTEMPTS']) {
+      expect(data[shared]).toMatch(/^\d+$/);
+    }
+  });
+
   it('exposes /api and the dashboard, and nothing else, through an Ingress set up for SSE, without sticky sessions', () => {
     const ingress = named(objects, 'Ingress', 'jobstream');
     const annotations = ingress.metadata.annotations ?? {};

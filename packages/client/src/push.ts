@@ -11,14 +11,14 @@ const isVapidKey: ShapeCheck<VapidPublicKeyResponse> = (v): v is VapidPublicKeyR
 
 /**
  * The caller's push devices: browsers (a `PushSubscription`) and React Native apps (an Expo push
- * token). Every call rejects with a NotFoundError `PUSH_NOT_CONFIGURED` when the api has no VAPID keys.
+ * token or an FCM registration token). Every call rejects with a NotFoundError `PUSH_NOT_CONFIGURED` when the api has no VAPID keys.
  */
 export interface PushDevices {
   /** The key a page passes to `pushManager.subscribe({ applicationServerKey })` (`GET /api/push/vapid-public-key`). */
   vapidPublicKey(options?: RequestOptions): Promise<string>;
   /**
    * Registers a device (`POST /api/push/subscriptions`): `subscription.toJSON()` of a browser, or
-   * `{ expoPushToken }`. The same device again is the same subscription.
+   * `{ expoPushToken }`, or `{ fcmToken }`. The same device again is the same subscription.
    */
   register(device: PushSubscriptionRequest, options?: RequestOptions): Promise<PushSubscriptionView>;
   /** The caller's devices, oldest first, and how many they may have. */

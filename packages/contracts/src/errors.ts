@@ -48,8 +48,9 @@ export const errorCodes = [
   'WEBHOOK_DELIVERY_NOT_FOUND',
   'WEBHOOK_TARGET_REFUSED',
   'WEBHOOK_QUOTA_EXCEEDED',
-  // Push delivery: off (no VAPID keys), an unknown subscription, the per-user cap, a refused endpoint.
+  // Push delivery: off (no VAPID keys), a device kind not set up (FCM), an unknown subscription, the per-user cap, a refused endpoint.
   'PUSH_NOT_CONFIGURED',
+  'PUSH_KIND_NOT_CONFIGURED',
   'PUSH_SUBSCRIPTION_NOT_FOUND',
   'PUSH_SUBSCRIPTION_LIMIT',
   'PUSH_ENDPOINT_NOT_ALLOWED',

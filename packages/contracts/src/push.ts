@@ -48,20 +48,35 @@ export const expoPushSubscriptionRequestSchema = z
   .strict();
 export type ExpoPushSubscriptionRequest = z.infer<typeof expoPushSubscriptionRequestSchema>;
 
-export const pushSubscriptionRequestSchema = z.union([expoPushSubscriptionRequestSchema, webPushSubscriptionRequestSchema]);
+/**
+ * `POST /api/push/subscriptions` from an app that talks to Firebase Cloud Messaging itself: the
+ * registration token of `@react-native-firebase/messaging` (`messaging().getToken()`).
+ */
+export const fcmPushSubscriptionRequestSchema = z
+  .object({
+    fcmToken: z
+      .string()
+      .min(32, 'must be an FCM registration token')
+      .max(4_096)
+      .regex(/^[A-Za-z0-9_:.-]+$/, 'must be an FCM registration token (letters, digits, _ - : .)'),
+  })
+  .strict();
+export type FcmPushSubscriptionRequest = z.infer<typeof fcmPushSubscriptionRequestSchema>;
+
+export const pushSubscriptionRequestSchema = z.union([expoPushSubscriptionRequestSchema, fcmPushSubscriptionRequestSchema, webPushSubscriptionRequestSchema]);
 export type PushSubscriptionRequest = z.infer<typeof pushSubscriptionRequestSchema>;
 
 /** Subscription ids: 22 base64url characters, derived from the user and the endpoint. */
 export const pushSubscriptionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'is not a push subscription id');
 
-export const pushSubscriptionKinds = ['web', 'expo'] as const;
+export const pushSubscriptionKinds = ['web', 'expo', 'fcm'] as const;
 export type PushSubscriptionKind = (typeof pushSubscriptionKinds)[number];
 
 /** A subscription as the api shows it to its owner: never the keys or the whole endpoint (a capability URL). */
 export const pushSubscriptionViewSchema = z.object({
   id: pushSubscriptionIdSchema,
   kind: z.enum(pushSubscriptionKinds),
-  /** The push service's host (`fcm.googleapis.com`), or `exp.host` for an Expo token. */
+  /** The push service's host (`fcm.googleapis.com` for a browser on Chrome or an FCM token), or `exp.host` for an Expo token. */
   host: z.string(),
   createdAt: z.string(),
 });

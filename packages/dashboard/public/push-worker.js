@@ -41,21 +41,29 @@ self.addEventListener('push', (event) => {
   );
 });
 
+/**
+ * What a click on a notification does: bring a dashboard tab to the push's link, focusing it, or
+ * open one there when none is open. A tab this worker does not control cannot be navigated from
+ * here (`navigate` rejects): then a new one opens at the link, so the click always lands on it.
+ */
+async function openFromNotification(data) {
+  const url = sameOriginUrl(data && data.url);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const dashboards = windows.filter((client) => new URL(client.url).origin === self.location.origin);
+  const there = dashboards.find((client) => client.url === url);
+  if (there) return there.focus();
+  const open = dashboards[0];
+  if (open) {
+    const focused = await open.focus().catch(() => open);
+    const moved = await focused.navigate(url).catch(() => null);
+    if (moved) return moved;
+  }
+  return self.clients.openWindow(url);
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = sameOriginUrl(event.notification.data && event.notification.data.url);
-  event.waitUntil(
-    (async () => {
-      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
-      if (open) {
-        await open.focus();
-        if ('navigate' in open) await open.navigate(url).catch(() => undefined);
-        return;
-      }
-      await self.clients.openWindow(url);
-    })(),
-  );
+  event.waitUntil(openFromNotification(event.notification.data));
 });
 
 // A new version takes over at once: it only shows notifications, there is no cache to keep consistent.

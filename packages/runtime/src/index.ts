@@ -36,6 +36,7 @@ export * from './webhooks/settings.js';
 export * from './webhooks/signature.js';
 export * from './webhooks/target-policy.js';
 export * from './push/endpoint-policy.js';
+export * from './push/fcm-config.js';
 export * from './push/push-config.js';
 export * from './push/push-subscriptions.js';
 export * from './queue-events.js';

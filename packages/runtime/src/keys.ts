@@ -127,6 +127,8 @@ export interface JobstreamKeys {
   pushLock: string;
   /** Counter of the pushes one user was sent in one minute (start in ms). */
   pushRate(userId: string, minuteStartMs: number): string;
+  /** Counter of the pushes one device (subscription) was sent in one minute (start in ms). */
+  pushDeviceRate(subscriptionId: string, minuteStartMs: number): string;
 }
 
 /** The keys of one user's inbox (see `JobstreamKeys.inbox`). */
@@ -196,5 +198,6 @@ export function jobstreamKeys(queue: Pick<QueueSettings, 'prefix' | 'name'>): Jo
     pushCursor: `${base}:js:push:cursor`,
     pushLock: `${base}:js:push:lock`,
     pushRate: (userId, minuteStartMs) => `${base}:js:limits:push:${minuteStartMs}:${userId}`,
+    pushDeviceRate: (subscriptionId, minuteStartMs) => `${base}:js:limits:push-device:${minuteStartMs}:${subscriptionId}`,
   };
 }

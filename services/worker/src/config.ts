@@ -15,6 +15,7 @@ import {
   webhookSettingsFrom,
   type WebhookSettings,
   checkPushEnv,
+  checkFcmDeliveryEnv,
   pushEnvShape,
   pushSettingsFrom,
   type PushSettings,
@@ -66,6 +67,7 @@ const workerEnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_BACKOFF_MAX_MS'], message: 'must not be less than WEBHOOK_BACKOFF_BASE_MS' });
     }
     checkPushEnv(env, ctx);
+    checkFcmDeliveryEnv(env, ctx);
     if (env.FLASHCARDS_PROVIDER === 'openai') {
       for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FLASHCARDS_PROVIDER=openai' });

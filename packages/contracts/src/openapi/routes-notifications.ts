@@ -109,13 +109,13 @@ export function notificationRoutesTable(): ApiRoute[] {
       errors: ['PUSH_NOT_CONFIGURED', 'REDIS_UNAVAILABLE'],
     },
     {
-      method: 'post', path: '/api/push/subscriptions', tag: 'Push', summary: "Register a device: a browser's PushSubscription or an Expo push token",
+      method: 'post', path: '/api/push/subscriptions', tag: 'Push', summary: "Register a device: a browser's PushSubscription, an Expo push token or an FCM token",
       access: 'user', body: pushSubscriptionRequestSchema,
       responses: {
         201: { description: 'Registered.', schema: pushSubscriptionViewSchema },
         200: { description: 'It was registered already.', schema: pushSubscriptionViewSchema },
       },
-      errors: ['PUSH_NOT_CONFIGURED', 'PUSH_ENDPOINT_NOT_ALLOWED', 'PUSH_SUBSCRIPTION_LIMIT', 'REDIS_UNAVAILABLE'],
+      errors: ['PUSH_NOT_CONFIGURED', 'PUSH_KIND_NOT_CONFIGURED', 'PUSH_ENDPOINT_NOT_ALLOWED', 'PUSH_SUBSCRIPTION_LIMIT', 'REDIS_UNAVAILABLE'],
     },
     {
       method: 'delete', path: '/api/push/subscriptions/:id', tag: 'Push', summary: 'Remove a push subscription',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { intVar, optionalVar } from '../config.js';
+import { fcmServiceAccountVar, fcmSettingsFrom, type FcmSettings } from './fcm-config.js';
 
 /** When a push goes out: only while the user has no open stream (`offline`, the default), or `always`. */
 export const pushWhenModes = ['offline', 'always'] as const;
@@ -20,6 +21,8 @@ export const pushEnvShape = {
     .transform((v) => (v ? v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : [])),
   PUSH_WHEN: z.enum(pushWhenModes).default('offline'),
   PUSH_MAX_PER_USER_PER_MINUTE: intVar(30, 1, 100_000),
+  PUSH_MAX_PER_DEVICE_PER_MINUTE: intVar(20, 1, 100_000),
+  PUSH_MAX_PAYLOAD_BYTES: intVar(4_096, 256, 65_536),
   PUSH_TTL_SECONDS: intVar(86_400, 0, 2_419_200),
   PUSH_TIMEOUT_MS: intVar(10_000, 100, 120_000),
   PUSH_ATTEMPTS: intVar(5, 1, 50),
@@ -29,12 +32,19 @@ export const pushEnvShape = {
   EXPO_PUSH_URL: z.url().default('https://exp.host/--/api/v2/push/send'),
   EXPO_ACCESS_TOKEN: optionalVar(z.string().min(1)),
   DASHBOARD_BASE_URL: optionalVar(z.url()),
+  FCM_PROJECT_ID: optionalVar(z.string().regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, 'must be a Firebase project id (my-app-1234)')),
+  FCM_SERVICE_ACCOUNT_JSON: optionalVar(fcmServiceAccountVar),
+  FCM_API_URL: z.url().default('https://fcm.googleapis.com'),
+  FCM_TOKEN_URL: optionalVar(z.url()),
 };
 
 export type PushEnv = z.output<z.ZodObject<typeof pushEnvShape>>;
 
-/** Cross-field rule: the three VAPID variables come together. */
+/** Cross-field rules: the three VAPID variables come together; FCM needs push on. */
 export function checkPushEnv(env: PushEnv, ctx: z.RefinementCtx): void {
+  if (env.FCM_PROJECT_ID !== undefined && env.VAPID_PUBLIC_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['FCM_PROJECT_ID'], message: 'needs push on: set the VAPID variables too' });
+  }
   const set = (['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const).filter((name) => env[name] !== undefined);
   if (set.length === 0 || set.length === 3) return;
   for (const name of ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const) {
@@ -64,6 +74,13 @@ export interface PushSettings {
   when: PushWhen;
   /** Pushes one user is sent per minute, over all their devices; the rest are dropped. Default 30. */
   maxPerUserPerMinute: number;
+  /** Pushes one device (subscription) is sent per minute; the rest are dropped for that device only. Default 20. */
+  maxPerDevicePerMinute: number;
+  /**
+   * Bytes of the request one device's push service is sent (Web Push: the encrypted body; Expo and
+   * FCM: the JSON message); a bigger one is refused for that device, not sent. Default 4,096.
+   */
+  maxPayloadBytes: number;
   /** How long the push service keeps a message for a device that is offline. Default 1 day. */
   ttlSeconds: number;
   /** One request to a push service. Default 10 s. */
@@ -79,6 +96,8 @@ export interface PushSettings {
   expo: { url: string; accessToken?: string | undefined };
   /** Prefix of the links in pushes (`https://jobs.example.com`); default: paths on the page's own origin. */
   dashboardBaseUrl?: string | undefined;
+  /** Firebase Cloud Messaging (FCM_PROJECT_ID); undefined: FCM tokens are refused (400 PUSH_KIND_NOT_CONFIGURED). */
+  fcm?: FcmSettings | undefined;
 }
 
 export function pushSettingsFrom(env: PushEnv): PushSettings {
@@ -89,6 +108,8 @@ export function pushSettingsFrom(env: PushEnv): PushSettings {
     allowedHosts: env.PUSH_ALLOWED_HOSTS,
     when: env.PUSH_WHEN,
     maxPerUserPerMinute: env.PUSH_MAX_PER_USER_PER_MINUTE,
+    maxPerDevicePerMinute: env.PUSH_MAX_PER_DEVICE_PER_MINUTE,
+    maxPayloadBytes: env.PUSH_MAX_PAYLOAD_BYTES,
     ttlSeconds: env.PUSH_TTL_SECONDS,
     timeoutMs: env.PUSH_TIMEOUT_MS,
     attempts: env.PUSH_ATTEMPTS,
@@ -97,5 +118,6 @@ export function pushSettingsFrom(env: PushEnv): PushSettings {
     concurrency: env.PUSH_CONCURRENCY,
     expo: { url: env.EXPO_PUSH_URL, accessToken: env.EXPO_ACCESS_TOKEN },
     dashboardBaseUrl: env.DASHBOARD_BASE_URL,
+    fcm: fcmSettingsFrom(env),
   };
 }

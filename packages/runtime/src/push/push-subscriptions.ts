@@ -7,12 +7,12 @@ import type { RedisClient } from '../redis.js';
 /** A subscription as stored: where and how to deliver to one device. */
 export type StoredPushSubscription =
   | { id: string; kind: 'web'; endpoint: string; keys: { p256dh: string; auth: string }; expirationTime?: number | null; createdAt: string }
-  | { id: string; kind: 'expo'; token: string; createdAt: string };
+  | { id: string; kind: 'expo' | 'fcm'; token: string; createdAt: string };
 
-/** What a new subscription is made of: a web endpoint with its keys, or an Expo token. */
+/** What a new subscription is made of: a web endpoint with its keys, or an Expo or FCM registration token. */
 export type PushTarget =
   | { kind: 'web'; endpoint: string; keys: { p256dh: string; auth: string }; expirationTime?: number | null }
-  | { kind: 'expo'; token: string };
+  | { kind: 'expo' | 'fcm'; token: string };
 
 export type AddOutcome = { added: boolean; subscription: StoredPushSubscription } | { limitReached: true };
 
@@ -65,9 +65,12 @@ export function pushSubscriptionId(userId: string, target: PushTarget): string {
   return hashOf(`${userId}\n${addressOf(target)}`).toString('base64url').slice(0, 22);
 }
 
+/** The service a token is delivered through, as its owner is shown it. */
+const TOKEN_SERVICE_HOSTS = { expo: 'exp.host', fcm: 'fcm.googleapis.com' } as const;
+
 /** The host a subscription delivers through, as its owner is shown it. */
 export function pushSubscriptionView(subscription: StoredPushSubscription): PushSubscriptionView {
-  const host = subscription.kind === 'web' ? new URL(subscription.endpoint).host : 'exp.host';
+  const host = subscription.kind === 'web' ? new URL(subscription.endpoint).host : TOKEN_SERVICE_HOSTS[subscription.kind];
   return { id: subscription.id, kind: subscription.kind satisfies PushSubscriptionKind, host, createdAt: subscription.createdAt };
 }
 

@@ -1,5 +1,6 @@
 import {
   expoPushSubscriptionRequestSchema,
+  fcmPushSubscriptionRequestSchema,
   pushSubscriptionIdSchema,
   webPushSubscriptionRequestSchema,
   zodIssuesToDetails,
@@ -21,16 +22,30 @@ function notFound(id: string): ApiError {
   return new ApiError(404, 'PUSH_SUBSCRIPTION_NOT_FOUND', `No push subscription with id "${id.slice(0, 64)}" of yours`);
 }
 
+/** The schema a body is judged by: a token field names its kind, anything else is a browser's subscription. */
+function schemaOf(body: unknown) {
+  // One shape at a time: the union's own error would list the problems of every shape.
+  const has = (field: string) => typeof body === 'object' && body !== null && field in body;
+  if (has('expoPushToken')) return expoPushSubscriptionRequestSchema;
+  if (has('fcmToken')) return fcmPushSubscriptionRequestSchema;
+  return webPushSubscriptionRequestSchema;
+}
+
 /** The device the body names, or a 400 naming what is wrong with it. */
-function targetOf(body: unknown, allowedHosts: readonly string[]): PushTarget {
-  // A body with `expoPushToken` is judged as a token alone, any other as a browser's subscription:
-  // the union's own error would list the problems of both shapes.
-  const expo = typeof body === 'object' && body !== null && 'expoPushToken' in body;
-  const parsed = (expo ? expoPushSubscriptionRequestSchema : webPushSubscriptionRequestSchema).safeParse(body);
+function targetOf(body: unknown, settings: PushSettings): PushTarget {
+  const parsed = schemaOf(body).safeParse(body);
   if (!parsed.success) throw ApiError.validation(zodIssuesToDetails(parsed.error));
   const request = parsed.data;
   if ('expoPushToken' in request) return { kind: 'expo', token: request.expoPushToken };
-  const problem = endpointProblem(request.endpoint, allowedHosts);
+  if ('fcmToken' in request) {
+    if (!settings.fcm) {
+      throw new ApiError(400, 'PUSH_KIND_NOT_CONFIGURED', 'FCM tokens are not accepted: this server has no Firebase project (FCM_PROJECT_ID unset)', [
+        { path: 'fcmToken', message: 'FCM is not configured' },
+      ]);
+    }
+    return { kind: 'fcm', token: request.fcmToken };
+  }
+  const problem = endpointProblem(request.endpoint, settings.allowedHosts);
   if (problem) {
     throw new ApiError(400, 'PUSH_ENDPOINT_NOT_ALLOWED', `endpoint ${problem}`, [{ path: 'endpoint', message: problem }]);
   }
@@ -58,7 +73,7 @@ export function pushRoutes(deps: PushRoutesDeps): Router {
   });
 
   router.post('/push/subscriptions', requireConfigured, async (req, res) => {
-    const target = targetOf(req.body, deps.settings.allowedHosts);
+    const target = targetOf(req.body, deps.settings);
     const outcome = await store().add(principalOf(res).userId, target);
     if ('limitReached' in outcome) {
       const max = store().maxPerUser;

@@ -21,7 +21,7 @@ import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Leadership, paceRound } from '../relay/relay-lease.js';
 import { mayBePushed, pushMessageOf } from './push-message.js';
-import type { PushJobData } from './push-sender.js';
+import type { PushJobData, PushSkipReason } from './push-sender.js';
 
 /** Moves the cursor only while the lease is ours: a dispatcher that lost it cannot move it back. */
 const SAVE_CURSOR_SCRIPT = `
@@ -29,7 +29,10 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2])
 return 1`;
 
-/** Counts one push of a user in the current minute; returns the count. */
+/** The start (ms) of the minute the rate limits count in. */
+const minuteStart = (): number => Math.floor(Date.now() / 60_000) * 60_000;
+
+/** Counts one push of a user, or of a device, in the current minute; returns the count. */
 const COUNT_PUSH_SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], 120000) end
@@ -58,8 +61,8 @@ export interface PushDispatcherOptions {
   batchSize?: number;
   /** How long one XREAD blocks; bounds how quickly stop() returns. Default 1 s. */
   blockMs?: number;
-  /** Told of each push the dispatcher drops: the user's rate limit, or a stream was open. */
-  onSkipped?: (reason: 'rate_limited' | 'online') => void;
+  /** Told of each push the dispatcher drops: the user's or the device's rate limit, or a stream was open. */
+  onSkipped?: (reason: PushSkipReason) => void;
   /** Told when feed entries past the cursor were trimmed before they were dispatched (their pushes are lost). */
   onGap?: () => void;
 }
@@ -212,7 +215,7 @@ export class PushDispatcher {
       online = new Set(users.filter((_, i) => Number(counts[i]?.[1] ?? 0) > 0));
     }
     const admitted: Planned[] = [];
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const minute = minuteStart();
     for (const push of planned) {
       if (online.has(push.userId)) {
         this.options.onSkipped?.('online');
@@ -229,25 +232,37 @@ export class PushDispatcher {
     return admitted;
   }
 
-  /** One job per device of the user, with an id made of the feed entry and the subscription. */
+  /**
+   * One job per device of the user, with an id made of the feed entry and the subscription; a
+   * device past PUSH_MAX_PER_DEVICE_PER_MINUTE gets none, the user's other devices still do.
+   */
   private async enqueue(planned: Planned[]): Promise<void> {
     if (planned.length === 0) return;
-    const jobs: Parameters<Queue<PushJobData>['addBulk']>[0] = [];
     const devices = new Map<string, string[]>();
+    const pairs: { push: Planned; subscriptionId: string }[] = [];
     for (const push of planned) {
       let ids = devices.get(push.userId);
       if (!ids) {
         ids = (await this.options.subscriptions.list(push.userId)).map((s) => s.id);
         devices.set(push.userId, ids);
       }
-      for (const subscriptionId of ids) {
-        jobs.push({
-          name: 'push',
-          data: { userId: push.userId, subscriptionId, payload: push.payload, feedId: push.feedId },
-          opts: { jobId: `push-${push.feedId}-${subscriptionId}` },
-        });
-      }
+      for (const subscriptionId of ids) pairs.push({ push, subscriptionId });
     }
+    const minute = minuteStart();
+    const counts = await Promise.all(pairs.map(({ subscriptionId }) => this.client.jobstreamCountPush(this.options.keys.pushDeviceRate(subscriptionId, minute))));
+    const jobs: Parameters<Queue<PushJobData>['addBulk']>[0] = [];
+    pairs.forEach(({ push, subscriptionId }, i) => {
+      if ((counts[i] ?? 0) > this.options.settings.maxPerDevicePerMinute) {
+        this.options.onSkipped?.('device_rate_limited');
+        this.log.debug({ userId: push.userId, subscriptionId }, 'push dropped for one device: it reached PUSH_MAX_PER_DEVICE_PER_MINUTE');
+        return;
+      }
+      jobs.push({
+        name: 'push',
+        data: { userId: push.userId, subscriptionId, payload: push.payload, feedId: push.feedId },
+        opts: { jobId: `push-${push.feedId}-${subscriptionId}` },
+      });
+    });
     if (jobs.length > 0) await this.options.queue.addBulk(jobs);
   }
 }

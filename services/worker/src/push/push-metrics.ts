@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { PushOutcome } from './push-sender.js';
+import { pushSubscriptionKinds, type PushSubscriptionKind } from '@jobstream/contracts';
+import { pushSkipReasons, type PushOutcome, type PushSkipReason } from './push-sender.js';
 
 /** The push metrics on the worker's registry, and the callbacks that feed them. */
 export function createPushMetrics(registry: Registry, isLeader: () => boolean) {
@@ -26,7 +27,7 @@ export function createPushMetrics(registry: Registry, isLeader: () => boolean) {
   });
   const skipped = new Counter({
     name: 'jobstream_push_skipped_total',
-    help: 'Pushes not sent: the user had a stream open (online) or reached the per-minute limit (rate_limited).',
+    help: 'Pushes not sent: the user had a stream open (online), the user or the device reached its per-minute limit (rate_limited, device_rate_limited), or the request for the device was over PUSH_MAX_PAYLOAD_BYTES (oversized).',
     labelNames: ['reason'],
     registers,
   });
@@ -43,21 +44,21 @@ export function createPushMetrics(registry: Registry, isLeader: () => boolean) {
     registers,
   });
   // Every series exists from the start: an alert on a rate sees 0, not nothing.
-  for (const kind of ['web', 'expo']) {
+  for (const kind of pushSubscriptionKinds) {
     for (const outcome of ['sent', 'gone', 'retry', 'rejected', 'unsubscribed']) sent.inc({ kind, outcome }, 0);
     removed.inc({ kind }, 0);
   }
-  for (const reason of ['online', 'rate_limited']) skipped.inc({ reason }, 0);
+  for (const reason of pushSkipReasons) skipped.inc({ reason }, 0);
 
   return {
-    onOutcome(outcome: PushOutcome, kind: 'web' | 'expo', latencySeconds: number): void {
+    onOutcome(outcome: PushOutcome, kind: PushSubscriptionKind, latencySeconds: number): void {
       sent.inc({ kind, outcome });
       latency.observe({ kind, outcome }, latencySeconds);
     },
-    onRemoved(kind: 'web' | 'expo'): void {
+    onRemoved(kind: PushSubscriptionKind): void {
       removed.inc({ kind });
     },
-    onSkipped(reason: 'rate_limited' | 'online'): void {
+    onSkipped(reason: PushSkipReason): void {
       skipped.inc({ reason });
     },
     onGap(): void {

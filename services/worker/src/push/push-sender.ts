@@ -19,14 +19,27 @@ export interface PushJobData {
  */
 export type PushOutcome = 'sent' | 'gone' | 'retry' | 'rejected' | 'unsubscribed';
 
+/**
+ * Why a push was not sent at all: the user had a stream open (`online`), the user or the device
+ * reached its per-minute limit (`rate_limited`, `device_rate_limited`), or the request for the
+ * device was over PUSH_MAX_PAYLOAD_BYTES (`oversized`).
+ */
+export type PushSkipReason = 'online' | 'rate_limited' | 'device_rate_limited' | 'oversized';
+export const pushSkipReasons: readonly PushSkipReason[] = ['online', 'rate_limited', 'device_rate_limited', 'oversized'];
+
 export interface PushSenderOptions {
   subscriptions: PushSubscriptions;
-  transports: Record<StoredPushSubscription['kind'], PushTransport>;
+  /** One per device kind; a kind without one (FCM not set up on this process) is rejected. */
+  transports: Partial<Record<StoredPushSubscription['kind'], PushTransport>>;
+  /** PUSH_MAX_PAYLOAD_BYTES: the most bytes of one device's request. */
+  maxPayloadBytes: number;
   logger: Logger;
   /** Told of each attempt's outcome, with how long it took since the event was in the feed (s). */
   onOutcome?: (outcome: PushOutcome, kind: StoredPushSubscription['kind'], latencySeconds: number) => void;
   /** Told of each subscription removed because its push service said it is gone. */
   onRemoved?: (kind: StoredPushSubscription['kind']) => void;
+  /** Told of each push refused before it went out (`oversized`). */
+  onSkipped?: (reason: PushSkipReason) => void;
 }
 
 /** Milliseconds of a stream id (`1700000000000-0`). */
@@ -52,7 +65,16 @@ export function createPushSender(options: PushSenderOptions): Processor<PushJobD
       return 'gone';
     }
     try {
-      const outcome = await options.transports[kind].send(subscription, payload);
+      const transport = options.transports[kind];
+      if (!transport) throw new RejectedPushError(`no transport for ${kind} devices on this worker`, 0);
+      const request = transport.encode(subscription, payload);
+      const bytes = Buffer.byteLength(request.body);
+      if (bytes > options.maxPayloadBytes) {
+        options.onSkipped?.('oversized');
+        log.warn({ userId, subscriptionId, kind, bytes, maxBytes: options.maxPayloadBytes }, 'push refused for this device: its request is over PUSH_MAX_PAYLOAD_BYTES');
+        return 'oversized';
+      }
+      const outcome = await transport.send(request);
       if (outcome === 'gone') {
         await options.subscriptions.remove(userId, subscriptionId);
         options.onRemoved?.(kind);

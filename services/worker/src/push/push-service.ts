@@ -1,9 +1,12 @@
+import type { PushSubscriptionKind } from '@jobstream/contracts';
 import type { JobstreamKeys, Logger, PushSettings, RedisClient } from '@jobstream/runtime';
 import { PushSubscriptions } from '@jobstream/runtime';
 import { Queue, Worker } from 'bullmq';
 import { PushDispatcher } from './push-dispatcher.js';
-import { createPushSender, type PushJobData, type PushOutcome } from './push-sender.js';
-import { expoPushTransport, webPushTransport } from './push-transports.js';
+import { expoPushTransport } from './expo-transport.js';
+import { fcmPushTransport } from './fcm-transport.js';
+import { createPushSender, type PushJobData, type PushOutcome, type PushSkipReason } from './push-sender.js';
+import { webPushTransport } from './web-push-transport.js';
 
 export interface PushServiceOptions {
   settings: PushSettings;
@@ -14,9 +17,9 @@ export interface PushServiceOptions {
   keys: JobstreamKeys;
   queue: { name: string; prefix: string };
   logger: Logger;
-  onOutcome?: (outcome: PushOutcome, kind: 'web' | 'expo', latencySeconds: number) => void;
-  onRemoved?: (kind: 'web' | 'expo') => void;
-  onSkipped?: (reason: 'rate_limited' | 'online') => void;
+  onOutcome?: (outcome: PushOutcome, kind: PushSubscriptionKind, latencySeconds: number) => void;
+  onRemoved?: (kind: PushSubscriptionKind) => void;
+  onSkipped?: (reason: PushSkipReason) => void;
   onGap?: () => void;
 }
 
@@ -51,10 +54,16 @@ export function startPushService(options: PushServiceOptions): PushService | und
     name,
     createPushSender({
       subscriptions,
-      transports: { web: webPushTransport(settings.vapid, settings), expo: expoPushTransport(settings) },
+      transports: {
+        web: webPushTransport(settings.vapid, settings),
+        expo: expoPushTransport(settings),
+        ...(settings.fcm ? { fcm: fcmPushTransport(settings.fcm, settings) } : {}),
+      },
+      maxPayloadBytes: settings.maxPayloadBytes,
       logger,
       onOutcome: options.onOutcome,
       onRemoved: options.onRemoved,
+      onSkipped: options.onSkipped,
     }),
     { connection: options.connect('jobstream:push:worker'), prefix: options.queue.prefix, concurrency: settings.concurrency },
   );
