@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { formatSse, type SseMessage } from './sse-format.js';
 
 /** Why a stream ended; `replay_failed`: Redis failed in the middle of a replay, the client resumes from its cursor. */
@@ -21,8 +20,6 @@ function currentTurn(): number {
   }
   return turn;
 }
-
-const uncork = (socket: Socket): void => socket.uncork();
 
 /**
  * What every open SSE stream shares, whatever it carries: the bounded write to a client that may
@@ -107,14 +104,6 @@ export abstract class StreamSink {
       if (!this.pacing && this.res.writableLength > this.maxBufferBytes) {
         this.close('slow_client');
         return;
-      }
-      // What this stream gets while the loop handles one round of I/O (a feed batch, a replay page
-      // with its `connected`, a terminal event and the end) leaves in one write to the socket. The
-      // socket is corked, not the response: a response corked across its end() loses what end() wrote.
-      const socket = this.res.socket;
-      if (socket) {
-        socket.cork();
-        setImmediate(uncork, socket);
       }
     }
     this.wrote = true;
