@@ -177,3 +177,29 @@ export async function spawnService(name: 'api' | 'worker', env: Record<string, s
     },
   };
 }
+
+/** An api and a worker on one test prefix, started before a describe block's tests and stopped after them. */
+export interface TestStack {
+  readonly env: TestEnv;
+  readonly api: ApiServer & { url: string };
+  readonly worker: WorkerService;
+}
+
+/**
+ * Starts an api and a worker (with `overrides` on the test environment) in `beforeAll` and stops
+ * them, and deletes the prefix's keys, in `afterAll`; the fields are there once `beforeAll` ran.
+ */
+export function useApiAndWorker(overrides: Record<string, string> = {}): TestStack {
+  const stack = {} as { env: TestEnv; api: ApiServer & { url: string }; worker: WorkerService };
+  beforeAll(async () => {
+    stack.env = testEnv(overrides);
+    stack.api = await startApi(stack.env);
+    stack.worker = await startWorker(stack.env);
+  });
+  afterAll(async () => {
+    await stack.worker?.close();
+    await stack.api?.close();
+    if (stack.env) await cleanupPrefix(testRedisUrl(), stack.env.QUEUE_PREFIX);
+  });
+  return stack;
+}

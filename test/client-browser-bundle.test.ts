@@ -1,10 +1,8 @@
-import type { ApiServer } from '@jobstream/api';
-import type { WorkerService } from '@jobstream/worker';
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
-import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { repoRoot, useApiAndWorker } from '../test-support/services';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 
 /** The SDK's compiled output (`npm test` builds first) must run where there is no Node. */
@@ -51,21 +49,7 @@ describe('the SDK in a browser', () => {
   });
 
   describe('against the real api', () => {
-    let env: Record<string, string>;
-    let api: ApiServer & { url: string };
-    let worker: WorkerService;
-
-    beforeAll(async () => {
-      env = testEnv();
-      api = await startApi(env);
-      worker = await startWorker(env);
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await api.close();
-      await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
-    });
+    const stack = useApiAndWorker();
 
     it('runs the browser bundle in a context with only web globals and watches a job to its end', async () => {
       const code = await browserBundle();
@@ -85,7 +69,7 @@ describe('the SDK in a browser', () => {
       });
       runInContext(code, sandbox);
       expect(runInContext('typeof process + typeof require + typeof Buffer', sandbox)).toBe('undefinedundefinedundefined');
-      sandbox.baseUrl = api.url;
+      sandbox.baseUrl = stack.api.url;
       sandbox.token = await tokenFor(DEFAULT_TEST_USER);
       const outcome = await runInContext(
         `(async () => {

@@ -1,21 +1,15 @@
-import type { ApiServer } from '@jobstream/api';
-import type { WorkerService } from '@jobstream/worker';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { connectSse } from '../test-support/sse-client';
-import { cleanupPrefix, repoRoot, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { buildViteApp, installPackedClient, run } from '../test-support/packed-client';
+import { repoRoot, useApiAndWorker } from '../test-support/services';
 
 /**
  * `@jobstream/client` as its users get it: the tarball `npm pack` makes (of the build `npm test`
  * runs first), installed offline into a throwaway project outside the repository, and used from
  * Node ESM, Node CommonJS, TypeScript and a Vite browser build.
  */
-const run = promisify(execFile);
-const clientDir = join(repoRoot, 'packages', 'client');
 
 /** What a consumer script prints: the events of a job it watched, and whether error classes work. */
 interface ConsumerReport {
@@ -71,15 +65,7 @@ describe('the packed @jobstream/client', () => {
   let tarball: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'jobstream-client-package-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: clientDir });
-    const [packed] = JSON.parse(stdout) as { filename: string }[];
-    tarball = join(dir, packed!.filename);
-    project = join(dir, 'app');
-    await mkdir(join(project, 'src'), { recursive: true });
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies: { '@jobstream/client': `file:${tarball}` } }));
-    // The package has no dependencies of its own: nothing to fetch, so this works offline.
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project });
+    ({ dir, project, tarball } = await installPackedClient());
   }, 120_000);
 
   afterAll(async () => {
@@ -122,29 +108,15 @@ describe('the packed @jobstream/client', () => {
   }, 60_000);
 
   describe('against a running api', () => {
-    let env: Record<string, string>;
-    let api: ApiServer & { url: string };
-    let worker: WorkerService;
-
-    beforeAll(async () => {
-      env = testEnv();
-      api = await startApi(env);
-      worker = await startWorker(env);
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await api.close();
-      await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
-    });
+    const stack = useApiAndWorker();
 
     it.each(['esm', 'cjs'] as const)('watches a job to its end from a Node %s project', async (format) => {
       const file = join(project, format === 'esm' ? 'watch.mjs' : 'watch.cjs');
       await writeFile(file, consumerScript(format));
-      const { stdout } = await run(process.execPath, [file, api.url, await tokenFor(DEFAULT_TEST_USER)], { cwd: project, timeout: 30_000 });
+      const { stdout } = await run(process.execPath, [file, stack.api.url, await tokenFor(DEFAULT_TEST_USER)], { cwd: project, timeout: 30_000 });
       const report = JSON.parse(stdout) as ConsumerReport;
 
-      const stream = await connectSse(`${api.url}/api/jobs/${report.jobId}/events`);
+      const stream = await connectSse(`${stack.api.url}/api/jobs/${report.jobId}/events`);
       await stream.ended;
       expect(report).toEqual({ format, jobId: report.jobId, ids: stream.lifecycle().map((e) => e.id), state: 'completed', notFound: true });
       expect(report.ids.length).toBeGreaterThanOrEqual(4); // waiting, active, progress..., completed
@@ -152,14 +124,11 @@ describe('the packed @jobstream/client', () => {
   });
 
   it('builds into a Vite browser bundle without zod', async () => {
-    await writeFile(join(project, 'index.html'), '<!doctype html><html><body><script type="module" src="/src/main.js"></script></body></html>');
-    await writeFile(
-      join(project, 'src', 'main.js'),
+    const built = await buildViteApp(
+      project,
       "import { createClient } from '@jobstream/client';\nconst client = createClient({ baseUrl: '' });\nclient.watchJob(location.hash.slice(1)).on('progress', (p) => { document.body.textContent = String(p); });\n",
     );
-    const vite = join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
-    await run(process.execPath, [vite, 'build', '--logLevel', 'error'], { cwd: project, timeout: 60_000 });
-    const assets = join(project, 'dist', 'assets');
+    const assets = join(built, 'assets');
     const scripts = (await readdir(assets)).filter((f) => f.endsWith('.js'));
     expect(scripts).toHaveLength(1);
     const bundle = await readFile(join(assets, scripts[0]!), 'utf8');

@@ -1,6 +1,4 @@
-import type { ApiServer } from '@jobstream/api';
 import { createClient, type ConnectionState, type FetchLike, type JobWatchItem, type LifecycleEvent, type XhrConstructor, type XhrLike } from '@jobstream/client';
-import type { WorkerService } from '@jobstream/worker';
 import { XMLHttpRequest as NodeXMLHttpRequest } from 'xmlhttprequest';
 import { Transport } from '../packages/client/src/http/transport';
 import { resolveStreamOptions } from '../packages/client/src/sse/stream-options';
@@ -10,7 +8,7 @@ import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
 import { freePort } from '../test-support/redis-server';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
-import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
+import { cleanupPrefix, spawnService, testEnv, testRedisUrl, useApiAndWorker, type ServiceProcess } from '../test-support/services';
 import { waitUntil } from '../test-support/wait';
 
 /**
@@ -67,27 +65,13 @@ async function referenceEvents(baseUrl: string, jobId: string): Promise<Received
 
 describe('the client SDK over XMLHttpRequest', () => {
   describe('against a running api', () => {
-    let env: Record<string, string>;
-    let api: ApiServer & { url: string };
-    let worker: WorkerService;
-
-    beforeAll(async () => {
-      // Heartbeats every 200 ms: a stream is never silent for more than two of these intervals.
-      env = testEnv({ SSE_HEARTBEAT_MS: '200' });
-      api = await startApi(env);
-      worker = await startWorker(env);
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await api.close();
-      await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
-    });
+    // Heartbeats every 200 ms: a stream is never silent for more than two of these intervals.
+    const stack = useApiAndWorker({ SSE_HEARTBEAT_MS: '200' });
 
     it('watches a job through its whole lifecycle on one XMLHttpRequest, with every event a plain SSE reader gets', async () => {
       const xhr = recordingXhr();
       const fetched = recordingFetch();
-      const client = createClient({ baseUrl: api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), transport: 'xhr', XMLHttpRequest: xhr.XMLHttpRequest, fetch: fetched.fetch });
+      const client = createClient({ baseUrl: stack.api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), transport: 'xhr', XMLHttpRequest: xhr.XMLHttpRequest, fetch: fetched.fetch });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 1_200, steps: 6 });
       const states: ConnectionState[] = [];
       const progress: unknown[] = [];
@@ -98,7 +82,7 @@ describe('the client SDK over XMLHttpRequest', () => {
       const items: JobWatchItem[] = [];
       for await (const item of watch) items.push(item);
 
-      const reference = await referenceEvents(api.url, jobId);
+      const reference = await referenceEvents(stack.api.url, jobId);
       expect(reference.map((e) => e.event)).toEqual(['waiting', 'active', ...Array(6).fill('progress'), 'completed']);
       expect(lifecycleOf(items).map((e) => [e.id, e.event])).toEqual(reference.map((e) => [e.id, e.event]));
       expect(progress.at(-1)).toBe(100);
@@ -114,7 +98,7 @@ describe('the client SDK over XMLHttpRequest', () => {
     it('keeps a stream open through a silent stretch longer than its stall window because heartbeats reach it', async () => {
       const xhr = recordingXhr();
       const client = createClient({
-        baseUrl: api.url,
+        baseUrl: stack.api.url,
         getToken: () => tokenFor(DEFAULT_TEST_USER),
         transport: 'xhr',
         XMLHttpRequest: xhr.XMLHttpRequest,
@@ -139,7 +123,7 @@ describe('the client SDK over XMLHttpRequest', () => {
 
     it('aborts its XMLHttpRequest when the watch is closed', async () => {
       const xhr = recordingXhr();
-      const client = createClient({ baseUrl: api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), transport: 'xhr', XMLHttpRequest: xhr.XMLHttpRequest });
+      const client = createClient({ baseUrl: stack.api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), transport: 'xhr', XMLHttpRequest: xhr.XMLHttpRequest });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 5_000, steps: 10 });
       const watch = client.watchJob(jobId);
       const heard: LifecycleEvent[] = [];
@@ -156,7 +140,7 @@ describe('the client SDK over XMLHttpRequest', () => {
       const count = heard.length;
       await client.cancelJob(jobId);
       // The cancel's event would have reached an open stream; the closed watch hears nothing more.
-      const after = await referenceEvents(api.url, jobId);
+      const after = await referenceEvents(stack.api.url, jobId);
       expect(after.at(-1)?.event).toBe('cancelled');
       expect(heard).toHaveLength(count);
     });
@@ -176,7 +160,7 @@ describe('the client SDK over XMLHttpRequest', () => {
           },
         });
       };
-      const client = createClient({ baseUrl: api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), fetch: bodilessFetch, XMLHttpRequest: xhr.XMLHttpRequest });
+      const client = createClient({ baseUrl: stack.api.url, getToken: () => tokenFor(DEFAULT_TEST_USER), fetch: bodilessFetch, XMLHttpRequest: xhr.XMLHttpRequest });
       const first = await client.enqueue('demo.work', { durationMs: 300, steps: 2 });
       const second = await client.enqueue('demo.work', { durationMs: 300, steps: 2 });
       const states: ConnectionState[] = [];
@@ -184,27 +168,27 @@ describe('the client SDK over XMLHttpRequest', () => {
       for await (const item of client.watchJob(first.jobId).on('connection', (info) => states.push(info.state))) items.push(item);
       await client.watchJob(second.jobId).done;
 
-      expect(lifecycleOf(items).map((e) => e.id)).toEqual((await referenceEvents(api.url, first.jobId)).map((e) => e.id));
+      expect(lifecycleOf(items).map((e) => e.id)).toEqual((await referenceEvents(stack.api.url, first.jobId)).map((e) => e.id));
       // Live over XMLHttpRequest, never polling.
       expect(collapse(states)).toEqual(['connecting', 'live', 'closed']);
       // The first stream tried fetch once; from then on every stream went through XMLHttpRequest.
-      expect(fetchUrls.filter((url) => url.includes('/events'))).toEqual([`${api.url}/api/jobs/${first.jobId}/events`]);
+      expect(fetchUrls.filter((url) => url.includes('/events'))).toEqual([`${stack.api.url}/api/jobs/${first.jobId}/events`]);
       expect(streamsOf(xhr.opened, first.jobId)).toHaveLength(1);
       expect(streamsOf(xhr.opened, second.jobId)).toHaveLength(1);
     });
 
     it('closes a request whose responseText grew past its cap and resumes on a new one from the last event, losing nothing', async () => {
       const xhr = recordingXhr();
-      const client = createClient({ baseUrl: api.url, getToken: () => tokenFor(DEFAULT_TEST_USER) });
+      const client = createClient({ baseUrl: stack.api.url, getToken: () => tokenFor(DEFAULT_TEST_USER) });
       const { jobId } = await client.enqueue('demo.work', { durationMs: 1_000, steps: 8 });
       // The SDK's own wiring with a cap of 1,500 characters instead of 4,000,000: a few events each.
-      const transport = new Transport(api.url, (input, init) => fetch(input, init), () => tokenFor(DEFAULT_TEST_USER), true, xhrStreamOpener(xhr.XMLHttpRequest, 1_500));
+      const transport = new Transport(stack.api.url, (input, init) => fetch(input, init), () => tokenFor(DEFAULT_TEST_USER), true, xhrStreamOpener(xhr.XMLHttpRequest, 1_500));
       const reasons: (string | undefined)[] = [];
       const watch = new JobWatch(jobId, transport, resolveStreamOptions({ retryBaseMs: 10 })).on('connection', (info) => reasons.push(info.reason));
       const items: JobWatchItem[] = [];
       for await (const item of watch) items.push(item);
 
-      const reference = await referenceEvents(api.url, jobId);
+      const reference = await referenceEvents(stack.api.url, jobId);
       expect(lifecycleOf(items).map((e) => e.id)).toEqual(reference.map((e) => e.id));
       expect(reasons).toContain('the response reached 1500 characters; reconnecting to free it');
       const streams = streamsOf(xhr.opened, jobId);
@@ -216,8 +200,8 @@ describe('the client SDK over XMLHttpRequest', () => {
 
     it('refuses the xhr transport at createClient when there is no XMLHttpRequest', () => {
       expect(typeof (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest).toBe('undefined');
-      expect(() => createClient({ baseUrl: api.url, transport: 'xhr' })).toThrow(/xhr transport needs an XMLHttpRequest/);
-      expect(() => createClient({ baseUrl: api.url, transport: 'websocket' as never })).toThrow(/transport must be one of auto, fetch, xhr/);
+      expect(() => createClient({ baseUrl: stack.api.url, transport: 'xhr' })).toThrow(/xhr transport needs an XMLHttpRequest/);
+      expect(() => createClient({ baseUrl: stack.api.url, transport: 'websocket' as never })).toThrow(/transport must be one of auto, fetch, xhr/);
     });
   });
 

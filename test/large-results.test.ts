@@ -1,10 +1,8 @@
-import type { ApiServer } from '@jobstream/api';
 import { createClient, type JobWatchItem, type NotificationItem } from '@jobstream/client';
 import { lifecycleEventSchemas, notificationStreamSchemas, streamEventSchemas } from '@jobstream/contracts';
-import type { WorkerService } from '@jobstream/worker';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
-import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
+import { useApiAndWorker } from '../test-support/services';
 import { connectSse } from '../test-support/sse-client';
 import { waitUntil } from '../test-support/wait';
 import { named, openStream } from './notifications-helpers';
@@ -28,28 +26,14 @@ async function completedJob(apiUrl: string, result: unknown): Promise<string> {
  * fetches it so that its callers get it as before.
  */
 describe('a job result larger than EVENT_RESULT_INLINE_MAX_BYTES', () => {
-  let env: Record<string, string>;
-  let api: ApiServer & { url: string };
-  let worker: WorkerService;
-
-  beforeAll(async () => {
-    env = testEnv({ EVENT_RESULT_INLINE_MAX_BYTES: String(INLINE_MAX_BYTES) });
-    api = await startApi(env);
-    worker = await startWorker(env);
-  });
-
-  afterAll(async () => {
-    await worker.close();
-    await api.close();
-    await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX as string);
-  });
+  const stack = useApiAndWorker({ EVENT_RESULT_INLINE_MAX_BYTES: String(INLINE_MAX_BYTES) });
 
   it('is left out of completed, the owner channel and the stream snapshots with its size, and GET /api/jobs/:id has it', async () => {
-    const channel = await openStream(api.url, DEFAULT_TEST_USER);
-    const jobId = await completedJob(api.url, BIG);
-    const small = await completedJob(api.url, SMALL);
+    const channel = await openStream(stack.api.url, DEFAULT_TEST_USER);
+    const jobId = await completedJob(stack.api.url, BIG);
+    const small = await completedJob(stack.api.url, SMALL);
 
-    const stream = await connectSse(`${api.url}/api/jobs/${jobId}/events`);
+    const stream = await connectSse(`${stack.api.url}/api/jobs/${jobId}/events`);
     await stream.ended;
     const completed = stream.lifecycle().at(-1)!;
     expect(completed.event).toBe('completed');
@@ -69,15 +53,15 @@ describe('a job result larger than EVENT_RESULT_INLINE_MAX_BYTES', () => {
     expect(inline!.data).toMatchObject({ jobId: small, result: SMALL });
     expect(inline!.data).not.toHaveProperty('resultOmitted');
 
-    expect((await http('GET', `${api.url}/api/jobs/${jobId}`)).body.result).toEqual(BIG);
-    const smallStream = await connectSse(`${api.url}/api/jobs/${small}/events`);
+    expect((await http('GET', `${stack.api.url}/api/jobs/${jobId}`)).body.result).toEqual(BIG);
+    const smallStream = await connectSse(`${stack.api.url}/api/jobs/${small}/events`);
     await smallStream.ended;
     expect(smallStream.lifecycle().at(-1)?.data).toMatchObject({ result: SMALL });
     expect(named(smallStream.events, 'connected')[0]?.data.job).toMatchObject({ result: SMALL });
   });
 
   it('reaches SDK callers whole: watchJob and watchNotifications fetch what the stream left out', async () => {
-    const client = createClient({ baseUrl: api.url, token: await tokenFor(DEFAULT_TEST_USER) });
+    const client = createClient({ baseUrl: stack.api.url, token: await tokenFor(DEFAULT_TEST_USER) });
     const notifications = client.watchNotifications({ types: ['job.completed'] });
     const items: NotificationItem[] = [];
     notifications.on('notification', (item) => items.push(item));
