@@ -159,7 +159,7 @@ describe('authentication', () => {
     it('accepts RS256 and ES256 tokens signed with the published keys', async () => {
       const { url } = await api({ JWT_SECRET: '', JWT_JWKS_URL: jwksUrl });
       const viaRsa = await http('GET', `${url}/api/me`, undefined, bearer(await signed('RS256', 'rsa-1', rsa.privateKey, ['admin'])));
-      expect(viaRsa.body).toEqual({ userId: 'carol', roles: ['admin'], authMode: 'jwt' });
+      expect(viaRsa.body).toEqual({ userId: 'carol', roles: ['admin'], authMode: 'jwt', topics: ['*'] });
       const viaEc = await http('GET', `${url}/api/me`, undefined, bearer(await signed('ES256', 'ec-1', ec.privateKey)));
       expect(viaEc.body).toMatchObject({ userId: 'carol', roles: [] });
     });
@@ -197,7 +197,7 @@ describe('authentication', () => {
     it('takes the user and roles from the gateway headers and ignores an Authorization header', async () => {
       const { url } = await api({ AUTH_MODE: 'gateway', JWT_SECRET: '', GATEWAY_SECRET });
       const me = await http('GET', `${url}/api/me`, undefined, { ...viaGateway, 'x-user-id': 'dave', 'x-user-role': 'admin, service', authorization: '' });
-      expect(me.body).toEqual({ userId: 'dave', roles: ['admin', 'service'], authMode: 'gateway' });
+      expect(me.body).toEqual({ userId: 'dave', roles: ['admin', 'service'], authMode: 'gateway', topics: ['*'] });
       const status = await http('GET', `${url}/api/admin/budget/status`, undefined, { ...viaGateway, 'x-user-id': 'dave', 'x-user-role': 'admin', authorization: '' });
       expect(status.status).toBe(200);
       const forged = await http('GET', `${url}/api/me`, undefined, { ...viaGateway, ...(await authHeaders('eve', ['admin'])) });
@@ -229,7 +229,7 @@ describe('authentication', () => {
       try {
         expect(proc.output()).toMatch(/"level":40[^\n]*AUTH_MODE=none: every request acts as the admin user/);
         const me = await http('GET', `${proc.url}/api/me`, undefined, anonymous);
-        expect(me.body).toEqual({ userId: 'demo', roles: ['admin', 'service'], authMode: 'none' });
+        expect(me.body).toEqual({ userId: 'demo', roles: ['admin', 'service'], authMode: 'none', topics: ['*'] });
       } finally {
         await proc.stop();
       }

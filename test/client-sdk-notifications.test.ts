@@ -128,9 +128,9 @@ describe("the client SDK's notification calls against the real api", () => {
 
     it("answers me() with the caller's user id, sorted roles and the api's auth mode", async () => {
       const userId = newUser('me');
-      expect(await createClient({ baseUrl: api.url, token: await tokenFor(userId) }).me()).toEqual({ userId, roles: [], authMode: 'jwt' });
+      expect(await createClient({ baseUrl: api.url, token: await tokenFor(userId) }).me()).toEqual({ userId, roles: [], authMode: 'jwt', topics: ['*'] });
       const ops = createClient({ baseUrl: api.url, token: await tokenFor('sdk-ops', ['service', 'admin']) });
-      expect(await ops.me()).toEqual({ userId: 'sdk-ops', roles: ['admin', 'service'], authMode: 'jwt' });
+      expect(await ops.me()).toEqual({ userId: 'sdk-ops', roles: ['admin', 'service'], authMode: 'jwt', topics: ['*'] });
     });
 
     it('refuses publishNotification from a plain user with a typed ForbiddenError, and the notification goes nowhere', async () => {

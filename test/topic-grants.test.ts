@@ -77,6 +77,20 @@ describe('topic grants on the notification stream', () => {
     expect(await answers(api.url, headers, ['team-42.ops', 'news'])).toEqual({ 'team-42.ops': '403 TOPIC_NOT_ALLOWED', news: '200' });
   });
 
+  it('tells each caller the topics they may follow in GET /api/me: the public ones, then their grants; any topic for the publishers', async () => {
+    const topicsOf = async (headers: Record<string, string>) => {
+      const res = await requestOnce('GET', `${api.url}/api/me`, { headers });
+      expect(res.status).toBe(200);
+      return res.body.topics as string[];
+    };
+    expect(await topicsOf(await authHeaders('alice', [], { topics: null }))).toEqual(['news', 'public.*']);
+    expect(await topicsOf(await authHeaders('alice', [], { topics: ['team-42.*', 'billing', 'news'] }))).toEqual(['news', 'public.*', 'team-42.*', 'billing']);
+    // A claim that is not a list of patterns grants nothing, and says so.
+    expect(await topicsOf(await authHeaders('alice', [], { topics: ['billing', 'bad topic'] }))).toEqual(['news', 'public.*']);
+    expect(await topicsOf(await authHeaders('svc', ['service'], { topics: null }))).toEqual(['*']);
+    expect(await topicsOf(await authHeaders('root', ['admin'], { topics: null }))).toEqual(['*']);
+  });
+
   it('lets the publishers, the service and admin roles, follow any topic without a grant', async () => {
     for (const role of ['service', 'admin'] as const) {
       const headers = await authHeaders(`a-${role}`, [role], { topics: null });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { topicPatternSchema } from './notifications.js';
 
 /** How the api authenticates: bearer tokens, the headers of a trusted gateway, or nobody (local demos). */
 export const authModes = ['jwt', 'gateway', 'none'] as const;
@@ -17,5 +18,11 @@ export const meResponseSchema = z.object({
   /** Sorted; empty for a plain user. */
   roles: z.array(roleSchema),
   authMode: authModeSchema,
+  /**
+   * The topics the caller may follow on the notification stream, as patterns (`news`, `team-42.*`):
+   * the public ones and their grants; `["*"]` for the publishers (`service`, `admin`), who may
+   * follow any topic.
+   */
+  topics: z.array(topicPatternSchema),
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;

@@ -15,4 +15,10 @@ export type MeResponse = Omit<ContractMeResponse, 'roles' | 'authMode'> & {
 };
 
 export const isMeResponse: ShapeCheck<MeResponse> = (v): v is MeResponse =>
-  isRecord(v) && str(v, 'userId') && Array.isArray(v.roles) && v.roles.every((r) => typeof r === 'string') && str(v, 'authMode');
+  isRecord(v) &&
+  str(v, 'userId') &&
+  Array.isArray(v.roles) &&
+  v.roles.every((r) => typeof r === 'string') &&
+  str(v, 'authMode') &&
+  Array.isArray(v.topics) &&
+  v.topics.every((t) => typeof t === 'string');
