@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { TEST_JWT_SECRET } from './auth';
 import { prefixInSlots } from './redis-cluster';
+import { freePort } from './redis-server';
 
 export const repoRoot = join(__dirname, '..');
 
@@ -202,4 +203,39 @@ export function useApiAndWorker(overrides: Record<string, string> = {}): TestSta
     if (stack.env) await cleanupPrefix(testRedisUrl(), stack.env.QUEUE_PREFIX);
   });
   return stack;
+}
+
+/** Api and worker processes a test kills and restarts (see `useRestartableStack`). */
+export interface RestartableStack {
+  readonly env: TestEnv;
+  /** Spawns an api on a free port and a worker; `base` is the api's URL. */
+  start(): Promise<{ api: ServiceProcess; base: string }>;
+  /** Spawns a new api process on the port of the first. */
+  restartApi(): Promise<void>;
+}
+
+/**
+ * Api and worker processes for a test that kills the api and starts it again on the same port;
+ * every process it started is killed, and the prefix's keys deleted, after the describe block.
+ */
+export function useRestartableStack(overrides: Record<string, string> = {}): RestartableStack {
+  const env = testEnv(overrides);
+  const started: ServiceProcess[] = [];
+  let port = '';
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop('SIGKILL')));
+    await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX);
+  });
+  return {
+    env,
+    async start() {
+      port = String(await freePort());
+      const api = await spawnService('api', { ...env, PORT: port });
+      started.push(api, await spawnService('worker', env));
+      return { api, base: api.url! };
+    },
+    async restartApi() {
+      started.push(await spawnService('api', { ...env, PORT: port }));
+    },
+  };
 }

@@ -6,9 +6,8 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
-import { freePort } from '../test-support/redis-server';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
-import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
+import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl, useRestartableStack } from '../test-support/services';
 
 /** What the proxy saw of one `/events` request. */
 interface StreamRequest {
@@ -260,19 +259,10 @@ describe('the client SDK when the connection is not reliable', () => {
   });
 
   describe('across an api restart', () => {
-    const env = testEnv({ SSE_RETRY_MS: '200' });
-    const started: ServiceProcess[] = [];
-
-    afterAll(async () => {
-      await Promise.all(started.map((p) => p.stop('SIGKILL')));
-      await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX);
-    });
+    const processes = useRestartableStack({ SSE_RETRY_MS: '200' });
 
     it('resumes after the api process is killed and restarted on the same port: nothing lost, nothing repeated, through both forms', async () => {
-      const port = String(await freePort());
-      const api = await spawnService('api', { ...env, PORT: port });
-      started.push(api, await spawnService('worker', env));
-      const base = api.url!;
+      const { api, base } = await processes.start();
       let tokenCalls = 0;
       const client = createClient({
         baseUrl: base,
@@ -305,7 +295,7 @@ describe('the client SDK when the connection is not reliable', () => {
 
       await until('the first progress event', () => heard.some((e) => e.event === 'progress'));
       await api.stop('SIGKILL');
-      started.push(await spawnService('api', { ...env, PORT: port }));
+      await processes.restartApi();
       await Promise.all([iterating, listenWatch.done]);
 
       const reference = await referenceEvents(base, jobId);

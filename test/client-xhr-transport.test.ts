@@ -6,9 +6,8 @@ import { xhrStreamOpener } from '../packages/client/src/sse/xhr-stream';
 import { JobWatch } from '../packages/client/src/watch/job-watch';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { http } from '../test-support/http';
-import { freePort } from '../test-support/redis-server';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
-import { cleanupPrefix, spawnService, testEnv, testRedisUrl, useApiAndWorker, type ServiceProcess } from '../test-support/services';
+import { useApiAndWorker, useRestartableStack } from '../test-support/services';
 import { waitUntil } from '../test-support/wait';
 
 /**
@@ -206,19 +205,10 @@ describe('the client SDK over XMLHttpRequest', () => {
   });
 
   describe('across an api restart', () => {
-    const env = testEnv({ SSE_RETRY_MS: '200' });
-    const started: ServiceProcess[] = [];
-
-    afterAll(async () => {
-      await Promise.all(started.map((p) => p.stop('SIGKILL')));
-      await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX);
-    });
+    const processes = useRestartableStack({ SSE_RETRY_MS: '200' });
 
     it('resumes from its Last-Event-ID after the api process is killed and restarted: nothing lost, nothing repeated', async () => {
-      const port = String(await freePort());
-      const api = await spawnService('api', { ...env, PORT: port });
-      started.push(api, await spawnService('worker', env));
-      const base = api.url!;
+      const { api, base } = await processes.start();
       const xhr = recordingXhr();
       const client = createClient({
         baseUrl: base,
@@ -239,7 +229,7 @@ describe('the client SDK over XMLHttpRequest', () => {
       await waitUntil('the first progress event', () => heard.some((e) => e.event === 'progress'), 15_000);
       await api.stop('SIGKILL');
       const lastBeforeKill = heard.at(-1)?.id;
-      started.push(await spawnService('api', { ...env, PORT: port }));
+      await processes.restartApi();
       await watch.done;
 
       const reference = await referenceEvents(base, jobId);
