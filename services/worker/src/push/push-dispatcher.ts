@@ -18,8 +18,7 @@ import {
   userOfChannel,
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Leadership, paceRound } from '../relay/relay-lease.js';
+import { FeedDispatch } from '../relay/relay-lease.js';
 import { mayBePushed, pushMessageOf } from './push-message.js';
 import type { PushJobData, PushSkipReason } from './push-sender.js';
 
@@ -84,11 +83,9 @@ interface Planned {
  * A user without subscriptions costs one set lookup per batch of events, nothing per event.
  */
 export class PushDispatcher {
-  private readonly leadership: Leadership;
+  private readonly dispatch: FeedDispatch;
   private readonly client: DispatchClient;
   private readonly log: Logger;
-  private running: Promise<void> | undefined;
-  private stopping = false;
   /** Where a dispatcher starts when none ran before: about when this process started, never the feed's whole past. */
   private readonly firstCursor = `${Date.now()}-0`;
 
@@ -97,46 +94,33 @@ export class PushDispatcher {
     defineCountPush(options.command);
     this.client = options.command as DispatchClient;
     this.log = options.logger.child({ component: 'push-dispatcher' });
-    this.leadership = new Leadership(options.command, options.keys.pushLock, options.settings.lockTtlMs, this.log, 'push dispatcher');
+    this.dispatch = new FeedDispatch(options.command, options.keys.pushLock, options.settings.lockTtlMs, this.log, 'push dispatcher', {
+      resume: () => this.resume(),
+      round: (cursor) => this.dispatchOnce(cursor),
+    });
   }
 
   start(): void {
-    this.running ??= this.loop();
-    this.leadership.start();
+    this.dispatch.start();
   }
 
   /** Whether this process holds the lease now. */
   isLeader(): boolean {
-    return this.leadership.isLeader;
+    return this.dispatch.isLeader;
   }
 
   /** Stops after the current round and hands the lease over. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.running;
-    await this.leadership.stop();
+    await this.dispatch.stop();
   }
 
-  private async loop(): Promise<void> {
-    let cursor = this.firstCursor;
-    while (!this.stopping) {
-      try {
-        if (!this.leadership.isLeader) {
-          if (!(await this.leadership.acquire())) continue;
-          const saved = await this.options.command.get(this.options.keys.pushCursor);
-          cursor = saved ?? this.firstCursor;
-          this.log.info({ cursor }, 'dispatching pushes');
-          if (saved !== null) await this.detectGap(saved);
-        }
-        const startedAt = Date.now();
-        cursor = await this.dispatchOnce(cursor);
-        await paceRound(startedAt, () => this.stopping);
-      } catch (err) {
-        if (this.stopping) break;
-        this.log.warn({ err }, 'push dispatch round failed; retrying');
-        await sleep(500);
-      }
-    }
+  /** Where to go on from once this process holds the lease: the saved cursor, checked for a gap. */
+  private async resume(): Promise<string> {
+    const saved = await this.options.command.get(this.options.keys.pushCursor);
+    this.log.info({ cursor: saved ?? this.firstCursor }, 'dispatching pushes');
+    if (saved === null) return this.firstCursor;
+    await this.detectGap(saved);
+    return saved;
   }
 
   /**
@@ -160,12 +144,12 @@ export class PushDispatcher {
       | null;
     const entries = reply?.[0]?.[1] ?? [];
     const last = entries[entries.length - 1];
-    if (!last || !this.leadership.isLeader) return cursor;
+    if (!last || !this.dispatch.leadership.isLeader) return cursor;
     const planned = await this.plan(entries);
     await this.enqueue(planned);
-    const saved = await this.client.jobstreamSavePushCursor(keys.pushLock, keys.pushCursor, this.leadership.lease.token, last[0]);
+    const saved = await this.client.jobstreamSavePushCursor(keys.pushLock, keys.pushCursor, this.dispatch.leadership.lease.token, last[0]);
     if (saved !== 1) {
-      this.leadership.lost();
+      this.dispatch.leadership.lost();
       this.log.warn('push dispatcher lease lost; leaving the cursor to the new dispatcher');
       return cursor;
     }

@@ -126,7 +126,77 @@ export class Leadership {
 export const DISPATCH_ROUND_MS = 100;
 
 /** Waits out what is left of a dispatcher round that began at `startedAt`, unless it is stopping. */
-export async function paceRound(startedAt: number, stopping: () => boolean): Promise<void> {
+async function paceRound(startedAt: number, stopping: () => boolean): Promise<void> {
   const rest = DISPATCH_ROUND_MS - (Date.now() - startedAt);
   if (rest > 0 && !stopping()) await sleep(rest);
+}
+
+/** What a dispatcher following the live feed does in `FeedDispatch`. */
+export interface DispatchRounds {
+  /** Called each time this process takes the lease: the cursor to go on from (kept in Redis). */
+  resume(): Promise<string>;
+  /** One round from `cursor`; returns the cursor after it. */
+  round(cursor: string): Promise<string>;
+}
+
+/**
+ * The loop of a dispatcher that follows the live feed under a lease (webhooks, push): while this
+ * process holds the lease it runs rounds, at most one per DISPATCH_ROUND_MS; a round that fails
+ * gives the lease up, so that the next holder (this process again, or another) resumes from the
+ * cursor kept in Redis.
+ */
+export class FeedDispatch {
+  /** The lease the rounds' writes are guarded by (its token), and `lost()` when one was refused. */
+  readonly leadership: Leadership;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(
+    redis: RedisClient,
+    lockKey: string,
+    lockTtlMs: number,
+    private readonly log: Logger,
+    /** Names the dispatcher in log lines (`push dispatcher`). */
+    private readonly role: string,
+    private readonly rounds: DispatchRounds,
+  ) {
+    this.leadership = new Leadership(redis, lockKey, lockTtlMs, log, role);
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+    this.leadership.start();
+  }
+
+  /** Whether this process holds the lease now. */
+  get isLeader(): boolean {
+    return this.leadership.isLeader;
+  }
+
+  /** Stops after the current round and hands the lease over. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+    await this.leadership.stop();
+  }
+
+  private async loop(): Promise<void> {
+    let cursor = '0-0';
+    while (!this.stopping) {
+      try {
+        if (!this.leadership.isLeader) {
+          if (!(await this.leadership.acquire())) continue;
+          cursor = await this.rounds.resume();
+        }
+        const startedAt = Date.now();
+        cursor = await this.rounds.round(cursor);
+        await paceRound(startedAt, () => this.stopping);
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.warn({ err }, `${this.role} round failed; retrying`);
+        await this.leadership.resign();
+        await sleep(500);
+      }
+    }
+  }
 }

@@ -14,8 +14,7 @@ import {
   type WebhookSettings,
 } from '@jobstream/runtime';
 import type { Queue } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Leadership, paceRound } from '../relay/relay-lease.js';
+import { FeedDispatch } from '../relay/relay-lease.js';
 import { readWebhookEvents, type WebhookEvent } from './feed-events.js';
 
 /** KEYS: cursor, lock. ARGV: lock token, new cursor. Moves the cursor only for the lease holder. */
@@ -57,53 +56,33 @@ export interface WebhookDispatcherOptions {
  * keeps the first one, and BullMQ adds no second job with an id it holds, so nothing goes twice.
  */
 export class WebhookDispatcher {
-  private readonly leadership: Leadership;
+  private readonly dispatch: FeedDispatch;
   private readonly log: Logger;
-  private running: Promise<void> | undefined;
-  private stopping = false;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.log = options.logger.child({ component: 'webhook-dispatcher' });
-    this.leadership = new Leadership(options.command, options.keys.webhookLock, options.lockTtlMs, this.log, 'webhook dispatcher');
     defineMoveCursor(options.command);
+    this.dispatch = new FeedDispatch(options.command, options.keys.webhookLock, options.lockTtlMs, this.log, 'webhook dispatcher', {
+      resume: async () => {
+        const cursor = (await options.command.get(options.keys.webhookCursor)) ?? '0-0';
+        this.log.info({ cursor }, 'dispatching webhooks');
+        return cursor;
+      },
+      round: (cursor) => this.dispatchOnce(cursor),
+    });
   }
 
   start(): void {
-    this.running ??= this.loop();
-    this.leadership.start();
+    this.dispatch.start();
   }
 
   isLeader(): boolean {
-    return this.leadership.isLeader;
+    return this.dispatch.isLeader;
   }
 
   /** Stops after the current batch and hands the lease over. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.running;
-    await this.leadership.stop();
-  }
-
-  private async loop(): Promise<void> {
-    let cursor = '0-0';
-    while (!this.stopping) {
-      try {
-        if (!this.leadership.isLeader) {
-          if (!(await this.leadership.acquire())) continue;
-          cursor = (await this.options.command.get(this.options.keys.webhookCursor)) ?? '0-0';
-          this.log.info({ cursor }, 'dispatching webhooks');
-        }
-        const startedAt = Date.now();
-        cursor = await this.dispatchOnce(cursor);
-        await paceRound(startedAt, () => this.stopping);
-      } catch (err) {
-        if (this.stopping) break;
-        this.log.warn({ err }, 'webhook dispatch round failed; retrying');
-        // Read the cursor again: the batch is read again from where it was moved last.
-        await this.leadership.resign();
-        await sleep(500);
-      }
-    }
+    await this.dispatch.stop();
   }
 
   /** One XREAD, its deliveries logged and queued, then the cursor; returns the new cursor. */
@@ -114,13 +93,13 @@ export class WebhookDispatcher {
       | null;
     const entries = reply?.[0]?.[1] ?? [];
     const last = entries[entries.length - 1];
-    if (!last || !this.leadership.isLeader) return cursor;
+    if (!last || !this.dispatch.leadership.isLeader) return cursor;
     const { events, missing } = await readWebhookEvents(command, keys, entries);
     if (missing > 0) this.log.error({ missing, cursor }, 'channel entries were trimmed before webhooks were sent for them (raise NOTIFICATION_STREAM_MAX_LEN)');
     await this.deliver(events);
-    const moved = await (command as ScriptClient).jobstreamWebhookCursor(keys.webhookCursor, keys.webhookLock, this.leadership.lease.token, last[0]);
+    const moved = await (command as ScriptClient).jobstreamWebhookCursor(keys.webhookCursor, keys.webhookLock, this.dispatch.leadership.lease.token, last[0]);
     if (moved !== 1) {
-      this.leadership.lost();
+      this.dispatch.leadership.lost();
       this.log.warn('webhook dispatcher lease lost; the new holder reads this batch again');
       return cursor;
     }
