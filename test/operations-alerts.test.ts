@@ -71,8 +71,11 @@ describe('alerts from the metrics service', () => {
       const a = await alertsOf(adminUrl);
       return a && !a.alerts.queueDepthHigh && !a.alerts.queueDepthCritical;
     }, 30_000);
-    const events = (await systemEvents(redis, env)).filter((e) => e.event === 'alert_started' || e.event === 'alert_resolved');
-    const names = events.map((e) => `${e.event}:${(e.data as { alert: string }).alert}`);
+    // The evaluation's state and its system events are separate writes: wait for the events too.
+    const alertNames = async () =>
+      (await systemEvents(redis, env)).filter((e) => e.event === 'alert_started' || e.event === 'alert_resolved').map((e) => `${e.event}:${(e.data as { alert: string }).alert}`);
+    await waitFor('both resolutions in the system stream', async () => (await alertNames()).length >= 4, 10_000);
+    const names = await alertNames();
     expect(names.slice(0, 2)).toEqual(['alert_started:queueDepthHigh', 'alert_started:queueDepthCritical']);
     // While draining, the evaluations may see both resolve at once or critical first: either order is right.
     expect(names.slice(2).sort()).toEqual(['alert_resolved:queueDepthCritical', 'alert_resolved:queueDepthHigh']);
