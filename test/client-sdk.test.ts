@@ -33,6 +33,7 @@ import type { WorkerService } from '@jobstream/worker';
 import { Redis } from 'ioredis';
 import { DEFAULT_TEST_USER, tokenFor } from '../test-support/auth';
 import { freePort, startRedisServer } from '../test-support/redis-server';
+import { trimJobHistory } from '../test-support/job-history';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
 import { cleanupPrefix, spawnService, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { startMetrics } from './operations-helpers';
@@ -162,7 +163,7 @@ describe('the client SDK against the real api', () => {
       const { jobId } = await client.enqueue('demo.work', { durationMs: 50, steps: 5 });
       const reference = await referenceEvents(api.url, jobId);
       const redis = new Redis(testRedisUrl());
-      await redis.xtrim(jobstreamKeys({ prefix: env.QUEUE_PREFIX as string, name: 'jobs' }).history(jobId), 'MAXLEN', 2);
+      await trimJobHistory(redis, jobstreamKeys({ prefix: env.QUEUE_PREFIX as string, name: 'jobs' }), jobId, 2);
       redis.disconnect();
 
       const items: JobWatchItem[] = [];

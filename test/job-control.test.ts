@@ -6,7 +6,7 @@ import {
   cleanJobsResponseSchema,
   type AdminJobListResponse,
 } from '@jobstream/contracts';
-import { JOB_CANCELLED_FIELD } from '@jobstream/runtime';
+import { JOB_CANCELLED_FIELD, readHistory } from '@jobstream/runtime';
 import type { WorkerService } from '@jobstream/worker';
 import { authHeaders } from '../test-support/auth';
 import { http } from '../test-support/http';
@@ -415,13 +415,15 @@ describe('job control', () => {
       const old = [await submit({ durationMs: 1 }), await submit({ durationMs: 1 }, mallory)];
       for (const jobId of old) await waitForState(jobId, 'completed', 15_000);
       const keys = keysFor(env);
-      await waitUntil('the histories', async () => (await redis.exists(...old.map((id) => keys.history(id)))) === old.length);
+      const finishedHistory = async (id: string) => (await readHistory(redis, keys, id)).last?.event === 'completed';
+      await waitUntil('the histories', async () => (await Promise.all(old.map(finishedHistory))).every(Boolean));
       expect(cleanJobsResponseSchema.parse((await clean({ state: 'completed', olderThanSeconds: 3_600 })).body)).toEqual({ state: 'completed', removed: 0 });
 
       const res = await clean({ state: 'completed', olderThanSeconds: 0, limit: 10 });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ state: 'completed', removed: 2 });
       expect(await redis.exists(...old.map((id) => keys.history(id)), ...old.map((id) => keys.job(id)))).toBe(0);
+      for (const id of old) expect((await readHistory(redis, keys, id)).events).toEqual([]);
       expect(await redis.zscore(keys.userJobs('alice'), old[0] as string)).toBeNull();
       expect(await redis.zscore(keys.userJobs('mallory'), old[1] as string)).toBeNull();
       expect((await http('GET', `${api.url}/api/jobs/${old[0]}`, undefined, alice)).status).toBe(404);

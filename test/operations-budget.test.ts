@@ -1,6 +1,6 @@
 import type { ApiServer } from '@jobstream/api';
 import type { MetricsService } from '@jobstream/metrics';
-import { budgetPeriod, chargeJob, createLogger, readKillSwitch, readKillSwitchAudit } from '@jobstream/runtime';
+import { budgetPeriod, chargeJob, createLogger, readHistoryEntries, readKillSwitch, readKillSwitchAudit } from '@jobstream/runtime';
 import type { WorkerService } from '@jobstream/worker';
 import type { Redis } from 'ioredis';
 import { authHeaders, tokenFor } from '../test-support/auth';
@@ -181,7 +181,7 @@ describe('budget and kill-switch', () => {
     expect(spent).toBeCloseTo(result.tokenUsage.totalTokens / 1_000, 9);
 
     // 1. The feed announces the same completed event again (a relay replaying a batch).
-    const history = (await redis.xrange(keys.history(jobId), '-', '+')) as [string, string[]][];
+    const history = await readHistoryEntries(redis, keys, jobId, { from: '-', to: '+' });
     const completedId = history.find(([, f]) => f[1] === 'completed')![0];
     const duplicate = (await redis.xadd(keys.feed, '*', 'j', jobId, 'i', completedId)) as string;
     await waitFor('the duplicate to be read', async () => ((await redis.get(keys.metricsCursor)) === duplicate ? true : undefined));

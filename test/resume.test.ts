@@ -3,6 +3,7 @@ import { jobstreamKeys } from '@jobstream/runtime';
 import type { WorkerService } from '@jobstream/worker';
 import { Redis } from 'ioredis';
 import { http } from '../test-support/http';
+import { trimJobHistory } from '../test-support/job-history';
 import { connectSse, type ReceivedEvent } from '../test-support/sse-client';
 import { cleanupPrefix, startApi, startWorker, testEnv, testRedisUrl } from '../test-support/services';
 import { withDefaultAuth } from '../test-support/auth';
@@ -85,7 +86,7 @@ describe('resuming a job stream', () => {
     const { jobId, events } = await runJob({ durationMs: 50, steps: 5 });
     const redis = new Redis(testRedisUrl());
     const keys = jobstreamKeys({ prefix: env.QUEUE_PREFIX as string, name: 'jobs' });
-    await redis.xtrim(keys.history(jobId), 'MAXLEN', 2);
+    await trimJobHistory(redis, keys, jobId, 2);
     redis.disconnect();
 
     const resumed = await connectSse(`${api.url}/api/jobs/${jobId}/events`, { 'Last-Event-ID': events[1]!.id! });

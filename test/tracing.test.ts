@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createLogger, HISTORY_FIELDS, startTracing } from '@jobstream/runtime';
+import { createLogger, HISTORY_FIELDS, readHistoryEntries, startTracing } from '@jobstream/runtime';
 import { http } from '../test-support/http';
 import { cleanupPrefix, repoRoot, spawnService, testEnv, testRedisUrl, type ServiceProcess } from '../test-support/services';
 import { connectSse } from '../test-support/sse-client';
@@ -187,7 +187,7 @@ describe('tracing across the api and the worker', () => {
     expect(receiver.spans).toEqual([]);
     const redis = testRedis();
     try {
-      const history = (await redis.xrange(keysFor(env).history(jobId), '-', '+')) as [string, string[]][];
+      const history = await readHistoryEntries(redis, keysFor(env), jobId, { from: '-', to: '+' });
       expect(history.length).toBeGreaterThan(0);
       expect(history.every(([, fields]) => !fields.includes(HISTORY_FIELDS.trace))).toBe(true);
     } finally {

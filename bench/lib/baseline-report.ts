@@ -1,6 +1,6 @@
 import type { ClosedLoopResult } from '../scenarios/closed-loop.js';
 import type { FanOutResult } from '../scenarios/fan-out.js';
-import type { RedisMemoryResult } from '../scenarios/redis-memory.js';
+import { SAMPLE_JOBS, type RedisMemoryResult } from '../scenarios/redis-memory.js';
 import type { CpuPerJob } from './designs.js';
 import type { CommandsPerJob } from './redis-info.js';
 import type { Percentiles } from './stats.js';
@@ -92,20 +92,21 @@ export function baselineMarkdown(r: BaselineResults): string[] {
     out.push('');
     out.push(
       table(
-        ['design', 'jobs', '`used_memory` before → after', 'bytes / job', 'keys / job', 'job hash', 'history stream'],
+        ['design', 'jobs', '`used_memory` before → after', 'bytes / job', 'of which capped streams', 'keys / job', 'job hash', 'packed history (streams left)'],
         m.runs.map((run) => [
           run.design,
           n(run.jobs),
           `${run.usedBeforeMiB} → ${run.usedAfterMiB} MiB`,
           n(run.bytesPerJob),
+          n(run.cappedBytesPerJob),
           run.keysPerJob,
           `${n(run.jobHashBytes)} B`,
-          run.historyBytes === undefined ? '–' : `${n(run.historyBytes)} B`,
+          run.historyBytes === undefined ? '–' : `${n(run.historyBytes)} B (${run.historyStreams ?? 0} of ${SAMPLE_JOBS})`,
         ]),
       ),
     );
     out.push('');
-    out.push(`jobstream / hand-built bytes per job: **${round(m.ratio, 2)}**.`);
+    out.push(`jobstream / hand-built bytes per job: **${round(m.ratio, 2)}**; without the capped streams' growth (what every retained job keeps once they are full): **${round(m.retainedRatio, 2)}**.`);
     out.push('');
   }
   return out;

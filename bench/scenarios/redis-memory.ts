@@ -1,3 +1,4 @@
+import { JOB_HISTORY_FIELD } from '@jobstream/runtime';
 import { Redis } from 'ioredis';
 import type { BenchContext } from '../lib/context.js';
 import { startDesign, type Design } from '../lib/designs.js';
@@ -18,9 +19,16 @@ export interface RedisMemoryRun {
   /** `used_memory` growth / jobs. */
   bytesPerJob: number;
   keysPerJob: number;
-  /** MEMORY USAGE of a sample of the jobs' own keys: BullMQ's job hash, and jobstream's history stream. */
+  /** MEMORY USAGE of a sample of the jobs' own keys: BullMQ's job hash (with jobstream's packed history in it). */
   jobHashBytes: number;
+  /** jobstream: the packed history's bytes (HSTRLEN), and how many of the sampled jobs still have a history stream. */
   historyBytes?: number;
+  historyStreams?: number;
+  /**
+   * Growth of the capped streams (BullMQ's event stream, jobstream's feed and user channels) / jobs:
+   * part of `bytesPerJob` while they fill, a fixed cost once they reach their caps.
+   */
+  cappedBytesPerJob: number;
 }
 
 export interface RedisMemoryResult {
@@ -29,11 +37,13 @@ export interface RedisMemoryResult {
   runs: RedisMemoryRun[];
   /** jobstream / hand-built bytes per job. */
   ratio: number;
+  /** The same without the capped streams' growth: per job once they are full. */
+  retainedRatio: number;
 }
 
 /** Jobs submitted before the first reading: BullMQ's scripts get loaded and each design writes its fixed keys. */
 const WARMUP_JOBS = 50;
-const SAMPLE = 20;
+export const SAMPLE_JOBS = 20;
 
 /**
  * Each design in turn gets jobs through its own `POST /api/jobs` at a steady rate for a fixed time,
@@ -49,12 +59,15 @@ export async function runRedisMemory(ctx: BenchContext): Promise<RedisMemoryResu
     ctx.log(`redismem: ${design}: ${run.jobs} jobs, ${run.bytesPerJob} B/job, ${run.keysPerJob} keys/job (job hash ${run.jobHashBytes} B)`);
     await ctx.redis.flush();
   }
-  const perJob = (design: Design): number => mean(runs.filter((r) => r.design === design).map((r) => r.bytesPerJob));
+  const perJob = (design: Design, bytes: (run: RedisMemoryRun) => number): number => mean(runs.filter((r) => r.design === design).map(bytes));
+  const total = (run: RedisMemoryRun): number => run.bytesPerJob;
+  const retained = (run: RedisMemoryRun): number => run.bytesPerJob - run.cappedBytesPerJob;
   return {
     rate: ctx.options.retainRate,
     durationSec: ctx.options.retainDurationSec,
     runs,
-    ratio: round(perJob('jobstream') / perJob('handbuilt'), 2),
+    ratio: round(perJob('jobstream', total) / perJob('handbuilt', total), 2),
+    retainedRatio: round(perJob('jobstream', retained) / perJob('handbuilt', retained), 2),
   };
 }
 
@@ -68,14 +81,16 @@ async function memoryRun(ctx: BenchContext, design: Design): Promise<RedisMemory
     await queue.waitFinished(warmup.accepted, 30_000);
     await relaySettled(redis, design, running.prefix);
     const before = await readMemory(ctx.redis.url);
+    const cappedBefore = await cappedStreamBytes(redis, running.prefix);
 
     const submitted = await submitAtRate(running.api.url, rate, seconds);
     if (submitted.rejected > 0) ctx.log(`redismem: ${design}: ${submitted.rejected} submissions refused: ${submitted.errors.slice(0, 3).join('; ')}`);
     await queue.waitFinished(warmup.accepted + submitted.accepted, 60_000);
     await relaySettled(redis, design, running.prefix);
     const after = await readMemory(ctx.redis.url);
+    const cappedAfter = await cappedStreamBytes(redis, running.prefix);
 
-    const sample = (await queue.queue.getCompleted(0, SAMPLE - 1)).map((j) => j.id as string);
+    const sample = (await queue.queue.getCompleted(0, SAMPLE_JOBS - 1)).map((j) => j.id as string);
     // SAMPLES 0: every field counted; by default Redis extrapolates a large hash from five of them.
     const usage = async (key: (id: string) => string): Promise<number> =>
       round(mean(await Promise.all(sample.map(async (id) => Number((await redis.memory('USAGE', key(id), 'SAMPLES', 0)) ?? 0)))), 0);
@@ -91,11 +106,31 @@ async function memoryRun(ctx: BenchContext, design: Design): Promise<RedisMemory
       bytesPerJob: round((after.usedBytes - before.usedBytes) / jobs, 0),
       keysPerJob: round((after.keys - before.keys) / jobs, 2),
       jobHashBytes: await usage((id) => `${base}:${id}`),
-      ...(design === 'jobstream' ? { historyBytes: await usage((id) => `${base}:js:history:${id}`) } : {}),
+      cappedBytesPerJob: round((cappedAfter - cappedBefore) / jobs, 0),
+      ...(design === 'jobstream'
+        ? {
+            historyBytes: round(mean(await Promise.all(sample.map((id) => redis.hstrlen(`${base}:${id}`, JOB_HISTORY_FIELD)))), 0),
+            historyStreams: await redis.exists(...sample.map((id) => `${base}:js:history:${id}`)),
+          }
+        : {}),
     };
   } finally {
     redis.disconnect();
     await running.stop();
     await queue.close();
   }
+}
+
+/** MEMORY USAGE of the queue's capped streams: BullMQ's events and, for jobstream, the feed and every channel. */
+async function cappedStreamBytes(redis: Redis, prefix: string): Promise<number> {
+  const base = `${prefix}:${QUEUE_NAME}`;
+  const keys = [`${base}:events`];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${base}:js:*`, 'COUNT', 1_000, 'TYPE', 'stream');
+    cursor = next;
+    keys.push(...found.filter((key) => !key.includes(':js:history:')));
+  } while (cursor !== '0');
+  const sizes = await Promise.all(keys.map(async (key) => Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }

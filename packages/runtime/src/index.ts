@@ -2,6 +2,7 @@ export * from './budget-ledger.js';
 export * from './budget-pricing.js';
 export * from './config.js';
 export * from './job-cancel.js';
+export * from './history-lua.js';
 export * from './job-history.js';
 export * from './job-owner.js';
 export * from './keys.js';

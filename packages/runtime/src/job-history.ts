@@ -1,9 +1,11 @@
 import { parseLifecycleEvent, type LifecycleEvent } from '@jobstream/contracts';
 import type { JobstreamKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
+import { LUA_JOB_HISTORY } from './history-lua.js';
+import { registerScript } from './lua-scripts.js';
 import { lastEntryOf, streamBoundsOf, type StreamBounds } from './stream-bounds.js';
 import { FEED_FIELDS, HISTORY_FIELDS, readFields, type StreamEntry as RawEntry } from './stream-format.js';
-import { streamIdTime } from './stream-id.js';
+import { LUA_STREAM_ID_AFTER, streamIdTime } from './stream-id.js';
 
 /**
  * A lifecycle event's data as its history stores it: without `jobId` and `timestamp`, which the
@@ -82,40 +84,71 @@ export function historyReadOf(jobId: string, page: RawEntry[], info: unknown): H
   return read;
 }
 
+const HISTORY_READ_PREAMBLE = `${LUA_STREAM_ID_AFTER}${LUA_JOB_HISTORY}`;
+
+/** KEYS: the history stream, the job hash. ARGV: the first id to leave out ('' for none), the page size (0: all). */
+const defineReadHistory = registerScript('jobstreamReadHistory', {
+  numberOfKeys: 2,
+  lua: `${HISTORY_READ_PREAMBLE}
+local packed = history_packed(KEYS[2])
+local lo = ARGV[1] == '' and '-' or '(' .. ARGV[1]
+return { history_range(KEYS[1], packed, lo, '+', tonumber(ARGV[2]), false), history_info(KEYS[1], packed) }
+`,
+});
+
+/** KEYS: the history stream, the job hash. ARGV: XRANGE bounds from and to, at most this many (0: all), '1' for newest first. */
+const defineHistoryRange = registerScript('jobstreamHistoryRange', {
+  numberOfKeys: 2,
+  lua: `${HISTORY_READ_PREAMBLE}
+return history_range(KEYS[1], history_packed(KEYS[2]), ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1')
+`,
+});
+
+type HistoryScripts = RedisClient & {
+  jobstreamReadHistory(...args: (string | number)[]): Promise<[RawEntry[], unknown]>;
+  jobstreamHistoryRange(...args: (string | number)[]): Promise<RawEntry[]>;
+};
+
+function historyScripts(redis: RedisClient): HistoryScripts {
+  defineReadHistory(redis);
+  defineHistoryRange(redis);
+  return redis as HistoryScripts;
+}
+
 /**
  * Reads a job's history after `afterId` (exclusive), or from its start, oldest first, with the
- * bounds of what is stored, in one transaction (so the bounds describe the entries read). With
- * `count` it reads at most that many entries: one page of a replay.
+ * bounds of what is stored, in one step (so the bounds describe the entries read), wherever it is
+ * kept (see history-lua.ts). With `count` it reads at most that many entries: one page of a replay.
  */
 export async function readHistory(
   redis: RedisClient,
-  keys: JobstreamKeys,
+  keys: Pick<JobstreamKeys, 'history' | 'job'>,
   jobId: string,
   afterId?: string,
   count?: number,
 ): Promise<HistoryRead> {
-  const key = keys.history(jobId);
-  const start = afterId ? `(${afterId}` : '-';
-  const multi = redis.multi();
-  if (count === undefined) multi.xrange(key, start, '+');
-  else multi.xrange(key, start, '+', 'COUNT', count);
-  const results = await multi.xinfo('STREAM', key).exec();
-  if (!results) throw new Error('history read was aborted');
-  const [[rangeErr, entries] = [null, []], [infoErr, info] = [null, undefined]] = results;
-  if (rangeErr) throw rangeErr;
-  // XINFO fails on a missing history ("no such key"); that is no history, not an error.
-  if (infoErr && !/no such key/i.test(infoErr.message)) throw infoErr;
-  return historyReadOf(jobId, entries as RawEntry[], infoErr ? undefined : info);
+  const [page, info] = await historyScripts(redis).jobstreamReadHistory(keys.history(jobId), keys.job(jobId), afterId ?? '', count ?? 0);
+  return historyReadOf(jobId, page, info);
 }
 
-/** Reads specific entries of one job's history (from `fromId` to `toId`, inclusive). */
-export async function readHistoryRange(
-  redis: RedisClient,
-  keys: JobstreamKeys,
-  jobId: string,
-  fromId: string,
-  toId: string,
-): Promise<LifecycleEvent[]> {
-  const entries = (await redis.xrange(keys.history(jobId), fromId, toId)) as RawEntry[];
-  return entries.map((entry) => decodeHistoryEntry(jobId, entry));
+/** Which entries of a job's history `readHistoryEntries` reads: XRANGE bounds (`-`, `+`, `id`, `(id`), a count, newest first. */
+export interface HistoryRange {
+  from: string;
+  to: string;
+  /** At most this many entries; default all. */
+  count?: number;
+  /** Newest first (as XREVRANGE); default oldest first. */
+  newestFirst?: boolean;
+}
+
+/** Reads entries of one job's history as stored (decode them with decodeHistoryEntry), wherever it is kept. */
+export function readHistoryEntries(redis: RedisClient, keys: Pick<JobstreamKeys, 'history' | 'job'>, jobId: string, range: HistoryRange): Promise<RawEntry[]> {
+  return historyScripts(redis).jobstreamHistoryRange(
+    keys.history(jobId),
+    keys.job(jobId),
+    range.from,
+    range.to,
+    range.count ?? 0,
+    range.newestFirst ? '1' : '',
+  );
 }

@@ -1,5 +1,6 @@
 import {
   boolVar,
+  HISTORY_PACK_MAX_BYTES,
   commonEnvShape,
   intVar,
   notificationEnvShape,
@@ -46,6 +47,7 @@ const workerEnvSchema = z
     RELAY_ENABLED: boolVar(true),
     RELAY_LOCK_TTL_MS: intVar(5_000, 1_000),
     RELAY_BATCH_SIZE: intVar(500, 1, 10_000),
+    RELAY_HISTORY_PACK_MAX_BYTES: intVar(HISTORY_PACK_MAX_BYTES, 0, 65_536),
     EVENT_RESULT_INLINE_MAX_BYTES: intVar(EVENT_RESULT_INLINE_MAX_BYTES, 0),
     FLASHCARDS_PROVIDER: z.enum(['local', 'openai']).default('local'),
     OPENAI_BASE_URL: z.string().url().optional(),
@@ -104,6 +106,8 @@ export interface WorkerConfig extends ServiceSettings {
     batchSize: number;
     /** `completed` events leave out results of more JSON bytes than this (`resultOmitted`). Default 16 KiB; 0: never. */
     resultInlineMaxBytes: number;
+    /** A finished job's history of at most this many bytes is packed into its job hash (see history-lua.ts). Default 8 KiB; 0: never. */
+    historyPackMaxBytes: number;
   };
   flashcards: {
     provider: 'local' | 'openai';
@@ -162,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       lockTtlMs: parsed.RELAY_LOCK_TTL_MS,
       batchSize: parsed.RELAY_BATCH_SIZE,
       resultInlineMaxBytes: parsed.EVENT_RESULT_INLINE_MAX_BYTES,
+      historyPackMaxBytes: parsed.RELAY_HISTORY_PACK_MAX_BYTES,
     },
     flashcards: {
       provider: parsed.FLASHCARDS_PROVIDER,

@@ -20,8 +20,11 @@ export interface StoredJobData {
   /** The user who submitted the job; only they (and admins) can see it. */
   owner: string;
   payload: Record<string, unknown>;
-  /** Hash of type and payload, to tell a retried submission from a different one under the same key. */
-  requestHash: string;
+  /**
+   * Hash of type and payload, to tell a retried submission from a different one under the same
+   * idempotency key; only jobs submitted with a key keep it (about 80 bytes a job otherwise).
+   */
+  requestHash?: string;
 }
 
 /**
@@ -76,10 +79,10 @@ export async function enqueueJob(
   },
 ): Promise<EnqueueResult> {
   const definition = jobTypes[submission.type];
-  const hash = requestHash(submission.type, submission.payload);
   const jobId = submission.idempotencyKey ? jobIdForIdempotencyKey(options.jobIdSecret, options.owner, submission.idempotencyKey) : randomUUID();
   const links = { self: `${options.basePath}/jobs/${jobId}`, events: `${options.basePath}/jobs/${jobId}/events` };
 
+  const hash = submission.idempotencyKey ? requestHash(submission.type, submission.payload) : undefined;
   if (submission.idempotencyKey) {
     const existing = await Job.fromId<StoredJobData>(queue, jobId);
     if (existing) {
@@ -95,7 +98,7 @@ export async function enqueueJob(
     }
   }
 
-  const data: StoredJobData = jobDataWithOwner(options.owner, { requestHash: hash, payload: submission.payload });
+  const data: StoredJobData = jobDataWithOwner(options.owner, hash === undefined ? { payload: submission.payload } : { requestHash: hash, payload: submission.payload });
   if (submission.idempotencyKey) await options.forgetHistory?.(jobId);
   const undoReserve = await options.reserve?.(jobId);
   // A concurrent submission with the same key is folded into this one by BullMQ (same job id).

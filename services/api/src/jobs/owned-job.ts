@@ -1,6 +1,8 @@
 import { jobStateSchema, type JobState } from '@jobstream/contracts';
 import {
   JOB_CANCELLED_FIELD,
+  LUA_JOB_HISTORY,
+  LUA_STREAM_ID_AFTER,
   cancelledByOf,
   historyReadOf,
   jobOwnerPrefix,
@@ -57,13 +59,14 @@ const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
 
 /**
  * KEYS: 1 the job hash; 2-9 the queue's completed, failed, delayed, prioritized, waiting-children,
- * active, wait and paused keys; 10 the job's history stream.
+ * active, wait and paused keys; 10 the job's history stream (a finished job's history is in its
+ * hash: see history-lua.ts).
  * ARGV: 1 the JSON the job's `data` must start with to belong to the viewer (`{"owner":"<id>",`, as
  * the api writes it), or '' for a viewer who may see every job; 2 the job id; 3 where the history
  * page starts (`-` or `(<id>`), '' for no history; 4 the page size.
  * Returns nil for a key that is not a job hash or a job of someone else, else the snapshot fields
  * (BullMQ 5+ keeps the attempts in `atm`; older jobs in `attemptsMade`), the state, the history
- * page with the history's XINFO STREAM reply (false: no history), and who cancelled the job (false: nobody).
+ * page with the history's bounds as an XINFO STREAM reply (false: no history), and who cancelled the job (false: nobody).
  *
  * The state is BullMQ's `getState` answer without its O(backlog) scan of the wait list: BullMQ moves
  * a job between its states in single scripts and sets `finishedOn` in the one that puts it in
@@ -71,7 +74,7 @@ const STATES: ReadonlySet<string> = new Set(jobStateSchema.options);
  * waiting. Sorted sets cost O(log n) and `active` holds no more than the workers' concurrency; the
  * wait lists are scanned only for a finished job that is in neither finished set (moved back by hand).
  */
-const READ_OWNED_JOB = `
+const READ_OWNED_JOB = `${LUA_STREAM_ID_AFTER}${LUA_JOB_HISTORY}
 -- pcall: a key that is not a hash (WRONGTYPE) is no job, like a missing one. Ownership first, so
 -- nothing else of another user's job (its result) is even read.
 if ARGV[1] ~= '' then
@@ -93,12 +96,9 @@ elseif not finished or redis.call('LPOS', KEYS[8], id) or redis.call('LPOS', KEY
 else state = 'unknown' end
 local history = false
 if ARGV[3] ~= '' then
-  local count = tonumber(ARGV[4])
-  local page = redis.call('XRANGE', KEYS[10], ARGV[3], '+', 'COUNT', count)
-  -- The bounds (and newest entry) for the coverage rule; a history that does not exist has none.
-  local info = redis.pcall('XINFO', 'STREAM', KEYS[10])
-  if type(info) ~= 'table' or info.err then info = false end
-  history = { page, info }
+  -- The page, and the bounds (and newest entry) for the coverage rule: false when there is no history.
+  local packed = history_packed(KEYS[1])
+  history = { history_range(KEYS[10], packed, ARGV[3], '+', tonumber(ARGV[4]), false), history_info(KEYS[10], packed) }
 end
 return { f[1], f[2], f[3], f[4] or f[5], f[6], f[7], f[8], f[9], state, history, f[10] or false }
 `;

@@ -11,7 +11,7 @@ import {
 } from '@jobstream/runtime';
 import { decodeChannelEntries } from '../notifications/channel-events.js';
 import type { EventHub } from './event-hub.js';
-import { hubChannelKey, isJobChannel, jobChannelRef, jobIdOf, type HubChannel } from './hub-channel.js';
+import { isJobChannel, jobChannelRef, jobIdOf, readHubChannel, type HubChannel } from './hub-channel.js';
 
 export interface FeedReaderOptions {
   /** Dedicated to the blocking XREAD. */
@@ -87,17 +87,14 @@ export class FeedReader {
       else reads.push(channel);
     }
     if (reads.length === 0) return;
-    const pipeline = this.options.command.pipeline();
-    for (const channel of reads) {
-      const span = spans.get(channel) as Span;
-      pipeline.xrange(hubChannelKey(this.options.keys, channel), span.from, span.to);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    reads.forEach((channel, i) => {
-      const [err, rows] = results[i] ?? [null, []];
-      if (err) throw err;
-      this.deliver(channel, rows as StreamEntry[]);
-    });
+    const { command, keys } = this.options;
+    const rows = await Promise.all(
+      reads.map((channel) => {
+        const span = spans.get(channel) as Span;
+        return readHubChannel(command, keys, channel, span.from, span.to);
+      }),
+    );
+    reads.forEach((channel, i) => this.deliver(channel, rows[i] ?? []));
   }
 
   /** Decodes a channel's entries and hands them to the hub; an entry that does not decode is logged and skipped. */

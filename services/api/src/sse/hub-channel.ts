@@ -1,4 +1,4 @@
-import { channelKey, type ChannelRef, type JobstreamKeys } from '@jobstream/runtime';
+import { channelKey, readHistoryEntries, type ChannelRef, type JobstreamKeys, type RedisClient, type StreamEntry } from '@jobstream/runtime';
 
 /**
  * A job's history, as a channel of the hub: its live events are the job's lifecycle events. Only
@@ -16,7 +16,8 @@ export const isJobChannel = (channel: HubChannel): channel is JobChannelRef => c
 
 export const jobIdOf = (channel: JobChannelRef): string => channel.slice(2);
 
-/** The Redis stream that stores a channel's entries. */
-export function hubChannelKey(keys: JobstreamKeys, channel: HubChannel): string {
-  return isJobChannel(channel) ? keys.history(jobIdOf(channel)) : channelKey(keys, channel);
+/** A channel's entries from `from` to `to` (ids, inclusive), oldest first; a job's history wherever it is kept. */
+export function readHubChannel(redis: RedisClient, keys: JobstreamKeys, channel: HubChannel, from: string, to: string): Promise<StreamEntry[]> {
+  if (isJobChannel(channel)) return readHistoryEntries(redis, keys, jobIdOf(channel), { from, to });
+  return redis.xrange(channelKey(keys, channel), from, to) as Promise<StreamEntry[]>;
 }

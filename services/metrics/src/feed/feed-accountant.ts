@@ -6,6 +6,7 @@ import {
   HISTORY_FIELDS,
   isCursorCovered,
   readFields,
+  readHistoryEntries,
   readStreamBounds,
   StreamFollower,
   streamIdMs as msOf,
@@ -120,14 +121,9 @@ export class FeedAccountant {
     const reads = decoded.filter((e) => !e.stored);
     const rows = new Map<FeedEntry, RawEntry | undefined>();
     if (reads.length > 0) {
-      const pipeline = this.options.command.pipeline();
-      for (const e of reads) pipeline.xrange(this.options.keys.history(e.jobId), e.historyId, e.historyId);
-      const results = (await pipeline.exec()) ?? [];
-      reads.forEach((entry, i) => {
-        const [err, found] = results[i] ?? [null, []];
-        if (err) throw err;
-        rows.set(entry, (found as RawEntry[])[0]);
-      });
+      const { command, keys } = this.options;
+      const found = await Promise.all(reads.map((e) => readHistoryEntries(command, keys, e.jobId, { from: e.historyId, to: e.historyId })));
+      reads.forEach((entry, i) => rows.set(entry, found[i]?.[0]));
     }
     const events: FeedEvent[] = [];
     for (const entry of decoded) {
@@ -162,11 +158,12 @@ export class FeedAccountant {
     const active = events.filter((e) => e.event.event === 'active');
     const waits = new Map<string, number>();
     if (active.length === 0) return waits;
-    const pipeline = this.options.command.pipeline();
-    for (const e of active) pipeline.xrevrange(this.options.keys.history(e.jobId), `(${e.event.id}`, '-', 'COUNT', 1);
-    const results = (await pipeline.exec()) ?? [];
+    const { command, keys } = this.options;
+    const before = await Promise.all(
+      active.map((e) => readHistoryEntries(command, keys, e.jobId, { from: '-', to: `(${e.event.id}`, count: 1, newestFirst: true })),
+    );
     active.forEach((e, i) => {
-      const previous = (results[i]?.[1] as RawEntry[] | undefined)?.[0];
+      const previous = before[i]?.[0];
       if (!previous) return;
       if (readFields(previous[1])[HISTORY_FIELDS.event] === 'waiting') waits.set(e.event.id, Math.max(0, msOf(e.event.id) - msOf(previous[0])));
     });

@@ -1,10 +1,28 @@
-import { jobDataWithOwner, jobstreamKeys, readHistory, streamIdTime, type JobstreamKeys, type RedisClient } from '@jobstream/runtime';
+import {
+  HISTORY_PACK_MAX_BYTES,
+  JOB_HISTORY_FIELD,
+  isCursorCovered,
+  jobDataWithOwner,
+  jobstreamKeys,
+  readHistory,
+  readHistoryEntries,
+  streamIdTime,
+  type JobstreamKeys,
+  type RedisClient,
+} from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
 import { cleanupPrefix, testEnv, testRedisClient, testRedisUrl } from '../../../../test-support/services';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events';
 import type { RelayedEvent } from './map-bull-event';
 
-const LIMITS: AppendLimits = { feedMaxLen: 1_000, historyMaxLen: 100, retentionMs: 60_000, channelMaxLen: 100, channelRetentionMs: 120_000 };
+const LIMITS: AppendLimits = {
+  feedMaxLen: 1_000,
+  historyMaxLen: 100,
+  retentionMs: 60_000,
+  channelMaxLen: 100,
+  channelRetentionMs: 120_000,
+  historyPackMaxBytes: HISTORY_PACK_MAX_BYTES,
+};
 const TOKEN = 'relay-token';
 const { expireHistory, expireChannel, final } = APPEND_FLAGS;
 
@@ -36,17 +54,20 @@ describe('the relay append script', () => {
     await cleanupPrefix(testRedisUrl(), env.QUEUE_PREFIX);
   });
 
-  it("stores a finished job's history at its size, with its entries, bounds and expiry", async () => {
+  it("packs a finished job's history into its job hash, with its entries and bounds, and deletes the stream", async () => {
     const base = Date.now();
     const ids = [`${base}-0`, `${base + 1}-0`, `${base + 2}-0`];
     await append(TOKEN, '0-0', ids[0]!, [{ event: event(jobId, ids[0]!, 'waiting'), owner: undefined, flags: expireHistory + expireChannel }]);
     await append(TOKEN, ids[0]!, ids[1]!, [{ event: event(jobId, ids[1]!, 'active'), owner: undefined, flags: '' }]);
-    // A stream's newest node is made with room for 4 KB, which three entries never fill.
-    expect(Number(await redis.memory('USAGE', keys.history(jobId), 'SAMPLES', 0))).toBeGreaterThan(4_096);
+    expect(await redis.xlen(keys.history(jobId))).toBe(2);
+    const jobBytes = Number(await redis.memory('USAGE', keys.job(jobId), 'SAMPLES', 0));
 
     await append(TOKEN, ids[1]!, ids[2]!, [{ event: event(jobId, ids[2]!, 'completed'), owner: undefined, flags: final }]);
 
-    expect(Number(await redis.memory('USAGE', keys.history(jobId), 'SAMPLES', 0))).toBeLessThan(1_024);
+    expect(await redis.exists(keys.history(jobId))).toBe(0);
+    // The three entries (one of them 100 bytes) cost the job hash much less than the ~900 bytes a
+    // stream of them stored at its size does.
+    expect(Number(await redis.memory('USAGE', keys.job(jobId), 'SAMPLES', 0)) - jobBytes).toBeLessThan(600);
     const read = await readHistory(redis, keys, jobId);
     expect(read.events.map((e) => [e.id, e.event])).toEqual([
       [ids[0], 'waiting'],
@@ -54,12 +75,84 @@ describe('the relay append script', () => {
       [ids[2], 'completed'],
     ]);
     expect(read.events[2]!.data).toEqual({ jobId, timestamp: streamIdTime(ids[2]!), result: { words: 'x'.repeat(60) }, duration: 4 });
-    expect(read.bounds?.firstId).toBe(ids[0]);
+    expect(read.bounds).toEqual({ firstId: ids[0], lastGeneratedId: ids[2], maxDeletedId: '0-0', removed: false });
     expect(read.last?.id).toBe(ids[2]);
+    expect(isCursorCovered('0-0', read.bounds)).toBe(true);
+    expect((await readHistory(redis, keys, jobId, ids[0], 1)).events.map((e) => e.id)).toEqual([ids[1]]);
+    expect(await redis.exists(keys.relayCompact)).toBe(0);
+  });
+
+  it('keeps a finished history larger than the packing limit as a stream stored at its size, with its expiry', async () => {
+    const base = Date.now();
+    const progress = (n: number): AppendEvent => {
+      const id = `${base}-${n}`;
+      return { event: { jobId, id, event: 'progress', data: { jobId, timestamp: streamIdTime(id), progress: { note: 'y'.repeat(1_000), n } } }, owner: undefined, flags: '' };
+    };
+    const events = Array.from({ length: Math.ceil(HISTORY_PACK_MAX_BYTES / 1_000) + 1 }, (_, n) => progress(n));
+    await append(TOKEN, '0-0', `${base}-${events.length - 1}`, events);
+    const doneId = `${base + 1}-0`;
+    await append(TOKEN, `${base}-${events.length - 1}`, doneId, [{ event: event(jobId, doneId, 'completed'), owner: undefined, flags: final }]);
+
+    expect(await redis.hexists(keys.job(jobId), JOB_HISTORY_FIELD)).toBe(0);
+    expect(await redis.xlen(keys.history(jobId))).toBe(events.length + 1);
     expect(await redis.pttl(keys.history(jobId))).toBeGreaterThan(LIMITS.retentionMs - 5_000);
     expect(await redis.exists(keys.relayCompact)).toBe(0);
-    const info = (await redis.xinfo('STREAM', keys.history(jobId))) as unknown[];
-    expect(info[info.indexOf('entries-added') + 1]).toBe(3);
+    expect((await readHistory(redis, keys, jobId)).events).toHaveLength(events.length + 1);
+  });
+
+  it('keeps the history of a job whose hash is gone as a stream', async () => {
+    const base = Date.now();
+    await redis.del(keys.job(jobId));
+    await append(TOKEN, '0-0', `${base}-0`, [{ event: event(jobId, `${base}-0`, 'completed'), owner: undefined, flags: expireHistory + final }]);
+    expect(await redis.xlen(keys.history(jobId))).toBe(1);
+    expect(await redis.pttl(keys.history(jobId))).toBeGreaterThan(LIMITS.retentionMs - 5_000);
+  });
+
+  it('reads a retried job as one history, its packed entries then its new stream, and packs the two together when it finishes again', async () => {
+    const base = Date.now();
+    const first = [`${base}-0`, `${base + 1}-0`, `${base + 2}-0`];
+    await append(TOKEN, '0-0', first[2]!, [
+      { event: event(jobId, first[0]!, 'waiting'), owner: undefined, flags: expireHistory },
+      { event: event(jobId, first[1]!, 'active'), owner: undefined, flags: '' },
+      { event: event(jobId, first[2]!, 'completed'), owner: undefined, flags: final },
+    ]);
+    const again = [`${base + 3}-0`, `${base + 4}-0`];
+    await append(TOKEN, first[2]!, again[1]!, [
+      { event: event(jobId, again[0]!, 'waiting'), owner: undefined, flags: expireHistory },
+      { event: event(jobId, again[1]!, 'active'), owner: undefined, flags: '' },
+    ]);
+
+    const running = await readHistory(redis, keys, jobId);
+    expect(running.events.map((e) => e.id)).toEqual([...first, ...again]);
+    expect(running.bounds).toEqual({ firstId: first[0], lastGeneratedId: again[1], maxDeletedId: '0-0', removed: false });
+    expect(running.last?.id).toBe(again[1]);
+    expect((await readHistory(redis, keys, jobId, first[1], 2)).events.map((e) => e.id)).toEqual([first[2], again[0]]);
+    const newestBefore = await readHistoryEntries(redis, keys, jobId, { from: '-', to: `(${again[0]!}`, count: 1, newestFirst: true });
+    expect(newestBefore.map(([id]) => id)).toEqual([first[2]]);
+    const across = await readHistoryEntries(redis, keys, jobId, { from: first[2]!, to: again[0]! });
+    expect(across.map(([id]) => id)).toEqual([first[2], again[0]]);
+
+    const doneId = `${base + 5}-0`;
+    await append(TOKEN, again[1]!, doneId, [{ event: event(jobId, doneId, 'completed'), owner: undefined, flags: final }]);
+    expect(await redis.exists(keys.history(jobId))).toBe(0);
+    const done = await readHistory(redis, keys, jobId);
+    expect(done.events.map((e) => e.id)).toEqual([...first, ...again, doneId]);
+    expect(done.bounds).toEqual({ firstId: first[0], lastGeneratedId: doneId, maxDeletedId: '0-0', removed: false });
+  });
+
+  it('packs at most the history length limit, and says entries were removed', async () => {
+    const append3 = createAppender(redis, keys, { ...LIMITS, historyMaxLen: 2 });
+    const base = Date.now();
+    const ids = [`${base}-0`, `${base}-1`, `${base}-2`];
+    await append3(TOKEN, '0-0', ids[0]!, [{ event: event(jobId, ids[0]!, 'waiting'), owner: undefined, flags: expireHistory }]);
+    await append3(TOKEN, ids[0]!, ids[1]!, [{ event: event(jobId, ids[1]!, 'active'), owner: undefined, flags: '' }]);
+    await append3(TOKEN, ids[1]!, ids[2]!, [{ event: event(jobId, ids[2]!, 'completed'), owner: undefined, flags: final }]);
+    const read = await readHistory(redis, keys, jobId);
+    expect(read.events.map((e) => e.id)).toEqual(ids.slice(1));
+    expect(read.bounds?.removed).toBe(true);
+    expect(isCursorCovered('0-0', read.bounds)).toBe(false);
+    expect(isCursorCovered(ids[0]!, read.bounds)).toBe(false);
+    expect(isCursorCovered(ids[1]!, read.bounds)).toBe(true);
   });
 
   it("reads a job's owner from its hash once, then routes by the owner the relay passes", async () => {
@@ -109,6 +202,21 @@ describe('the relay append script', () => {
     expect(await redis.xlen(keys.userChannel('alice'))).toBe(2);
     expect(await redis.xlen(keys.feed)).toBe(2);
     expect(await redis.get(keys.relayCursor)).toBe(`${base}-1`);
+  });
+
+  it("adds nothing twice when a batch that finished a job is sent again, after its history was packed", async () => {
+    const base = Date.now();
+    const batch: AppendEvent[] = [
+      { event: event(jobId, `${base}-0`, 'waiting'), owner: undefined, flags: expireHistory + expireChannel },
+      { event: event(jobId, `${base}-1`, 'completed'), owner: undefined, flags: final },
+    ];
+    expect((await append(TOKEN, '0-0', `${base}-1`, batch))?.appended).toBe(2);
+    expect((await append(TOKEN, '0-0', `${base}-1`, batch))?.appended).toBe(0);
+
+    expect(await redis.exists(keys.history(jobId))).toBe(0);
+    expect((await readHistory(redis, keys, jobId)).events.map((e) => e.id)).toEqual([`${base}-0`, `${base}-1`]);
+    expect(await redis.xlen(keys.userChannel('alice'))).toBe(2);
+    expect(await redis.xlen(keys.feed)).toBe(2);
   });
 
   it('writes nothing for a relay that no longer holds the lock', async () => {

@@ -4,6 +4,7 @@ import {
   FEED_FIELDS,
   FEED_INLINE_MAX_BYTES,
   HISTORY_FIELDS,
+  LUA_JOB_HISTORY,
   LUA_JOB_OWNER,
   LUA_STREAM_ID_AFTER,
   encodeHistoryData,
@@ -25,7 +26,8 @@ const EVENT_ARGS = 9;
  * replayed batch cannot add an event twice), to its owner's user channel, a pointer to the live
  * feed (`j`/`i`, plus `c`/`ci` for the channel entry), and the new cursor. The relay passes the
  * cursor it read after: with the lock held nobody else moves it, and should a reply be lost, the
- * batch sent again finds its ids in the histories (XADD refuses an id not above the last one).
+ * batch sent again starts after the stored cursor, which that run moved (and an event's history
+ * stream refuses an id not above its last one besides).
  * A feed entry carries the history entry's fields too when its data is small (FEED_INLINE_MAX_BYTES).
  * It refuses to write unless the caller still holds the relay lock, so a relay that lost its
  * lease (paused process, network split) cannot write behind the new one.
@@ -35,8 +37,9 @@ const EVENT_ARGS = 9;
  * Expiries are set only where the relay asks (see ExpiryClock) and on a channel this script
  * creates (XADD NOMKSTREAM tells), so no key it makes is left without one.
  * A traced job's outcome carries the relay's span (`t`) in its history and channel entries.
- * A finished job's history is copied through a scratch key: XADD gives a stream's newest node
- * room for 4 KB, which a history of a few entries never fills; COPY stores it at its size.
+ * A finished job's history is packed into its job hash (see history-lua.ts); one too large to pack
+ * is copied through a scratch key instead: XADD gives a stream's newest node room for 4 KB, which a
+ * history of a few entries never fills; COPY stores it at its size.
  * Every key comes from KEYS or from the prefixes and suffix `jobstreamKeys` gives (ARGV), all
  * under the queue's prefix, so with a hash tag they share one cluster slot.
  * Returns -1 when the lock is not held, else the number of events appended followed by the
@@ -47,9 +50,14 @@ local cursorKey, lockKey, feedKey, compactKey = KEYS[1], KEYS[2], KEYS[3], KEYS[
 if redis.call('GET', lockKey) ~= ARGV[1] then return -1 end
 ${LUA_STREAM_ID_AFTER}
 ${LUA_JOB_OWNER}
+${LUA_JOB_HISTORY}
 local feedMaxLen, historyMaxLen, retentionMs, historyPrefix = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local jobPrefix, channelPrefix, channelSuffix, userRefPrefix = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local channelMaxLen, channelRetentionMs, cursor = ARGV[11], ARGV[12], ARGV[13]
+local channelMaxLen, channelRetentionMs, cursor, packMaxBytes = ARGV[11], ARGV[12], ARGV[13], tonumber(ARGV[14])
+-- Past what an earlier run of this batch wrote, should its reply have been lost: the stored cursor
+-- moved with it, and a history it packed into its job hash no longer refuses those ids itself.
+local stored = redis.call('GET', cursorKey)
+if stored and after(stored, cursor) then cursor = stored end
 local reply = { 0 }
 local jobs = {}
 local function job_of(jobId, owner, jobType)
@@ -70,7 +78,7 @@ end
 local function has(flags, flag) return string.find(flags, flag, 1, true) ~= nil end
 local appended = 0
 local expireHistories, expireChannels, finished = {}, {}, {}
-for i = 14, #ARGV, ${EVENT_ARGS} do
+for i = 15, #ARGV, ${EVENT_ARGS} do
   local jobId, id, event, data, flags = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 7]
   if after(id, cursor) then
     local historyKey = historyPrefix .. jobId
@@ -83,7 +91,7 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
     local added = redis.pcall('XADD', historyKey, 'MAXLEN', historyMaxLen, id, unpack(historyFields))
     if type(added) ~= 'table' then
       if has(flags, '${APPEND_FLAGS.expireHistory}') then expireHistories[historyKey] = true end
-      if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = true end
+      if has(flags, '${APPEND_FLAGS.final}') then finished[historyKey] = jobId end
       local feedFields = { '${FEED_FIELDS.jobId}', jobId, '${FEED_FIELDS.historyId}', id }
       if string.len(stored) <= ${FEED_INLINE_MAX_BYTES} then
         for f = 1, #historyFields do feedFields[4 + f] = historyFields[f] end
@@ -113,10 +121,12 @@ for i = 14, #ARGV, ${EVENT_ARGS} do
     end
   end
 end
-for historyKey in pairs(finished) do
-  redis.call('COPY', historyKey, compactKey, 'REPLACE')
-  redis.call('RENAME', compactKey, historyKey)
-  expireHistories[historyKey] = true
+for historyKey, jobId in pairs(finished) do
+  if not history_pack(historyKey, jobPrefix .. jobId, packMaxBytes, tonumber(historyMaxLen)) then
+    redis.call('COPY', historyKey, compactKey, 'REPLACE')
+    redis.call('RENAME', compactKey, historyKey)
+    expireHistories[historyKey] = true
+  end
 end
 for historyKey in pairs(expireHistories) do redis.call('PEXPIRE', historyKey, retentionMs) end
 for channel in pairs(expireChannels) do redis.call('PEXPIRE', channel, channelRetentionMs) end
@@ -133,6 +143,8 @@ export interface AppendLimits {
   channelMaxLen: number;
   /** An idle user channel expires after this long (NOTIFICATION_RETENTION_SECONDS). */
   channelRetentionMs: number;
+  /** A finished job's history of at most this many bytes is packed into its job hash (RELAY_HISTORY_PACK_MAX_BYTES; 0: never). */
+  historyPackMaxBytes: number;
 }
 
 /** One event to append, with its owner when the relay knows it and its flags (APPEND_FLAGS). */
@@ -179,6 +191,7 @@ export function createAppender(redis: RedisClient, keys: JobstreamKeys, limits: 
       limits.channelMaxLen,
       limits.channelRetentionMs,
       cursor,
+      limits.historyPackMaxBytes,
     ];
     for (const { event: e, owner, flags, traceparent } of events) {
       args.push(e.jobId, e.id, e.event, JSON.stringify(e.data), encodeHistoryData(e.data), owner?.owner ?? '', owner?.jobType ?? '', flags, traceparent ?? '');
