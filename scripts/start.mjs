@@ -96,10 +96,12 @@ const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME/;
  * True when something at `url` speaks Redis: a reply error such as NOAUTH, or a certificate this
  * machine does not trust, still means it is there (the services then say what is wrong).
  */
-async function redisAnswers(url, tls) {
+async function redisAnswers(url, { tls, username, password } = {}) {
   let seen;
   const client = new Redis(url, {
     ...(tls ? { tls } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     lazyConnect: true,
     connectTimeout: 1_000,
     maxRetriesPerRequest: 0,
@@ -115,7 +117,7 @@ async function redisAnswers(url, tls) {
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
     return true;
   } catch (err) {
-    return err?.name === 'ReplyError' || CERTIFICATE_ERROR.test(seen?.code ?? '');
+    return err?.name === 'ReplyError' || seen?.name === 'ReplyError' || CERTIFICATE_ERROR.test(seen?.code ?? '');
   } finally {
     client.disconnect();
   }
@@ -153,7 +155,7 @@ async function startRedis(url, envPassword) {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
-    if (await redisAnswers(url)) {
+    if (await redisAnswers(url, { password })) {
       say(`started redis-server on port ${port} (data in ${relative(process.cwd(), dir) || '.'}, log in redis.log)`);
       return { child, exited };
     }
@@ -165,13 +167,14 @@ async function startRedis(url, envPassword) {
   return undefined;
 }
 
-async function ensureRedis(url, tls, password) {
-  if (await redisAnswers(url, tls)) return undefined;
-  if (tls) explainNoRedis(url, 'TLS is on (REDIS_TLS or rediss://), and a Redis with TLS is not started here');
+/** `connection`: the TLS options and the credentials of REDIS_USERNAME and REDIS_PASSWORD. */
+async function ensureRedis(url, connection) {
+  if (await redisAnswers(url, connection)) return undefined;
+  if (connection.tls) explainNoRedis(url, 'TLS is on (REDIS_TLS or rediss://), and a Redis with TLS is not started here');
   const { hostname } = new URL(url);
   if (!isLoopback(hostname)) explainNoRedis(url, `${hostname} is not this machine, so it is not started here`);
   if (!hasRedisServer()) explainNoRedis(url, 'no redis-server on the PATH');
-  return (await startRedis(url, password)) ?? explainNoRedis(url, 'starting redis-server failed');
+  return (await startRedis(url, connection.password)) ?? explainNoRedis(url, 'starting redis-server failed');
 }
 
 /** The ports the chosen services will listen on, as configured in `env`; 0 and bad values are left to the services. */
@@ -311,7 +314,8 @@ async function main() {
   });
 
   // With REDIS_CLUSTER_NODES set, the cluster is the operator's to run; the services report it.
-  redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL, redisTlsOf(env), env.REDIS_PASSWORD || undefined);
+  const connection = { tls: redisTlsOf(env), username: env.REDIS_USERNAME || undefined, password: env.REDIS_PASSWORD || undefined };
+  redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL, connection);
 
   const finished = (stopping ? [] : names).map((name) => {
     const child = spawn(process.execPath, [entryOf(name)], {
