@@ -149,6 +149,14 @@ export interface ServiceProcess {
 
 export type ServiceName = 'api' | 'worker' | 'metrics';
 
+/** `services/<name>/dist/main.js` as a child process, logging JSON lines at info to its pipes. */
+function spawnBuilt(name: ServiceName, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_PRETTY: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** What a service process that ended on its own left behind (see `runServiceToExit`). */
 export interface ServiceExit {
   code: number | null;
@@ -164,10 +172,7 @@ export interface ServiceExit {
  */
 export async function runServiceToExit(name: ServiceName, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceExit> {
   const started = Date.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_PRETTY: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnBuilt(name, env);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -191,10 +196,7 @@ const READY_MARKER: Record<ServiceName, RegExp> = {
 
 /** Starts a built service (`services/<name>/dist/main.js`) as its own process; resolves when it is up. */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_PRETTY: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnBuilt(name, env);
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<string | undefined>((resolve, reject) => {
