@@ -13,5 +13,7 @@ module.exports = {
     ...base.testPathIgnorePatterns.filter((pattern) => pattern !== '<rootDir>/test/cluster/'),
     // Starts and kills its own standalone redis-server: nothing in it is about the cluster.
     '<rootDir>/test/redis-outage.test.ts',
+    // Its own standalone TLS redis-server; test/cluster/redis-auth-tls.test.ts is its cluster counterpart.
+    '<rootDir>/test/redis-auth-tls.test.ts',
   ],
 };

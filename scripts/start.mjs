@@ -8,7 +8,9 @@
 //    taken). When one is not, says which and why it likely is, starts nothing and exits 3.
 // 2. Checks that Redis answers at REDIS_URL (default redis://127.0.0.1:6379). When it does not,
 //    the host is loopback and `redis-server` is on the PATH, starts one on that port with its data
-//    in <repo>/.data/redis (AOF on, noeviction as BullMQ requires) and stops it again on exit.
+//    in <repo>/.data/redis (AOF on, noeviction as BullMQ requires, the password of REDIS_URL or
+//    REDIS_PASSWORD) and stops it again on exit. With TLS on (REDIS_TLS, rediss://) it checks with
+//    REDIS_TLS_CA_FILE and REDIS_TLS_SERVERNAME, and never starts one.
 // 3. Starts each service as `node services/<name>/dist/main.js` with this environment, plus
 //    LOG_PRETTY=true when stdout is a terminal and LOG_PRETTY is unset.
 //    With AUTH_MODE=jwt (the default) and neither JWT_SECRET nor JWT_JWKS_URL set, the api verifies
@@ -69,16 +71,44 @@ function chooseServices(args) {
   return existsSync(entryOf('metrics')) ? KNOWN : ['api', 'worker'];
 }
 
-/** True when something at `url` speaks Redis (a reply error such as NOAUTH still means it is there). */
-async function redisAnswers(url) {
+/**
+ * TLS options for the check, taken as the services take them (REDIS_TLS, a rediss:// URL,
+ * REDIS_TLS_CA_FILE, REDIS_TLS_SERVERNAME), or undefined for plain TCP. A CA file that cannot be
+ * read is left out here: the services stop with a configuration error that names it.
+ */
+function redisTlsOf(env) {
+  const flag = (env.REDIS_TLS ?? '').toLowerCase();
+  const on = flag === '' ? env.REDIS_URL.startsWith('rediss://') : ['true', '1', 'yes'].includes(flag);
+  if (!on) return undefined;
+  let ca;
+  try {
+    ca = env.REDIS_TLS_CA_FILE ? readFileSync(env.REDIS_TLS_CA_FILE, 'utf8') : undefined;
+  } catch {
+    ca = undefined;
+  }
+  return { ...(ca ? { ca } : {}), ...(env.REDIS_TLS_SERVERNAME ? { servername: env.REDIS_TLS_SERVERNAME } : {}) };
+}
+
+/** Node's codes for a server certificate it does not accept: something speaks TLS there. */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME/;
+
+/**
+ * True when something at `url` speaks Redis: a reply error such as NOAUTH, or a certificate this
+ * machine does not trust, still means it is there (the services then say what is wrong).
+ */
+async function redisAnswers(url, { tls, username, password } = {}) {
+  let seen;
   const client = new Redis(url, {
+    ...(tls ? { tls } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     lazyConnect: true,
     connectTimeout: 1_000,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  client.on('error', (err) => (seen ??= err));
   // Something that accepts TCP but never speaks Redis would hang the ready check: bound it.
   const timeout = sleep(2_000, undefined, { ref: false }).then(() => {
     throw new Error('timed out');
@@ -87,7 +117,7 @@ async function redisAnswers(url) {
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
     return true;
   } catch (err) {
-    return err?.name === 'ReplyError';
+    return err?.name === 'ReplyError' || seen?.name === 'ReplyError' || CERTIFICATE_ERROR.test(seen?.code ?? '');
   } finally {
     client.disconnect();
   }
@@ -110,21 +140,22 @@ function explainNoRedis(url, reason) {
 }
 
 /** Starts a redis-server for `url` with its data under .data/redis; resolves once it answers. */
-async function startRedis(url) {
-  const { port: rawPort, password } = new URL(url);
+async function startRedis(url, envPassword) {
+  const { port: rawPort, password: urlPassword } = new URL(url);
+  const password = urlPassword ? decodeURIComponent(urlPassword) : envPassword;
   const port = rawPort || '6379';
   const dir = join(root, '.data', 'redis');
   mkdirSync(dir, { recursive: true });
   const args = ['--port', port, '--bind', '127.0.0.1', '-::1', '--dir', dir, '--logfile', join(dir, 'redis.log')];
   args.push('--appendonly', 'yes', '--maxmemory-policy', 'noeviction');
-  if (password) args.push('--requirepass', decodeURIComponent(password));
+  if (password) args.push('--requirepass', password);
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: true });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.on('error', () => undefined);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
-    if (await redisAnswers(url)) {
+    if (await redisAnswers(url, { password })) {
       say(`started redis-server on port ${port} (data in ${relative(process.cwd(), dir) || '.'}, log in redis.log)`);
       return { child, exited };
     }
@@ -136,12 +167,14 @@ async function startRedis(url) {
   return undefined;
 }
 
-async function ensureRedis(url) {
-  if (await redisAnswers(url)) return undefined;
+/** `connection`: the TLS options and the credentials of REDIS_USERNAME and REDIS_PASSWORD. */
+async function ensureRedis(url, connection) {
+  if (await redisAnswers(url, connection)) return undefined;
+  if (connection.tls) explainNoRedis(url, 'TLS is on (REDIS_TLS or rediss://), and a Redis with TLS is not started here');
   const { hostname } = new URL(url);
   if (!isLoopback(hostname)) explainNoRedis(url, `${hostname} is not this machine, so it is not started here`);
   if (!hasRedisServer()) explainNoRedis(url, 'no redis-server on the PATH');
-  return (await startRedis(url)) ?? explainNoRedis(url, 'starting redis-server failed');
+  return (await startRedis(url, connection.password)) ?? explainNoRedis(url, 'starting redis-server failed');
 }
 
 /** The ports the chosen services will listen on, as configured in `env`; 0 and bad values are left to the services. */
@@ -281,7 +314,8 @@ async function main() {
   });
 
   // With REDIS_CLUSTER_NODES set, the cluster is the operator's to run; the services report it.
-  redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL);
+  const connection = { tls: redisTlsOf(env), username: env.REDIS_USERNAME || undefined, password: env.REDIS_PASSWORD || undefined };
+  redis = env.REDIS_CLUSTER_NODES ? undefined : await ensureRedis(env.REDIS_URL, connection);
 
   const finished = (stopping ? [] : names).map((name) => {
     const child = spawn(process.execPath, [entryOf(name)], {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisProcess } from './redis-server';
+import { startRedisServer, type RedisProcess, type RedisProcessOptions } from './redis-server';
 
 const SLOTS = 16_384;
 
@@ -23,6 +23,10 @@ export interface RedisClusterOptions {
   timeoutMs?: number;
   /** AOF on every node, so a restarted master keeps its data. Default false. */
   appendOnly?: boolean;
+  /** Every node requires this password (clients and the nodes among themselves). */
+  password?: RedisProcessOptions['password'];
+  /** Every node listens with TLS only, its cluster bus too (see RedisProcessOptions). */
+  tls?: RedisProcessOptions['tls'];
 }
 
 function clusterInfo(text: string): Record<string, string> {
@@ -55,12 +59,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       masters.push(
         await startRedisServer({
           appendOnly: options.appendOnly ?? false,
+          ...(options.password !== undefined ? { password: options.password } : {}),
+          ...(options.tls ? { tls: options.tls } : {}),
           extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000'],
         }),
       );
     }
     for (const master of masters) {
-      const admin = new Redis(master.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+      const admin = new Redis(master.url, { ...master.clientOptions, maxRetriesPerRequest: 1, lazyConnect: true });
       admin.on('error', () => undefined);
       await admin.connect();
       admins.push(admin);

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { TestCertificates } from './tls-certs';
 
 /** A free TCP port on loopback, as the OS hands it out. */
 export async function freePort(): Promise<number> {
@@ -21,7 +22,10 @@ export async function freePort(): Promise<number> {
 
 export interface RedisProcess {
   port: number;
+  /** `redis://127.0.0.1:<port>`, or `rediss://` with TLS; never with the password in it. */
   url: string;
+  /** The password and TLS options a client of this server needs (empty for a plain, open one). */
+  clientOptions: RedisOptions;
   dir: string;
   process: ChildProcess;
   /** Stops the server (SIGKILL when `hard`), keeping its data dir for a restart. */
@@ -36,12 +40,19 @@ export interface RedisProcessOptions {
   port?: number;
   appendOnly?: boolean;
   extraArgs?: string[];
+  /** Clients must AUTH with this password (`requirepass`; `masterauth` too, for replicas and clusters). */
+  password?: string;
+  /**
+   * Listen with TLS only (`--port 0 --tls-port <port>`), with this certificate; cluster buses and
+   * replication use TLS too. Clients are not asked for certificates of their own.
+   */
+  tls?: Pick<TestCertificates, 'caFile' | 'ca' | 'certFile' | 'keyFile' | 'servername'>;
 }
 
-async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+async function waitForPing(url: string, clientOptions: RedisOptions, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis(url, { ...clientOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -61,9 +72,27 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
 export async function startRedisServer(options: RedisProcessOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'jobstream-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  const clientOptions: RedisOptions = {
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls ? { tls: { ca: options.tls.ca, servername: options.tls.servername } } : {}),
+  };
+  const listen = options.tls
+    ? [
+        '--port', '0',
+        '--tls-port', String(port),
+        '--tls-cert-file', options.tls.certFile,
+        '--tls-key-file', options.tls.keyFile,
+        '--tls-ca-cert-file', options.tls.caFile,
+        '--tls-auth-clients', 'no',
+        '--tls-cluster', 'yes',
+        '--tls-replication', 'yes',
+      ]
+    : ['--port', String(port)];
+  const auth = options.password !== undefined ? ['--requirepass', options.password, '--masterauth', options.password] : [];
   const args = [
-    '--port', String(port),
+    ...listen,
+    ...auth,
     '--bind', '127.0.0.1',
     '--dir', dir,
     '--save', '',
@@ -80,6 +109,7 @@ export async function startRedisServer(options: RedisProcessOptions = {}): Promi
   const handle: RedisProcess = {
     port,
     url,
+    clientOptions,
     dir,
     process: launch(),
     async stop(hard = false) {
@@ -92,13 +122,13 @@ export async function startRedisServer(options: RedisProcessOptions = {}): Promi
     async restart() {
       await handle.stop();
       handle.process = launch();
-      await waitForPing(url, 10_000);
+      await waitForPing(url, clientOptions, 10_000);
     },
     async destroy() {
       await handle.stop(true);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await waitForPing(url, 10_000);
+  await waitForPing(url, clientOptions, 10_000);
   return handle;
 }

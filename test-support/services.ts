@@ -147,16 +147,60 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a built service (`services/<name>/dist/main.js`) as its own process; resolves when it is up. */
-export async function spawnService(name: 'api' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
+export type ServiceName = 'api' | 'worker' | 'metrics';
+
+/** `services/<name>/dist/main.js` as a child process, logging JSON lines at info to its pipes. */
+function spawnBuilt(name: ServiceName, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
     env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_PRETTY: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** What a service process that ended on its own left behind (see `runServiceToExit`). */
+export interface ServiceExit {
+  code: number | null;
+  /** stdout+stderr. */
+  output: string;
+  /** From the spawn to the exit. */
+  elapsedMs: number;
+}
+
+/**
+ * Runs a built service that is expected to fail its start, and resolves once it exited; rejects
+ * (after killing it) when it is still running after `timeoutMs`.
+ */
+export async function runServiceToExit(name: ServiceName, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceExit> {
+  const started = Date.now();
+  const child = spawnBuilt(name, env);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} still running after ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, elapsedMs: Date.now() - started });
+    });
+  });
+}
+
+const READY_MARKER: Record<ServiceName, RegExp> = {
+  api: /"port":(\d+).*api listening/,
+  worker: /worker started/,
+  metrics: /"port":(\d+).*metrics listening/,
+};
+
+/** Starts a built service (`services/<name>/dist/main.js`) as its own process; resolves when it is up. */
+export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawnBuilt(name, env);
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<string | undefined>((resolve, reject) => {
-    const marker = name === 'api' ? /"port":(\d+).*api listening/ : /worker started/;
+    const marker = READY_MARKER[name];
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = marker.exec(out);

@@ -168,6 +168,7 @@ export async function spawnBuilt(name: 'api' | 'worker' | 'metrics', env: Record
 export function knownVariables(): Set<string> {
   const files = [
     'packages/runtime/src/config.ts',
+    'packages/runtime/src/redis-env.ts',
     'packages/runtime/src/tracing.ts',
     ...['api', 'worker', 'metrics'].map((s) => `services/${s}/src/config.ts`),
     // The api's env shapes kept next to the code they configure.

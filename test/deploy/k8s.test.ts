@@ -160,6 +160,19 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     }
   });
 
+  it('gives every service the Redis password from the Secret and the Redis CA read-only from an optional ConfigMap', () => {
+    for (const workload of ofKind(objects, 'Deployment').filter((d) => d.metadata.name.startsWith('jobstream-'))) {
+      const pod = at(workload, 'spec', 'template', 'spec');
+      for (const container of containersOf(workload)) {
+        const password = (container.env ?? []).find((e: any) => e.name === 'REDIS_PASSWORD');
+        expect(password?.valueFrom?.secretKeyRef).toEqual({ name: 'jobstream-secrets', key: 'REDIS_PASSWORD', optional: true });
+        const mount = (container.volumeMounts ?? []).find((m: any) => m.name === 'redis-ca');
+        expect(mount).toEqual({ name: 'redis-ca', mountPath: '/etc/jobstream/redis-ca', readOnly: true });
+      }
+      expect(pod.volumes.find((v: any) => v.name === 'redis-ca')).toEqual({ name: 'redis-ca', configMap: { name: 'jobstream-redis-ca', optional: true } });
+    }
+  });
+
   it('routes every Service to pods that exist, on ports those pods declare', () => {
     for (const service of ofKind(objects, 'Service')) {
       const selector: Record<string, string> = at(service, 'spec', 'selector');

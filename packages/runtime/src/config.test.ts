@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ConfigError, commonEnvShape, intVar, parseEnv, requireHashTagOnCluster } from './config';
+import { ConfigError, commonEnvShape, intVar, parseEnv, checkCommonEnv } from './config';
 
-const schema = z.object({ ...commonEnvShape, PORT: intVar(3000, 0, 65_535) }).superRefine(requireHashTagOnCluster);
+const schema = z.object({ ...commonEnvShape, PORT: intVar(3000, 0, 65_535) }).superRefine(checkCommonEnv);
 
 describe('parseEnv', () => {
   it('applies the defaults to an empty environment', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRedisEnv, redisEnvShape, redisTargetFrom, type RedisTarget } from './redis-env.js';
 
 /** Thrown by `loadConfig` functions: lists every bad variable at once. */
 export class ConfigError extends Error {
@@ -55,22 +56,12 @@ export function boolVar(defaultValue: boolean) {
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 }
 
-const hostPort = /^[^\s:,]+:\d{1,5}$/;
-
 /** The variables every service shares: how to reach Redis, where the queue lives, how to log. */
 export const commonEnvShape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: boolVar(false),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:6379'),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
-    .refine((nodes) => !nodes || nodes.every((n) => hostPort.test(n)), 'must be a comma-separated list of host:port'),
+  ...redisEnvShape,
   QUEUE_PREFIX: z
     .string()
     .regex(/^[^\s:]+$/, 'must not contain spaces or ":"')
@@ -103,10 +94,10 @@ export function requireHashTagOnCluster(
 
 export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;
 
-/** What the Redis factory and the key helpers need, taken from the common variables. */
-export interface RedisTarget {
-  url: string;
-  clusterNodes?: string[] | undefined;
+/** The cross-field rules of the common variables: the hash tag on a cluster, and the Redis AUTH and TLS rules. */
+export function checkCommonEnv(env: CommonEnv, ctx: z.RefinementCtx): void {
+  requireHashTagOnCluster(env, ctx);
+  checkRedisEnv(env, ctx);
 }
 
 /** Where the queue and jobstream's own keys live, and how long things are kept. */
@@ -139,10 +130,6 @@ export function serviceSettingsFrom(env: CommonEnv): ServiceSettings {
     queue: queueSettingsFrom(env),
     sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT },
   };
-}
-
-export function redisTargetFrom(env: CommonEnv): RedisTarget {
-  return { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES };
 }
 
 /**

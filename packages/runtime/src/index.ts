@@ -1,6 +1,7 @@
 export * from './budget-ledger.js';
 export * from './budget-pricing.js';
 export * from './config.js';
+export * from './redis-env.js';
 export * from './job-cancel.js';
 export * from './history-lua.js';
 export * from './job-history.js';

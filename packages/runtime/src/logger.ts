@@ -21,7 +21,8 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: options.name },
     level: options.level ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'apiKey'], censor: '[redacted]' },
+    // A password never reaches a log line on purpose; these catch one that would by accident.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'apiKey', 'password', '*.password'], censor: '[redacted]' },
     ...(pretty
       ? { transport: { target: PRETTY_TARGET, options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : {}),

@@ -69,7 +69,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Ser
   const blocking = connect('blocking', options.connectionNames.blocking);
   try {
     const timeoutMs = options.readyTimeoutMs ?? 30_000;
-    await Promise.all([waitForReady(command, timeoutMs), waitForReady(blocking, timeoutMs)]);
+    await Promise.all([waitForReady(command, timeoutMs, settings.redis), waitForReady(blocking, timeoutMs, settings.redis)]);
   } catch (err) {
     for (const client of connections) client.disconnect();
     throw err;
@@ -85,7 +85,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Ser
     connect,
     async queueConnection(connectionName) {
       const client = connect('command', connectionName, { autoPipelining: false });
-      await waitForReady(client, options.readyTimeoutMs ?? 30_000);
+      await waitForReady(client, options.readyTimeoutMs ?? 30_000, settings.redis);
       return client;
     },
     close() {

@@ -12,7 +12,7 @@ import {
   type PushSettings,
   serviceSettingsFrom,
   type ServiceSettings,
-  requireHashTagOnCluster,
+  checkCommonEnv,
   type NotificationSettings,
   webhookEnvShape,
   webhookSettingsFrom,
@@ -45,7 +45,7 @@ const apiEnvSchema = z
     ...dashboardEnvShape,
     ...pushEnvShape,
   })
-  .superRefine(requireHashTagOnCluster)
+  .superRefine(checkCommonEnv)
   .superRefine(checkPushEnv)
   .superRefine(checkAuthEnv);
 

@@ -5,7 +5,7 @@ import {
   parseEnv,
   serviceSettingsFrom,
   type ServiceSettings,
-  requireHashTagOnCluster,
+  checkCommonEnv,
   type PriceTable,
 } from '@jobstream/runtime';
 import type { AlertThresholds } from '@jobstream/contracts';
@@ -38,7 +38,7 @@ const metricsEnvSchema = z
     BUDGET_PRICES: budgetPricesVar(),
   })
   .superRefine((env, ctx) => {
-    requireHashTagOnCluster(env, ctx);
+    checkCommonEnv(env, ctx);
     if (env.ALERT_QUEUE_DEPTH_CRITICAL <= env.ALERT_QUEUE_DEPTH_HIGH) {
       ctx.addIssue({ code: 'custom', path: ['ALERT_QUEUE_DEPTH_CRITICAL'], message: 'must be greater than ALERT_QUEUE_DEPTH_HIGH' });
     }

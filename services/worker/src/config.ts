@@ -8,7 +8,7 @@ import {
   parseEnv,
   serviceSettingsFrom,
   type ServiceSettings,
-  requireHashTagOnCluster,
+  checkCommonEnv,
   type NotificationSettings,
   userQuotaEnvShape,
   userQuotaSettingsFrom,
@@ -64,7 +64,7 @@ const workerEnvSchema = z
     ...pushEnvShape,
   })
   .superRefine((env, ctx) => {
-    requireHashTagOnCluster(env, ctx);
+    checkCommonEnv(env, ctx);
     if (env.WEBHOOK_BACKOFF_MAX_MS < env.WEBHOOK_BACKOFF_BASE_MS) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_BACKOFF_MAX_MS'], message: 'must not be less than WEBHOOK_BACKOFF_BASE_MS' });
     }
