@@ -71,7 +71,8 @@ export function createProcessor(deps: ProcessorDeps) {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ jobId, type: job.name, attempt, ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) });
-    const admission = deps.quotas ? await deps.quotas.admit(ownerOf(job), jobId) : undefined;
+    // The cancel request is read with the admission, in the same round trip to Redis.
+    const [admission, requestedBy] = await Promise.all([deps.quotas?.admit(ownerOf(job), jobId), deps.cancels.requestedBy(jobId)]);
     if (admission && !admission.run) {
       // moveToDelayed skips the attempt count, and DelayedError tells BullMQ the job was moved:
       // neither `failed` nor `completed`. The stream shows `delayed`, then `waiting` and `active` again.
@@ -85,7 +86,6 @@ export function createProcessor(deps: ProcessorDeps) {
     try {
       const handler = handlerFor(deps.catalog, job.name);
       const payload = parsePayload(handler.definition, job.data.payload);
-      const requestedBy = await deps.cancels.requestedBy(jobId);
       if (requestedBy) throw new JobCancelledError(requestedBy);
       log.debug('attempt started');
       const result = await handler.process(payload, {
