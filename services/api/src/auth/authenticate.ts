@@ -124,7 +124,15 @@ export function createAuthenticator(config: AuthConfig, logger: Logger): Authent
 /** Sets the caller of every request it sees (with Express's query and path under `/api`), or refuses the request. */
 export function authenticateRequests(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
-    setPrincipal(res, await authenticator({ req, query: req.query as ParsedUrlQuery, stream: isStreamRequest(req.method, req.path) }));
+    const request: AuthRequest = {
+      req,
+      // Parsed only when read: a request with an Authorization header never looks at its query.
+      get query() {
+        return req.query as ParsedUrlQuery;
+      },
+      stream: isStreamRequest(req.method, req.path),
+    };
+    setPrincipal(res, await authenticator(request));
     next();
   };
 }

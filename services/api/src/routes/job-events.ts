@@ -23,9 +23,9 @@ export function jobStreamHandler(deps: JobStreamDeps, slots?: StreamSlots): JobS
 }
 
 /**
- * GET /api/jobs/:id/events and its alias GET /api/job-events?jobId=... A GET without a body never
- * reaches them (the stream front door serves it, see http/plain-stream-server.ts); they serve what
- * Express routes to them besides: HEAD, and the requests the front door leaves to Express.
+ * GET /api/jobs/:id/events and its alias GET /api/job-events?jobId=... The stream front door
+ * (http/plain-stream-server.ts) serves a plain GET of them; these serve what it leaves to Express
+ * and Express routes here: HEAD, a GET with a body, a path only Express's case-insensitive router matches.
  */
 export function jobEventRoutes(deps: JobStreamDeps, slots?: StreamSlots): Router {
   const serve = jobStreamHandler(deps, slots);
