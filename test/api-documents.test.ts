@@ -121,7 +121,7 @@ describe('the api documents (OpenAPI, AsyncAPI and the reference page)', () => {
     });
 
     it('documents every route the api serves, and serves every route it documents', () => {
-      const served = routesOf(api.server).filter((route) => !DASHBOARD_PAGES.includes(route));
+      const served = routesOf(api.app).filter((route) => !DASHBOARD_PAGES.includes(route));
       expect(served).toEqual(documentedRoutes());
     });
 

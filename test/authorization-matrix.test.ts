@@ -178,7 +178,7 @@ describe('authorization matrix', () => {
   });
 
   it('has a row for every /api route the app serves, and no row for a route it does not', () => {
-    const served = routesOf(api.server).filter((route) => route.split(' ')[1]?.startsWith('/api/'));
+    const served = routesOf(api.app).filter((route) => route.split(' ')[1]?.startsWith('/api/'));
     expect(served).toEqual([...new Set(matrix.map((row) => row.route))].sort());
   });
 

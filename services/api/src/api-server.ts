@@ -15,16 +15,17 @@ import {
 } from '@jobstream/runtime';
 import { Queue } from 'bullmq';
 import { once } from 'node:events';
-import type { Request, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createApp } from './app.js';
-import { authenticate } from './auth/authenticate.js';
+import { createApp, type AppDeps } from './app.js';
+import { createAuthenticator } from './auth/authenticate.js';
 import type { ApiConfig } from './config.js';
 import { JobIndex } from './jobs/job-index.js';
 import { JobStore } from './jobs/job-store.js';
 import { createApiLimits } from './limits/api-limits.js';
+import { streamFrontDoor } from './http/plain-stream-server.js';
 import { requestLog } from './http/request-context.js';
 import { createOperationsHttp } from './metrics/operations-http.js';
 import type { NotificationStreamDeps } from './notifications/notification-stream.js';
@@ -38,6 +39,8 @@ import { JobCallbacks } from './webhooks/job-callbacks.js';
 
 export interface ApiServer {
   server: Server;
+  /** The Express app behind the stream front door (see http/plain-stream-server.ts). */
+  app: Express;
   port: number;
   hub: EventHub;
   logger: Logger;
@@ -126,10 +129,10 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
   };
 
   let accepting = true;
-  const app = createApp({
+  const appDeps: AppDeps = {
     logger: log,
     bodyLimitBytes: config.bodyLimitBytes,
-    authenticate: authenticate(config.auth, log),
+    authenticate: createAuthenticator(config.auth, log),
     authMode: config.auth.mode,
     jobs: {
       queue,
@@ -184,8 +187,9 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
       metricsEnabled: config.metricsEnabled,
     }),
     dashboardDir: config.dashboard.dir,
-  });
-  const server = createServer(app);
+  };
+  const app = createApp(appDeps);
+  const server = createServer(streamFrontDoor(appDeps, app));
   // Requests not answered yet, which shutdown waits for. EventSource requests are left out: a
   // stream is answered as soon as it opens, and the set costs open streams nothing.
   const unanswered = new Set<ServerResponse>();
@@ -226,5 +230,5 @@ export async function startApiServer(config: ApiConfig, logger?: Logger): Promis
     return closing;
   };
 
-  return { server, port, hub, logger: log, close };
+  return { server, app, port, hub, logger: log, close };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@jobstream/runtime';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import type { AuthMode } from './auth/auth-config.js';
+import { authenticateRequests, type Authenticator } from './auth/authenticate.js';
 import { SignInCodeLimits } from './auth/sign-in-code-limits.js';
 import { accessLog } from './http/access-log.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -30,8 +31,8 @@ import type { JobStreamDeps } from './sse/job-stream.js';
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
-  /** Sets the caller on every /api request, or refuses it (see auth/authenticate.ts). */
-  authenticate: RequestHandler;
+  /** Who calls each /api request, or its refusal (see auth/authenticate.ts). */
+  authenticate: Authenticator;
   authMode: AuthMode;
   jobs: JobRoutesDeps;
   /** Cancel and retry of one job (its owner or an admin). */
@@ -58,7 +59,11 @@ export interface AppDeps {
   dashboardDir?: string | undefined;
 }
 
-/** The HTTP surface, assembled from its routers; everything it needs is passed in. */
+/**
+ * The HTTP surface, assembled from its routers; everything it needs is passed in. Stream requests
+ * reach it only in the cases the stream front door leaves to it (http/plain-stream-server.ts,
+ * which goes through the same steps as this chain: keep the two in step).
+ */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -70,7 +75,7 @@ export function createApp(deps: AppDeps): Express {
   const signInCodeLimits = new SignInCodeLimits(deps.signInCodes.redis, deps.signInCodes.keys.signInCodeRateLimit);
   const api = express.Router();
   // Who is calling is settled before a body is read: an anonymous request costs no parsing.
-  api.use(deps.authenticate);
+  api.use(authenticateRequests(deps.authenticate));
   api.use(requireJson);
   // Not strict: a scalar body is valid JSON and gets a VALIDATION_FAILED naming the problem, not INVALID_JSON.
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));

@@ -1,6 +1,9 @@
 import type { Logger } from '@jobstream/runtime';
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { ParsedUrlQuery } from 'node:querystring';
 import { ApiError } from '../http/api-error.js';
+import { headerOf } from '../http/request-context.js';
 import { isStreamRequest } from '../http/stream-routes.js';
 import type { AuthConfig } from './auth-config.js';
 import { rolesFrom, userIdFrom } from './claims.js';
@@ -15,8 +18,21 @@ export const DEMO_PRINCIPAL: Principal = { userId: 'demo', roles: new Set(['admi
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="jobstream"' };
 
-function bearerToken(req: Request): string | undefined {
-  const header = req.get('authorization');
+/**
+ * What authentication reads of a request, whether Express or the stream front door serves it: the
+ * request, its query, and whether it is for a stream (only those take a token in the query).
+ */
+export interface AuthRequest {
+  req: IncomingMessage;
+  query: ParsedUrlQuery;
+  stream: boolean;
+}
+
+/** Who is calling, or a thrown 401; async under `jwt`, where a token may need verifying. */
+export type Authenticator = (request: AuthRequest) => Principal | Promise<Principal>;
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = headerOf(req.headers, 'authorization');
   if (header === undefined || header === '') return undefined;
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) {
@@ -25,11 +41,11 @@ function bearerToken(req: Request): string | undefined {
   return match[1];
 }
 
-function queryToken(req: Request): string | undefined {
-  const value = req.query.access_token;
+function queryToken({ query, stream }: AuthRequest): string | undefined {
+  const value = query.access_token;
   if (value === undefined || value === '') return undefined;
   // Only the stream routes take it: EventSource cannot send headers.
-  if (typeof value !== 'string' || !isStreamRequest(req.method, req.path)) {
+  if (typeof value !== 'string' || !stream) {
     throw new ApiError(401, 'INVALID_TOKEN', 'access_token is accepted only once, and only on stream routes; send "Authorization: Bearer <token>"', undefined, challenge);
   }
   return value;
@@ -42,15 +58,12 @@ function queryToken(req: Request): string | undefined {
  * `gateway` the headers count only on a request that proves it came through the gateway
  * (gateway-trust.ts). Every caller may follow the public topics besides its own grants.
  */
-export function authenticate(config: AuthConfig, logger: Logger): RequestHandler {
+export function createAuthenticator(config: AuthConfig, logger: Logger): Authenticator {
   if (config.mode === 'none') {
     logger.warn(
       'AUTH_MODE=none: every request acts as the admin user "demo" with no authentication. Use it for local demos only, never where anyone else can connect.',
     );
-    return (_req, res, next) => {
-      setPrincipal(res, DEMO_PRINCIPAL);
-      next();
-    };
+    return () => DEMO_PRINCIPAL;
   }
   const withPublicTopics = (principal: Principal): Principal => ({ ...principal, topics: mergeTopicPatterns(config.publicTopics, principal.topics ?? []) });
   if (config.mode === 'gateway') {
@@ -66,15 +79,14 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
       );
     }
     const checkTrust = gatewayTrust(gateway);
-    return (req, res, next) => {
+    return ({ req }) => {
       checkTrust(req);
-      const userId = req.get(gateway.userHeader);
+      const userId = headerOf(req.headers, gateway.userHeader);
       if (userId === undefined || userId === '') {
         throw new ApiError(401, 'AUTH_REQUIRED', `No user: the gateway sets ${gateway.userHeader}`, undefined, challenge);
       }
-      const topics = gateway.topicsHeader === undefined ? [] : topicGrantsFromHeader(req.get(gateway.topicsHeader));
-      setPrincipal(res, withPublicTopics({ userId: userIdFrom(userId), roles: rolesFrom(req.get(gateway.roleHeader) ?? ''), topics }));
-      next();
+      const topics = gateway.topicsHeader === undefined ? [] : topicGrantsFromHeader(headerOf(req.headers, gateway.topicsHeader));
+      return withPublicTopics({ userId: userIdFrom(userId), roles: rolesFrom(headerOf(req.headers, gateway.roleHeader) ?? ''), topics });
     };
   }
   const withTopics = new WeakMap<VerifiedToken, Principal>();
@@ -82,9 +94,9 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
     maxEntries: config.jwt.cacheMaxEntries ?? TOKEN_CACHE_MAX_ENTRIES,
     clockSkewS: config.jwt.clockSkewS,
   });
-  return async (req, res, next) => {
-    const header = bearerToken(req);
-    const query = header === undefined ? queryToken(req) : undefined;
+  return async (request) => {
+    const header = bearerToken(request.req);
+    const query = header === undefined ? queryToken(request) : undefined;
     const token = header ?? query;
     if (token === undefined) {
       throw new ApiError(401, 'AUTH_REQUIRED', 'Sign in: send "Authorization: Bearer <token>"', undefined, challenge);
@@ -105,7 +117,22 @@ export function authenticate(config: AuthConfig, logger: Logger): RequestHandler
       principal = withPublicTopics(verified.principal);
       withTopics.set(verified, principal);
     }
-    setPrincipal(res, principal);
+    return principal;
+  };
+}
+
+/** Sets the caller of every request it sees (with Express's query and path under `/api`), or refuses the request. */
+export function authenticateRequests(authenticator: Authenticator): RequestHandler {
+  return async (req, res, next) => {
+    const request: AuthRequest = {
+      req,
+      // Parsed only when read: a request with an Authorization header never looks at its query.
+      get query() {
+        return req.query as ParsedUrlQuery;
+      },
+      stream: isStreamRequest(req.method, req.path),
+    };
+    setPrincipal(res, await authenticator(request));
     next();
   };
 }

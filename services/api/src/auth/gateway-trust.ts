@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../http/api-error.js';
+import { headerOf } from '../http/request-context.js';
 import { addressMatcher } from './address-ranges.js';
 import type { AuthConfig } from './auth-config.js';
 
@@ -28,14 +29,14 @@ function repeatedHeaders(rawHeaders: readonly string[], names: readonly string[]
  * of replacing it would otherwise hand out the role; `rawHeaders` still shows every occurrence.
  * Throws 401 GATEWAY_UNTRUSTED; the answer never says which check failed for a stranger.
  */
-export function gatewayTrust(gateway: AuthConfig['gateway']): (req: Request) => void {
+export function gatewayTrust(gateway: AuthConfig['gateway']): (req: IncomingMessage) => void {
   const fromGateway = gateway.trustedProxies.length > 0 ? addressMatcher(gateway.trustedProxies) : undefined;
   const secret = gateway.secret === undefined ? undefined : digest(gateway.secret);
   const identityHeaders = [gateway.userHeader, gateway.roleHeader, gateway.topicsHeader, gateway.secretHeader].filter((name) => name !== undefined);
   return (req) => {
     if (fromGateway && !fromGateway(req.socket.remoteAddress)) throw untrusted('This api answers only requests that come through its gateway');
     if (secret) {
-      const sent = req.get(gateway.secretHeader);
+      const sent = headerOf(req.headers, gateway.secretHeader);
       if (sent === undefined || !timingSafeEqual(digest(sent), secret)) throw untrusted('This api answers only requests that come through its gateway');
     }
     const repeated = repeatedHeaders(req.rawHeaders, identityHeaders);

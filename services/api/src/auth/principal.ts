@@ -1,6 +1,6 @@
 import { roles, type Role } from '@jobstream/contracts';
-import type { Response } from 'express';
 import { ApiError } from '../http/api-error.js';
+import type { RequestLocals } from '../http/request-context.js';
 
 /** Roles beyond a plain user (defined in the contracts package). */
 export { roles, type Role };
@@ -17,25 +17,27 @@ export interface Principal {
   topics?: readonly string[];
 }
 
-interface Locals {
-  principal?: Principal;
+const PRINCIPAL = 'principal';
+
+function principalIn(res: RequestLocals): Principal | undefined {
+  return res.locals[PRINCIPAL] as Principal | undefined;
 }
 
 /** Records the caller on the response, for the routes after the middleware. */
-export function setPrincipal(res: Response, principal: Principal): void {
-  (res.locals as Locals).principal = principal;
+export function setPrincipal(res: RequestLocals, principal: Principal): void {
+  res.locals[PRINCIPAL] = principal;
 }
 
 /** The authenticated caller; a route behind the auth middleware always has one. */
-export function principalOf(res: Response): Principal {
-  const principal = (res.locals as Locals).principal;
+export function principalOf(res: RequestLocals): Principal {
+  const principal = principalIn(res);
   if (!principal) throw new ApiError(401, 'AUTH_REQUIRED', 'This route needs an authenticated caller');
   return principal;
 }
 
 /** The authenticated caller's user id, or undefined before authentication or without it. */
-export function callerIdOf(res: Response): string | undefined {
-  return (res.locals as Locals).principal?.userId;
+export function callerIdOf(res: RequestLocals): string | undefined {
+  return principalIn(res)?.userId;
 }
 
 export const hasRole = (principal: Principal, role: Role): boolean => principal.roles.has(role);

@@ -1,10 +1,10 @@
 import type { Logger } from '@jobstream/runtime';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Level } from 'pino';
 import { callerIdOf } from '../auth/principal.js';
 import { routeLabel } from '../metrics/http-metrics.js';
-import { REQUEST_ID_HEADER, requestIdFrom, requestPathOf, setRequestId } from './request-context.js';
-import { isStreamRequest } from './stream-routes.js';
+import { REQUEST_ID_HEADER, requestIdFrom, requestPathOf, setRequestId, type ApiRequest, type PlainMiddleware } from './request-context.js';
+import { isStreamRequest, pathnameOf } from './stream-routes.js';
 
 /** Probes and scrapes: every few seconds from every replica's load balancer and Prometheus. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -14,14 +14,15 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * the client's mistake, and a hostile client could flood `warn`). Probes at `debug` whatever their
  * status: `/readyz` answers 503 every few seconds for as long as Redis is away.
  */
-function levelOf(path: string, res: Response): Level {
+function levelOf(path: string, res: ServerResponse): Level {
   if (PROBE_PATHS.has(path)) return 'debug';
   return res.statusCode >= 500 ? 'error' : 'info';
 }
 
 /** Whether a request to the app's full path is for an SSE stream. */
-function isStream(req: Request): boolean {
-  return req.path.startsWith('/api/') && isStreamRequest(req.method, req.path.slice('/api'.length));
+function isStream(req: ApiRequest): boolean {
+  const path = pathnameOf(req.url ?? '');
+  return path.startsWith('/api/') && isStreamRequest(req.method ?? '', path.slice('/api'.length));
 }
 
 /**
@@ -32,7 +33,7 @@ function isStream(req: Request): boolean {
  * Written here rather than with pino-http, which would serialize the whole request and make a
  * child logger for every one; here a child is made only for a request that logs more than this.
  */
-export function accessLog(logger: Logger): RequestHandler {
+export function accessLog(logger: Logger): PlainMiddleware {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(req.headers['x-request-id']);

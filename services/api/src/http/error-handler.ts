@@ -1,7 +1,8 @@
 import { isRedisUnavailableError, type Logger } from '@jobstream/runtime';
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from './api-error.js';
-import { REQUEST_ID_HEADER, requestIdOf, requestLog, requestPathOf } from './request-context.js';
+import { REQUEST_ID_HEADER, requestIdOf, requestLog, requestPathOf, type ApiResponse, type PlainErrorHandler, type RequestLocals } from './request-context.js';
 import { STREAM_SECURITY_HEADERS } from './security-headers.js';
 
 interface BodyParserError extends Error {
@@ -10,6 +11,11 @@ interface BodyParserError extends Error {
   limit?: number;
   /** Set by zlib on a compressed body that does not decompress (`Z_DATA_ERROR`, brotli's `ERR__ERROR_FORMAT_...`). */
   errno?: number;
+}
+
+/** A path parameter that does not percent-decode names nothing. */
+export function invalidPercentEncoding(): ApiError {
+  return new ApiError(400, 'VALIDATION_FAILED', 'The request path is not valid percent-encoding', [{ path: '(path)', message: 'is not valid percent-encoding' }]);
 }
 
 /** The one mapping from thrown errors to HTTP answers. Anything unexpected is a 500 and is logged as a bug. */
@@ -35,11 +41,7 @@ export function toApiError(err: unknown): ApiError | undefined {
     return new ApiError(400, 'INVALID_JSON', 'Request body could not be decompressed (Content-Encoding)');
   }
   // The router could not percent-decode a path parameter (`/api/jobs/%E0%A4%A`): it names nothing.
-  if (err instanceof URIError && e.status === 400) {
-    return new ApiError(400, 'VALIDATION_FAILED', 'The request path is not valid percent-encoding', [
-      { path: '(path)', message: 'is not valid percent-encoding' },
-    ]);
-  }
+  if (err instanceof URIError && e.status === 400) return invalidPercentEncoding();
   if (isRedisUnavailableError(err)) return ApiError.redisUnavailable();
   return undefined;
 }
@@ -48,12 +50,27 @@ export function toApiError(err: unknown): ApiError | undefined {
 const ERROR_CODE = 'jobstreamErrorCode';
 
 /** The stable code of the error answer this response carries, if it is one. */
-export function errorCodeOf(res: Response): string | undefined {
+export function errorCodeOf(res: RequestLocals): string | undefined {
   const code: unknown = res.locals[ERROR_CODE];
   return typeof code === 'string' ? code : undefined;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+function setHeaders(res: ApiResponse, headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+}
+
+/** Sends `body` as JSON with `status`, as Express's `res.status(status).json(body)` does. */
+function sendJson(res: ApiResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
+}
+
+/** The one error answer, for Express's routes and for the streams served without Express (plain-stream-server.ts). */
+export function errorHandler(logger: Logger): PlainErrorHandler {
+  // Four parameters: Express tells an error handler from a middleware by its arity.
   return (err, req, res, _next) => {
     const apiError = toApiError(err);
     // Made only for a line: most error answers (401, 404, 429 under a flood) log nothing here.
@@ -64,19 +81,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // Error answers of stream routes did not go through helmet (see STREAM_SECURITY_HEADERS).
-    if (!res.hasHeader('X-Content-Type-Options')) res.set(STREAM_SECURITY_HEADERS);
+    if (!res.hasHeader('X-Content-Type-Options')) setHeaders(res, STREAM_SECURITY_HEADERS);
     const requestId = requestIdOf(res);
-    if (requestId !== undefined && !res.hasHeader(REQUEST_ID_HEADER)) res.set(REQUEST_ID_HEADER, requestId);
+    if (requestId !== undefined && !res.hasHeader(REQUEST_ID_HEADER)) res.setHeader(REQUEST_ID_HEADER, requestId);
     if (apiError) {
       if (apiError.status >= 500) log().warn({ err, code: apiError.code, method: req.method, path: requestPathOf(req) }, apiError.message);
       res.locals[ERROR_CODE] = apiError.code;
-      res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
+      setHeaders(res, apiError.headers);
+      sendJson(res, apiError.status, apiError.toBody());
       return;
     }
     // The path, never the URL: the query may hold an access_token.
     log().error({ err, method: req.method, path: requestPathOf(req) }, 'unhandled error');
     res.locals[ERROR_CODE] = 'INTERNAL_ERROR';
-    res.status(500).json({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+    sendJson(res, 500, { error: 'Internal server error', code: 'INTERNAL_ERROR' });
   };
 }
 
@@ -85,7 +103,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** Whether the request carries a body (the test type-is's hasBody makes). */
-function hasBody(req: Request): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@jobstream/runtime';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** The header a request id comes in and goes back out in. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -20,9 +20,30 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 const REQUEST_ID = 'jobstreamRequestId';
 const REQUEST_LOG = 'jobstreamRequestLog';
 
-/** Express keeps `locals` on every response; a plain ServerResponse (an SSE sink's) is the same object. */
+/**
+ * What a request's handlers leave for the ones after them (its id, its caller, its route): Express
+ * gives every response `locals`, and the stream front door (plain-stream-server.ts) gives its plain
+ * responses one too, so the same helpers read both.
+ */
+export interface RequestLocals {
+  locals: Record<string, unknown>;
+}
+
+/** A response of either kind: Express's, or a plain one the stream front door answers. */
+export type ApiResponse = ServerResponse & RequestLocals;
+
+/** A request as the helpers shared by Express and the stream front door see it (Express's adds `originalUrl`). */
+export type ApiRequest = IncomingMessage & { originalUrl?: string };
+
+/** A middleware that needs nothing of Express: the app runs it, and so does the stream front door. */
+export type PlainMiddleware = (req: ApiRequest, res: ApiResponse, next: (err?: unknown) => void) => void | Promise<void>;
+
+/** An error handler that needs nothing of Express (see PlainMiddleware). */
+export type PlainErrorHandler = (err: unknown, req: ApiRequest, res: ApiResponse, next: (err?: unknown) => void) => void;
+
+/** `locals` when `res` has them; a response no handler of the api saw (a sink in a unit test) has none. */
 function localsOf(res: ServerResponse): Record<string, unknown> | undefined {
-  return (res as ServerResponse & { locals?: Record<string, unknown> }).locals;
+  return (res as Partial<ApiResponse>).locals;
 }
 
 /** Records the request id on the response, for the log lines and headers written after. */
@@ -59,6 +80,12 @@ export function withRequestId(res: ServerResponse, headers: Readonly<Record<stri
   return requestId === undefined ? headers : { ...headers, [REQUEST_ID_HEADER]: requestId };
 }
 
+/** A header's value as Express's `req.get` gives it (Node has already joined a repeated one with ", "). */
+export function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 /** Longest path given in full by `requestPathOf`. */
 const MAX_PATH = 200;
 
@@ -67,7 +94,7 @@ const MAX_PATH = 200;
  * and cut short when long (a hostile path can be kilobytes). From `originalUrl`: a router rewrites
  * `req.url` and `req.path` while it runs.
  */
-export function requestPathOf(req: IncomingMessage & { originalUrl?: string }): string {
+export function requestPathOf(req: ApiRequest): string {
   const url = req.originalUrl ?? req.url ?? '';
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);

@@ -1,5 +1,7 @@
 import { eventIdSchema, jobIdSchema } from '@jobstream/contracts';
 import type { Request } from 'express';
+import { headerOf } from './request-context.js';
+import type { StreamRequest } from './stream-routes.js';
 import { ApiError } from './api-error.js';
 
 /** A job id from the path or query, or a 400 naming what is wrong with it. */
@@ -14,9 +16,9 @@ export function parseJobId(value: unknown): string {
 }
 
 /** The client's cursor: the `Last-Event-ID` header (browser reconnects) or `lastEventId` (first connect). */
-export function parseLastEventId(req: Request): string | undefined {
-  const header = req.get('last-event-id');
-  const query = req.query.lastEventId;
+export function parseLastEventId({ req, query: params }: StreamRequest): string | undefined {
+  const header = headerOf(req.headers, 'last-event-id');
+  const query = params.lastEventId;
   const value = header !== undefined && header !== '' ? header : query;
   if (value === undefined || value === '') return undefined;
   const parsed = eventIdSchema.safeParse(value);

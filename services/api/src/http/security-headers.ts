@@ -2,6 +2,7 @@ import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { RATE_LIMIT_HEADER_NAMES } from '../limits/rate-limit-headers.js';
+import type { PlainMiddleware } from './request-context.js';
 import { isStreamRequest } from './stream-routes.js';
 
 export interface SecurityHeadersOptions {
@@ -13,7 +14,7 @@ export interface SecurityHeaders {
   /** helmet's headers for every response but SSE streams, which set the few that apply to them (STREAM_SECURITY_HEADERS). */
   headers: RequestHandler;
   /** CORS for `/api`: answers preflights itself, so it goes before authentication (a preflight carries no token). */
-  cors: RequestHandler;
+  cors: PlainMiddleware;
 }
 
 /** What a client sends: its token, JSON, a stream cursor, an idempotency key, its request id. */
@@ -91,7 +92,7 @@ export function securityHeaders(options: SecurityHeadersOptions): SecurityHeader
   };
   // A request without Origin is not a cross-origin request from a browser: CORS headers would
   // only add bytes to it (and to the memory of every open stream).
-  const corsWhenCrossOrigin: RequestHandler = (req, res, next) => {
+  const corsWhenCrossOrigin: PlainMiddleware = (req, res, next) => {
     if (req.headers.origin === undefined) next();
     else corsHandler(req, res, next);
   };

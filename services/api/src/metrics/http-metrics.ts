@@ -1,19 +1,27 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { errorCodeOf } from '../http/error-handler.js';
+import type { PlainMiddleware, RequestLocals } from '../http/request-context.js';
 import type { ApiMetrics } from './api-metrics.js';
+
+/** A request as Express leaves it once a route matched: its route's path, the path of the routers it went through. */
+type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
 
 /**
  * The route pattern a request matched (`/api/jobs/:id`), never its raw path: job ids in labels
  * would make one time series per job. Requests that matched no route share one label.
  */
-export function routeLabel(req: Request, res: Response): string {
-  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+export function routeLabel(req: RoutedRequest, res: RequestLocals): string {
+  const matched: unknown = res.locals[MATCHED_ROUTE];
+  if (typeof matched === 'string') return matched;
+  const pattern = req.route?.path;
   if (typeof pattern !== 'string') return 'unmatched';
   const mountPath: unknown = res.locals[MOUNT_PATH];
-  return `${typeof mountPath === 'string' ? mountPath : req.baseUrl}${pattern}`;
+  return `${typeof mountPath === 'string' ? mountPath : (req.baseUrl ?? '')}${pattern}`;
 }
 
 const MOUNT_PATH = 'jobstreamMountPath';
+const MATCHED_ROUTE = 'jobstreamMatchedRoute';
 
 /**
  * Remembers where the router a request entered is mounted (`/api`). Express restores `baseUrl`
@@ -25,8 +33,13 @@ export const rememberMountPath: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** Records the full route pattern (`/api/jobs/:id/events`) a request was matched to without Express's router. */
+export function setMatchedRoute(res: RequestLocals, route: string): void {
+  res.locals[MATCHED_ROUTE] = route;
+}
+
 /** Counts and times every request when its response finishes (or the client goes away). */
-export function httpMetrics(metrics: ApiMetrics): RequestHandler {
+export function httpMetrics(metrics: ApiMetrics): PlainMiddleware {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     let recorded = false;
@@ -35,8 +48,9 @@ export function httpMetrics(metrics: ApiMetrics): RequestHandler {
       recorded = true;
       const route = routeLabel(req, res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      const method = req.method ?? 'GET';
+      metrics.httpRequests.inc({ method, route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method, route }, seconds);
       const code = errorCodeOf(res);
       if (code !== undefined) metrics.httpErrors.inc({ route, code });
     };

@@ -1,5 +1,6 @@
 import type { JobstreamKeys, Logger, RedisClient } from '@jobstream/runtime';
-import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { Router } from 'express';
+import type { PlainErrorHandler, PlainMiddleware } from '../http/request-context.js';
 import { adminStatusRoutes } from '../routes/admin-status.js';
 import { adminRoutes } from '../routes/admin.js';
 import { alertRoutes } from '../routes/alerts.js';
@@ -13,13 +14,13 @@ import { sentryErrorReporter } from './sentry.js';
 /** The operations parts of the api's HTTP surface, plugged into `createApp`. */
 export interface OperationsHttp {
   /** First middleware: counts and times every request. */
-  requestMetrics: RequestHandler;
+  requestMetrics: PlainMiddleware;
   /** GET /metrics (absent when the api's metrics are turned off). */
   metricsRoute: Router;
   /** Mounted under /api: the alerts answer and the admin routes. */
   apiRouters: Router[];
   /** Before the error handler: reports 500s to Sentry. */
-  errorReporter: ErrorRequestHandler;
+  errorReporter: PlainErrorHandler;
 }
 
 export interface OperationsHttpDeps {

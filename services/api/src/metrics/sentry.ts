@@ -1,7 +1,6 @@
 import { reportError, sentryEnabled } from '@jobstream/runtime';
-import type { ErrorRequestHandler } from 'express';
 import { toApiError } from '../http/error-handler.js';
-import { requestIdOf, requestPathOf } from '../http/request-context.js';
+import { requestIdOf, requestPathOf, type PlainErrorHandler } from '../http/request-context.js';
 import { routeLabel } from './http-metrics.js';
 
 /**
@@ -9,7 +8,7 @@ import { routeLabel } from './http-metrics.js';
  * Expected errors (validation, 404, 429, Redis away) are answers, not bugs, and are not reported.
  * Each report is tagged with its route pattern (mount path included) and its request id.
  */
-export const sentryErrorReporter: ErrorRequestHandler = (err, req, res, next) => {
+export const sentryErrorReporter: PlainErrorHandler = (err, req, res, next) => {
   if (sentryEnabled() && !toApiError(err)) {
     const requestId = requestIdOf(res);
     reportError(err, {

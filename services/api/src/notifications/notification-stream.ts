@@ -11,7 +11,6 @@ import {
   type Logger,
   type RedisClient,
 } from '@jobstream/runtime';
-import type { Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import { hasRole, type Principal } from '../auth/principal.js';
 import type { EventHub } from '../sse/event-hub.js';
@@ -112,7 +111,7 @@ function replayChannels(
  */
 export async function openNotificationStream(
   deps: NotificationStreamDeps,
-  res: Response,
+  res: ServerResponse,
   viewer: Principal,
   query: NotificationStreamQuery,
   cursor: StreamCursor | undefined,

@@ -9,12 +9,15 @@ import {
   type ReadAllResponse,
 } from '@jobstream/contracts';
 import { publishNotification, type InboxStore, type JobstreamKeys, type NotificationLimits, type RedisClient } from '@jobstream/runtime';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
+import type { ParsedUrlQuery } from 'node:querystring';
 import { z } from 'zod';
 import { principalOf, type Principal } from '../auth/principal.js';
 import { requireRole } from '../auth/require-role.js';
 import { mayFollowTopic } from '../auth/topic-grants.js';
 import { ApiError } from '../http/api-error.js';
+import { headerOf, type ApiResponse } from '../http/request-context.js';
+import type { StreamRequest } from '../http/stream-routes.js';
 import type { StreamSlots } from '../limits/stream-slots.js';
 import { decodeInboxCursor, encodeInboxCursor } from '../notifications/inbox-cursor.js';
 import { openNotificationStream, type NotificationStreamDeps } from '../notifications/notification-stream.js';
@@ -42,10 +45,10 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, root = '(body)'):
 }
 
 /** The stream's cursor and where it came from: the `Last-Event-ID` header (browser reconnects) or `lastEventId` (first connect). */
-function streamCursorOf(req: Request): { cursor: StreamCursor; source: string } | undefined {
-  const header = req.get('last-event-id');
+function streamCursorOf({ req, query: params }: StreamRequest): { cursor: StreamCursor; source: string } | undefined {
+  const header = headerOf(req.headers, 'last-event-id');
   if (header !== undefined && header !== '') return { cursor: parseStreamCursor(header, 'Last-Event-ID'), source: 'Last-Event-ID' };
-  const query = req.query.lastEventId;
+  const query = params.lastEventId;
   if (query === undefined || query === '') return undefined;
   if (typeof query !== 'string') throw new ApiError(400, 'INVALID_LAST_EVENT_ID', 'lastEventId must be given once', [{ path: 'lastEventId', message: 'must be given once' }]);
   return { cursor: parseStreamCursor(query, 'lastEventId'), source: 'lastEventId' };
@@ -73,6 +76,22 @@ function notFound(id: string): ApiError {
   return new ApiError(404, 'NOTIFICATION_NOT_FOUND', `No notification with id "${id.slice(0, 64)}" in your inbox (it may have expired)`);
 }
 
+/** Serves the caller's notification stream; Express's route and the stream front door both call it. */
+export type NotificationStreamHandler = (request: StreamRequest, res: ApiResponse) => Promise<void>;
+
+/** The notification stream of the authenticated caller; each stream takes one of `deps.slots` while open. */
+export function notificationStreamHandler(deps: NotificationRoutesDeps): NotificationStreamHandler {
+  return (request, res) =>
+    streamOrRetryLater(request.req, res, deps.streams.retryMs, async () => {
+      const query = parse(notificationStreamQuerySchema, request.query, '(query)');
+      const cursor = streamCursorOf(request);
+      const viewer = principalOf(res);
+      requireTopicGrants(viewer, query.topics ?? [], cursor);
+      await deps.slots?.acquire(res, viewer.userId);
+      await openNotificationStream(deps.streams, res, viewer, query, cursor?.cursor);
+    });
+}
+
 /**
  * The notification stream, the inbox and publishing: GET /api/notifications/stream,
  * GET /api/notifications, POST /api/notifications (service or admin),
@@ -81,16 +100,9 @@ function notFound(id: string): ApiError {
 export function notificationRoutes(deps: NotificationRoutesDeps): Router {
   const router = Router();
 
-  router.get('/notifications/stream', (req, res) =>
-    streamOrRetryLater(req, res, deps.streams.retryMs, async () => {
-      const query = parse(notificationStreamQuerySchema, req.query, '(query)');
-      const cursor = streamCursorOf(req);
-      const viewer = principalOf(res);
-      requireTopicGrants(viewer, query.topics ?? [], cursor);
-      await deps.slots?.acquire(res, viewer.userId);
-      await openNotificationStream(deps.streams, res, viewer, query, cursor?.cursor);
-    }),
-  );
+  // A GET without a body is served by the stream front door (http/plain-stream-server.ts); HEAD and the rest come here.
+  const serveStream = notificationStreamHandler(deps);
+  router.get('/notifications/stream', (req, res) => serveStream({ req, query: req.query as ParsedUrlQuery }, res));
 
   router.get('/notifications', async (req, res) => {
     const query = parse(inboxQuerySchema, req.query, '(query)');

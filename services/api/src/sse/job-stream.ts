@@ -1,6 +1,5 @@
 import { isTerminalEvent, type JobSnapshot, type LifecycleEvent } from '@jobstream/contracts';
 import { readHistory, type JobstreamKeys, type Logger, type RedisClient } from '@jobstream/runtime';
-import type { Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../http/api-error.js';
@@ -34,7 +33,7 @@ export interface JobStreamDeps {
  * event ends the stream. The subscriber joins the hub before the job and its history are read (one
  * script), so nothing falls between the read and the live feed.
  */
-export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
+export async function openJobStream(deps: JobStreamDeps, res: ServerResponse, viewer: Principal, jobId: string, afterId?: string): Promise<void> {
   const subscriber: Subscriber = new Subscriber(jobId, res, deps.maxBufferBytes, deps.hub.replays, {
     onClose: (reason) => {
       deps.hub.remove(subscriber);
@@ -55,7 +54,7 @@ export async function openJobStream(deps: JobStreamDeps, res: Response, viewer: 
   const { snapshot } = start;
   const plan = planReplay(start.history, afterId, isTerminalEvent);
   if (plan.kind === 'finished') {
-    res.status(204).set(withRequestId(res, {})).end();
+    res.writeHead(204, withRequestId(res, {})).end();
     return;
   }
 

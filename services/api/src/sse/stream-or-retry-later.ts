@@ -1,6 +1,7 @@
-import type { Request, Response } from 'express';
+import accepts from 'accepts';
+import type { IncomingMessage } from 'node:http';
 import { toApiError } from '../http/error-handler.js';
-import { withRequestId } from '../http/request-context.js';
+import { withRequestId, type ApiResponse } from '../http/request-context.js';
 import { SSE_HEADERS } from './sse-format.js';
 
 /**
@@ -9,12 +10,12 @@ import { SSE_HEADERS } from './sse-format.js';
  * stream request from one is answered with an empty stream and a retry hint (twice the usual
  * wait), and comes back by itself; other clients, and every other error, get the plain answer.
  */
-export async function streamOrRetryLater(req: Request, res: Response, retryMs: number, open: () => Promise<void>): Promise<void> {
+export async function streamOrRetryLater(req: IncomingMessage, res: ApiResponse, retryMs: number, open: () => Promise<void>): Promise<void> {
   try {
     await open();
   } catch (err) {
     const apiError = toApiError(err);
-    if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !req.accepts('text/event-stream')) throw err;
+    if (apiError?.code !== 'REDIS_UNAVAILABLE' || res.headersSent || !accepts(req).type('text/event-stream')) throw err;
     res.writeHead(200, withRequestId(res, SSE_HEADERS));
     res.end(`retry: ${retryMs * 2}\n: ${apiError.code}: ${apiError.message}\n\n`);
   }
