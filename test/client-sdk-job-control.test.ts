@@ -57,7 +57,7 @@ describe('the client SDK: job control', () => {
     await expect(again).rejects.toMatchObject({ status: 409, code: 'JOB_ALREADY_FINISHED' });
   });
 
-  it('retries a failed job, and a watch resumed from its last event id follows the new run to completed', async () => {
+  it('retries a failed job: a watch resumed from its last event id follows the new run to completed, and a watch from the start sees both runs to the end', async () => {
     const { jobId } = await alice.enqueue('demo.work', { durationMs: 1, failAttempts: 3, result: { second: 'run' } });
     const first: JobWatchItem[] = [];
     const watch = alice.watchJob(jobId);
@@ -71,6 +71,14 @@ describe('the client SDK: job control', () => {
     const events = lifecycleOf(resumed);
     expect(events[0]?.event).toBe('waiting');
     expect(events.at(-1)).toMatchObject({ event: 'completed', data: { result: { second: 'run' } } });
+
+    // A watch from the start sees both runs: the first run's outcome, marked retried, does not end it.
+    const fresh: JobWatchItem[] = [];
+    for await (const item of alice.watchJob(jobId)) fresh.push(item);
+    const all = lifecycleOf(fresh);
+    expect(all.map((e) => e.id)).toEqual([...lifecycleOf(first), ...events].map((e) => e.id));
+    expect(all.find((e) => e.id === lifecycleOf(first).at(-1)?.id)).toMatchObject({ event: 'failed', data: { willRetry: false, retried: true } });
+    expect(all.at(-1)).toMatchObject({ event: 'completed', data: { result: { second: 'run' } } });
     const notFailed = alice.retryJob(jobId);
     await expect(notFailed).rejects.toBeInstanceOf(ConflictError);
     await expect(notFailed).rejects.toMatchObject({ code: 'JOB_NOT_RETRYABLE' });

@@ -70,7 +70,7 @@ describe("a finished job's packed history", () => {
     expect(res.status).toBe(204);
   });
 
-  it("keeps a job retried after it failed as one history, both runs in order, and resumes from a cursor in either run", async () => {
+  it("keeps a job retried after it failed as one history: a stream from the start or from any cursor sends both runs to the end, the first outcome marked retried", async () => {
     await start();
     const jobId = await submit({ durationMs: 1, failAttempts: 3, result: { again: true } });
     const firstRun = (await watch(jobId)).filter((e) => e.id !== undefined);
@@ -89,6 +89,12 @@ describe("a finished job's packed history", () => {
     expect(new Set(all).size).toBe(all.length);
     expect(ids(await watch(jobId, firstRun.at(-1)!.id))).toEqual(ids(secondRun));
     expect(ids(await watch(jobId, secondRun[0]!.id))).toEqual(ids(secondRun).slice(1));
+    // From the start, and from a cursor in the first run: both runs, the first outcome marked retried.
+    const replayed = (await watch(jobId)).filter((e) => e.id !== undefined);
+    expect(ids(replayed)).toEqual(all);
+    expect(replayed[firstRun.length - 1]).toMatchObject({ event: 'failed', data: { willRetry: false, retried: true } });
+    expect(replayed.filter((e) => (e.data as { retried?: boolean }).retried)).toHaveLength(1);
+    expect(ids(await watch(jobId, firstRun[0]!.id))).toEqual(all.slice(1));
   });
 
   it('stays a stream, kept for the job retention, when packing is turned off', async () => {

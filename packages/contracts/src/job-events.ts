@@ -18,6 +18,13 @@ const resultOmitted = {
   resultBytes: z.number().int().nonnegative().optional(),
 };
 
+/**
+ * On an outcome a stream replays although the job ran again after it (it was retried): `true`.
+ * Such an outcome does not end the stream; the later run's events follow. Never stored: the api
+ * adds it when it sends an outcome older than the job's newest event.
+ */
+const retried = { retried: z.literal(true).optional() };
+
 /** The job as `connected` and `reset` carry it: the snapshot, its result left out when too large. */
 export const streamJobSnapshotSchema = jobSnapshotSchema.extend(resultOmitted);
 
@@ -42,21 +49,24 @@ export const lifecycleEventSchemas = {
    * would be copied into the job's history, its owner's channel and every stream message.
    */
   completed: z.object({ ...base, result: z.unknown().optional(), duration: z.number().nonnegative().nullable(), ...resultOmitted }),
-  /** An attempt failed. Terminal when `willRetry` is false. */
+  /** An attempt failed. Terminal when `willRetry` is false (and the job was not `retried` since). */
   failed: z.object({
     ...base,
     error: z.string(),
     attemptsMade: z.number().int().nonnegative(),
     willRetry: z.boolean(),
+    ...retried,
   }),
   /**
    * Terminal: the job was cancelled by its owner or an admin (`by`). A job cancelled before it ran
-   * (`previousState` waiting, delayed or prioritized) is removed; a running one was stopped.
+   * (`previousState` waiting, delayed or prioritized) is removed; a running one was stopped. Not
+   * terminal when `retried`: the job ran again after it.
    */
   cancelled: z.object({
     ...base,
     by: z.enum(['owner', 'admin']),
     previousState: z.enum(['waiting', 'delayed', 'prioritized', 'active']),
+    ...retried,
   }),
 } as const;
 
@@ -99,8 +109,11 @@ export function parseLifecycleEvent(id: string, event: string, data: unknown): L
   return { id, event: name, data: lifecycleEventSchemas[name].parse(data) } as LifecycleEvent;
 }
 
-/** True for the event after which nothing more happens to the job. */
+/** True for the event after which nothing more happens to the job (an outcome marked `retried` is not one). */
 export function isTerminalEvent(event: Pick<LifecycleEvent, 'event' | 'data'>): boolean {
-  if (event.event === 'completed' || event.event === 'cancelled') return true;
-  return event.event === 'failed' && !(event.data as LifecycleEventData<'failed'>).willRetry;
+  if (event.event === 'completed') return true;
+  if (event.event === 'cancelled') return !(event.data as LifecycleEventData<'cancelled'>).retried;
+  if (event.event !== 'failed') return false;
+  const data = event.data as LifecycleEventData<'failed'>;
+  return !data.willRetry && !data.retried;
 }

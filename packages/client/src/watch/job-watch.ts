@@ -102,7 +102,9 @@ function typed<T extends KnownJobType>(job: JobSnapshot): TypedJobSnapshot<T> {
 
 /** The contract's rule (contracts' `isTerminalEvent`), kept here so that no zod reaches the bundle. */
 function isTerminal(event: LifecycleEvent): boolean {
-  return event.event === 'completed' || event.event === 'cancelled' || (event.event === 'failed' && !event.data.willRetry);
+  if (event.event === 'completed') return true;
+  if (event.event === 'cancelled') return !event.data.retried;
+  return event.event === 'failed' && !event.data.willRetry && !event.data.retried;
 }
 
 /**

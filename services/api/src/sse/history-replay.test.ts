@@ -1,6 +1,6 @@
 import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
 import type { HistoryRead, StreamBounds } from '@jobstream/runtime';
-import { planReplay } from './history-replay';
+import { markRetriedOutcomes, planReplay } from './history-replay';
 
 const ev = (id: string, event: LifecycleEvent['event'] = 'progress'): LifecycleEvent =>
   ({ id, event, data: event === 'completed' ? { jobId: 'j', timestamp: 't', result: 1, duration: 1 } : { jobId: 'j', timestamp: 't', progress: 1 } }) as LifecycleEvent;
@@ -46,5 +46,25 @@ describe('planReplay', () => {
   it('compares ids numerically, not as text', () => {
     const wide = { events: [], bounds: bounds('9-0', '100-0'), last: ev('100-0') };
     expect(planReplay(wide, '10-0', isTerminalEvent).kind).toBe('replay');
+  });
+});
+
+describe('markRetriedOutcomes', () => {
+  const failed = (id: string): LifecycleEvent => ({ id, event: 'failed', data: { jobId: 'j', timestamp: 't', error: 'e', attemptsMade: 3, willRetry: false } });
+  const cancelled = (id: string): LifecycleEvent => ({ id, event: 'cancelled', data: { jobId: 'j', timestamp: 't', by: 'owner', previousState: 'active' } });
+
+  it('marks every outcome older than the newest stored event retried, so that none of them ends the stream', () => {
+    const page = [ev('10-0', 'waiting'), failed('11-0'), ev('12-0', 'waiting'), cancelled('13-0'), ev('14-0', 'waiting'), ev('15-0', 'completed')];
+    const marked = markRetriedOutcomes(page, '15-0');
+    expect(marked.filter(isTerminalEvent).map((e) => e.id)).toEqual(['15-0']);
+    expect(marked[1]?.data).toMatchObject({ retried: true, willRetry: false });
+    expect(marked[3]?.data).toMatchObject({ retried: true, by: 'owner' });
+    expect(page[1]?.data).not.toHaveProperty('retried');
+  });
+
+  it('leaves the newest outcome, a retry-pending failure and a page without a known newest event alone', () => {
+    const pending: LifecycleEvent = { id: '11-0', event: 'failed', data: { jobId: 'j', timestamp: 't', error: 'e', attemptsMade: 1, willRetry: true } };
+    expect(markRetriedOutcomes([pending, failed('12-0')], '12-0')).toEqual([pending, failed('12-0')]);
+    expect(markRetriedOutcomes([failed('12-0')], undefined)).toEqual([failed('12-0')]);
   });
 });

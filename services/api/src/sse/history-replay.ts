@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '@jobstream/contracts';
+import { isTerminalEvent, type LifecycleEvent } from '@jobstream/contracts';
 import { compareStreamIds, isCursorCovered, type HistoryRead } from '@jobstream/runtime';
 
 /** What a stream must send after `afterId`, given what the job's history holds. */
@@ -19,4 +19,16 @@ export function planReplay(read: HistoryRead, afterId: string | undefined, isTer
   if (!isCursorCovered(afterId, read.bounds)) return { kind: 'reset' };
   if (read.last && compareStreamIds(afterId, read.last.id) === 0 && isTerminal(read.last)) return { kind: 'finished' };
   return { kind: 'replay', events: read.events };
+}
+
+/**
+ * The events of a replayed page, with every outcome older than the job's newest stored event
+ * (`newestId`) marked `retried`: the job ran again after it, so it does not end the stream (or a
+ * client's watch); the later run's events follow it.
+ */
+export function markRetriedOutcomes(events: LifecycleEvent[], newestId: string | undefined): LifecycleEvent[] {
+  if (newestId === undefined) return events;
+  return events.map((event) =>
+    isTerminalEvent(event) && compareStreamIds(event.id, newestId) < 0 ? ({ ...event, data: { ...event.data, retried: true } } as LifecycleEvent) : event,
+  );
 }

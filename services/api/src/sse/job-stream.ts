@@ -6,7 +6,7 @@ import { ApiError } from '../http/api-error.js';
 import { withRequestId } from '../http/request-context.js';
 import type { JobStore, JobStreamStart } from '../jobs/job-store.js';
 import type { EventHub } from './event-hub.js';
-import { planReplay } from './history-replay.js';
+import { markRetriedOutcomes, planReplay } from './history-replay.js';
 import { REPLAY_PAGE_SIZE, type ReplayPage } from './replaying-sink.js';
 import { closeAfterReplayFailure, joinHub, startSse } from './stream-lifecycle.js';
 import { streamSnapshot } from './stream-snapshot.js';
@@ -66,7 +66,7 @@ export async function openJobStream(deps: JobStreamDeps, res: ServerResponse, vi
   if (plan.kind === 'reset') sendReset(deps, subscriber, snapshot);
   else {
     subscriber.lastSentId = afterId;
-    first = { events: plan.events, end: plan.events.length < REPLAY_PAGE_SIZE };
+    first = { events: markRetriedOutcomes(plan.events, start.history.last?.id), end: plan.events.length < REPLAY_PAGE_SIZE };
   }
   await replayHistory(deps, subscriber, first).catch((err: unknown) => closeAfterFailure(deps, subscriber, err));
 }
@@ -97,7 +97,7 @@ async function readPage(deps: JobStreamDeps, subscriber: Subscriber): Promise<Re
     sendReset(deps, subscriber, snapshot);
     return { events: [], end: false };
   }
-  return { events: plan.events, end: plan.events.length < REPLAY_PAGE_SIZE };
+  return { events: markRetriedOutcomes(plan.events, read.last?.id), end: plan.events.length < REPLAY_PAGE_SIZE };
 }
 
 /** Tells the client its cursor is not covered and sends the job as it is; the replay goes on from the oldest stored event. */
