@@ -25,6 +25,7 @@ describe('push limits', () => {
   });
 
   it('drops the pushes of a user past PUSH_MAX_PER_USER_PER_MINUTE, and not those of other users', async () => {
+    await earlyInAMinute();
     await start({ PUSH_MAX_PER_USER_PER_MINUTE: '2' });
     await register(t.alice, 'alice-phone');
     await register(t.bob, 'bob-phone');
