@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisProcess, type RedisProcessOptions } from './redis-server';
+import { freePort, startRedisServer, type RedisProcess, type RedisProcessOptions } from './redis-server';
 
 const SLOTS = 16_384;
 
@@ -38,6 +39,31 @@ function clusterInfo(text: string): Record<string, string> {
   return out;
 }
 
+/** The highest port a cluster node can use: its cluster bus listens on the port + 10000. */
+const MAX_CLUSTER_PORT = 65_535 - 10_000;
+
+/** Whether nothing listens on `port` of the loopback address. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a cluster node whose bus port (+10000) is free too. The kernel hands out
+ * ephemeral ports up to 60999, and Redis refuses cluster mode on a port above 55535.
+ */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = await freePort();
+    if (port <= MAX_CLUSTER_PORT && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('found no free port pair for a cluster node (port and port + 10000)');
+}
+
 /**
  * Starts a local Redis Cluster of `masters` masters and no replicas, the way `redis-cli --cluster
  * create` would, but without its fixed sleeps: each node gets its range of slots (CLUSTER
@@ -58,6 +84,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       // nodes.conf is relative to the node's --dir, so each node keeps its own.
       masters.push(
         await startRedisServer({
+          port: await freeClusterPort(),
           appendOnly: options.appendOnly ?? false,
           ...(options.password !== undefined ? { password: options.password } : {}),
           ...(options.tls ? { tls: options.tls } : {}),
