@@ -10,7 +10,6 @@ import {
   type Logger,
   type RedisClient,
 } from '@jobstream/runtime';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { APPEND_FLAGS, createAppender, type AppendEvent, type AppendLimits } from './append-events.js';
 import { ExpiryClock } from './expiry-clock.js';
 import { JobOwners } from './job-owners.js';
@@ -22,7 +21,7 @@ import {
   type FinishedJobFields,
   type RelayedEvent,
 } from './map-bull-event.js';
-import { Leadership } from './relay-lease.js';
+import { FeedDispatch, type Leadership } from './relay-lease.js';
 import { traceOutcomes } from './relay-trace.js';
 import { traceparentFromOptsField } from '../job-trace.js';
 
@@ -70,14 +69,12 @@ export interface RelayStats {
  * skips nothing.
  */
 export class EventRelay {
-  private readonly leadership: Leadership;
   private readonly append: ReturnType<typeof createAppender>;
   private readonly owners = new JobOwners(REMEMBERED);
   private readonly historyExpiries: ExpiryClock;
   private readonly channelExpiries: ExpiryClock;
   private readonly log: Logger;
-  private running: Promise<void> | undefined;
-  private stopping = false;
+  private readonly dispatch: FeedDispatch;
   private readonly stats: RelayStats = { leader: false, relayed: 0, gaps: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
@@ -85,12 +82,19 @@ export class EventRelay {
     this.historyExpiries = new ExpiryClock(options.limits.retentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
     this.channelExpiries = new ExpiryClock(options.limits.channelRetentionMs * EXPIRY_REFRESH_SHARE, REMEMBERED);
     this.log = options.logger.child({ component: 'event-relay' });
-    this.leadership = new Leadership(options.command, options.keys.relayLock, options.lockTtlMs, this.log, 'relay');
+    // Unpaced: a round waits in its blocking XREAD, and each event goes out as soon as it is read.
+    this.dispatch = new FeedDispatch(options.command, options.keys.relayLock, options.lockTtlMs, this.log, 'relay', {
+      resume: () => this.resume(),
+      round: (cursor) => this.relayOnce(cursor),
+    }, 0);
+  }
+
+  private get leadership(): Leadership {
+    return this.dispatch.leadership;
   }
 
   start(): void {
-    this.running ??= this.loop();
-    this.leadership.start();
+    this.dispatch.start();
   }
 
   getStats(): RelayStats {
@@ -98,35 +102,16 @@ export class EventRelay {
   }
 
   /** Stops after the current round and hands the lease over. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.running;
-    await this.leadership.stop();
+  stop(): Promise<void> {
+    return this.dispatch.stop();
   }
 
-  private async loop(): Promise<void> {
-    let cursor = '0-0';
-    let checkGap = true;
-    while (!this.stopping) {
-      try {
-        if (!this.leadership.isLeader) {
-          if (!(await this.leadership.acquire())) continue;
-          cursor = (await this.options.command.get(this.options.keys.relayCursor)) ?? '0-0';
-          this.log.info({ cursor }, 'relaying queue events');
-          checkGap = true;
-        }
-        if (checkGap) {
-          await this.detectGap(cursor);
-          checkGap = false;
-        }
-        cursor = await this.relayOnce(cursor);
-      } catch (err) {
-        if (this.stopping) break;
-        this.log.warn({ err }, 'relay round failed; retrying');
-        checkGap = true;
-        await sleep(500);
-      }
-    }
+  /** On taking the lease: the cursor kept in Redis, after saying whether events were trimmed past it. */
+  private async resume(): Promise<string> {
+    const cursor = (await this.options.command.get(this.options.keys.relayCursor)) ?? '0-0';
+    this.log.info({ cursor }, 'relaying queue events');
+    await this.detectGap(cursor);
+    return cursor;
   }
 
   /** One XREAD and one append; returns the new cursor. */

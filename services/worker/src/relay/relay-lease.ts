@@ -125,9 +125,9 @@ export class Leadership {
  */
 export const DISPATCH_ROUND_MS = 100;
 
-/** Waits out what is left of a dispatcher round that began at `startedAt`, unless it is stopping. */
-async function paceRound(startedAt: number, stopping: () => boolean): Promise<void> {
-  const rest = DISPATCH_ROUND_MS - (Date.now() - startedAt);
+/** Waits out what is left of a round of `roundMs` that began at `startedAt`, unless it is stopping. */
+async function paceRound(startedAt: number, roundMs: number, stopping: () => boolean): Promise<void> {
+  const rest = roundMs - (Date.now() - startedAt);
   if (rest > 0 && !stopping()) await sleep(rest);
 }
 
@@ -140,10 +140,10 @@ export interface DispatchRounds {
 }
 
 /**
- * The loop of a dispatcher that follows the live feed under a lease (webhooks, push): while this
- * process holds the lease it runs rounds, at most one per DISPATCH_ROUND_MS; a round that fails
- * gives the lease up, so that the next holder (this process again, or another) resumes from the
- * cursor kept in Redis.
+ * The loop of a follower of a stream under a lease (the relay; the webhook and push dispatchers of
+ * the live feed): while this process holds the lease it runs rounds, at most one per `roundMs`
+ * (DISPATCH_ROUND_MS by default; 0: unpaced); a round that fails gives the lease up, so that the
+ * next holder (this process again, or another) resumes from the cursor kept in Redis.
  */
 export class FeedDispatch {
   /** The lease the rounds' writes are guarded by (its token), and `lost()` when one was refused. */
@@ -159,6 +159,7 @@ export class FeedDispatch {
     /** Names the dispatcher in log lines (`push dispatcher`). */
     private readonly role: string,
     private readonly rounds: DispatchRounds,
+    private readonly roundMs: number = DISPATCH_ROUND_MS,
   ) {
     this.leadership = new Leadership(redis, lockKey, lockTtlMs, log, role);
   }
@@ -190,7 +191,7 @@ export class FeedDispatch {
         }
         const startedAt = Date.now();
         cursor = await this.rounds.round(cursor);
-        await paceRound(startedAt, () => this.stopping);
+        await paceRound(startedAt, this.roundMs, () => this.stopping);
       } catch (err) {
         if (this.stopping) break;
         this.log.warn({ err }, `${this.role} round failed; retrying`);
